@@ -1,0 +1,276 @@
+#ifndef nsaParameters_h
+#define nsaParameters_h
+
+#include "nsaParameterJson.h"
+
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nsa
+{
+
+/** \file nsaParameters.h
+ * \brief The parameter structures of synthesis, normalisation, training and prediction.
+ *
+ * Field names are the JSON keys, the command-line flags (`--num_patches`) and the names used
+ * in Documentation/, one name per idea. Defaults are the NSA paper's (Schlüter et al.,
+ * ECCV 2022, arXiv 2109.15222) where it has one. Each structure lists its fields once in
+ * Visit() (see nsaParameterJson.h) and checks relations between them in Validate().
+ */
+
+constexpr double Unbounded = std::numeric_limits<double>::max();
+
+/** \brief How one training example is synthesised (the NSA filter). */
+struct SynthesisParameters
+{
+  static constexpr const char * SectionName = "synthesis";
+
+  int                 num_patches = 3;
+  std::string         patch_rule = "gamma";
+  double              gamma_shape = 2.0;
+  double              gamma_scale = 0.05;
+  double              gamma_lower = 0.03;
+  std::vector<double> width_bounds{ 0.03, 0.4 };
+  std::vector<double> cutpaste_area_bounds{ 0.02, 0.15 };
+  std::vector<double> cutpaste_aspect_bounds{ 0.3, 3.3 };
+  int                 min_patch_width = 4;
+  std::string         patch_shape = "box";
+  int                 num_ellipses = 4;
+  double              resize_sigma = 0.5;
+  bool                resize = true;
+  std::vector<double> resize_bounds{ 0.7, 1.3 };
+  bool                shift = true;
+  std::string         object_mask = "none";
+  std::optional<double> background_intensity;
+  double              background_tolerance = 0.0;
+  std::optional<double> object_threshold;
+  int                 object_median_radius = 3;
+  double              min_object = 0.25;
+  double              min_overlap = 0.25;
+  int                 max_attempts = 200;
+  std::string         blend_mode = "poisson-mixed";
+  std::vector<double> interpolation_bounds{ 0.05, 0.95 };
+  std::string         label_mode = "logistic-intensity";
+  double              label_tolerance = 1.0 / 255.0;
+  int                 label_mask_median_radius = 2;
+  int                 label_median_radius = 5;
+  double              logistic_k = 21.25;
+  double              logistic_x0 = 0.094;
+  std::optional<double> label_intensity_scale;
+  std::vector<double> intensity_range;
+
+  template <typename TSelf, typename TVisitor>
+  static void
+  Visit(TSelf & self, TVisitor & v)
+  {
+    v.Integer("num_patches", self.num_patches, 1, 32,
+              "Maximum number of patches; the first is always attempted, each further one on a fair coin flip.");
+    v.Choice("patch_rule", self.patch_rule, { "gamma", "cutpaste" },
+             "Patch size rule: NSA's half-width = gamma_lower + Gamma(gamma_shape, gamma_scale) per axis, or "
+             "CutPaste's area/aspect rule.");
+    v.Real("gamma_shape", self.gamma_shape, 1e-3, 100.0, "Shape of the Gamma distribution of patch half-widths.");
+    v.Real("gamma_scale", self.gamma_scale, 1e-6, 1.0,
+           "Scale of the Gamma distribution of patch half-widths, as a fraction of the image extent.");
+    v.Real("gamma_lower", self.gamma_lower, 0.0, 1.0, "Added to the Gamma draw (fraction of the extent).");
+    v.RealVector("width_bounds", self.width_bounds, 0.0, 1.0, { 2, 4, 6 },
+                 "Patch width bounds as fractions of the image extent: [low, high] for every axis, or low/high "
+                 "pairs per axis (x, y[, z]).");
+    v.RealVector("cutpaste_area_bounds", self.cutpaste_area_bounds, 0.0, 1.0, { 2 },
+                 "CutPaste rule: patch area (volume) as a fraction of the image, [low, high].");
+    v.RealVector("cutpaste_aspect_bounds", self.cutpaste_aspect_bounds, 1e-3, 1e3, { 2 },
+                 "CutPaste rule: aspect ratio range [low, high]; a fair coin picks [low, 1) or [1, high], then "
+                 "the ratio is uniform on it (as the official NSA code does).");
+    v.Integer("min_patch_width", self.min_patch_width, 1, 1 << 20,
+              "Smallest patch width in voxels along any axis; narrower draws are widened.");
+    v.Choice("patch_shape", self.patch_shape, { "box", "ellipses" },
+             "Patch shape: the full box, or a union of random ellipses (ellipsoids in 3D) inside it.");
+    v.Integer("num_ellipses", self.num_ellipses, 1, 64, "Number of ellipses for patch_shape 'ellipses'.");
+    v.Real("resize_sigma", self.resize_sigma, 0.0, 10.0, "Standard deviation of the resize factor ~ Normal(1, sigma).");
+    v.Boolean("resize", self.resize,
+              "Resample the patch by a random factor before blending (false: keep its physical size, as FPI and "
+              "CutPaste do).");
+    v.RealVector("resize_bounds", self.resize_bounds, 0.01, 100.0, { 2 },
+                 "Resize factor bounds [low, high]; the aspect ratio is kept.");
+    v.Boolean("shift", self.shift, "Move the patch to a new destination location (false: same location).");
+    v.Choice("object_mask", self.object_mask, { "none", "background", "threshold", "image" },
+             "Object mask: none, from background_intensity +- background_tolerance (the paper), from "
+             "object_threshold (e.g. HU for CT), or from a mask image given to the filter.");
+    v.OptionalReal("background_intensity", self.background_intensity, -Unbounded, Unbounded,
+                   "Background intensity for object_mask 'background' (image units).");
+    v.Real("background_tolerance", self.background_tolerance, 0.0, Unbounded,
+           "Tolerance around background_intensity (image units).");
+    v.OptionalReal("object_threshold", self.object_threshold, -Unbounded, Unbounded,
+                   "Voxels above this are object, for object_mask 'threshold' (image units, e.g. -500 HU).");
+    v.Integer("object_median_radius", self.object_median_radius, 0, 64,
+              "Radius of the median filter that cleans the object mask (voxels; paper: 3, a 7x7 median).");
+    v.Real("min_object", self.min_object, 0.0, 1.0, "Minimum object fraction inside a source patch.");
+    v.Real("min_overlap", self.min_overlap, 0.0, 1.0,
+           "Minimum overlap of source object and destination object at the destination location.");
+    v.Integer("max_attempts", self.max_attempts, 1, 100000,
+              "Attempts to place a patch (source and destination each) before giving up on it.");
+    v.Choice("blend_mode", self.blend_mode, { "poisson-source", "poisson-mixed", "swap", "uniform", "poisson-uniform" },
+             "Blending: Poisson with source gradients, Poisson with mixed gradients, plain paste (CutPaste-like), "
+             "convex interpolation (FPI-like), or Poisson with interpolated gradients (FPI-Poisson).");
+    v.RealVector("interpolation_bounds", self.interpolation_bounds, 0.0, 1.0, { 2 },
+                 "Range of the interpolation factor for 'uniform' and 'poisson-uniform' blends.");
+    v.Choice("label_mode", self.label_mode, { "binary", "continuous", "intensity", "logistic-intensity" },
+             "Label: binary, the interpolation factor, the median-filtered mean absolute change, or a logistic of "
+             "it 1/(1+exp(-logistic_k (change - logistic_x0))).");
+    v.Real("label_tolerance", self.label_tolerance, 0.0, Unbounded,
+           "Changes at or below this (normalised units) are not labelled.");
+    v.Integer("label_mask_median_radius", self.label_mask_median_radius, 0, 64,
+              "Radius of the median filter that cleans the thresholded change mask (voxels; paper: 2, a 5x5 "
+              "median).");
+    v.Integer("label_median_radius", self.label_median_radius, 0, 64,
+              "Radius of the median filter applied to the change for intensity labels (voxels; paper: 5).");
+    v.Real("logistic_k", self.logistic_k, 0.0, Unbounded, "Slope k of the logistic label (per normalised unit).");
+    v.Real("logistic_x0", self.logistic_x0, -Unbounded, Unbounded,
+           "Midpoint x0 of the logistic label (normalised units).");
+    v.OptionalReal("label_intensity_scale", self.label_intensity_scale, 1e-12, Unbounded,
+                   "Image units per normalised unit for labels; null: the destination's robust range (1st to "
+                   "99th percentile).");
+    v.RealVector("intensity_range", self.intensity_range, -Unbounded, Unbounded, { 0, 2 },
+                 "Clamp the blended image to [low, high] (image units, e.g. [-1024, 3071] HU); empty: no clamp.");
+  }
+
+  void
+  Validate() const;
+};
+
+/** \brief How intensities are normalised for the network (saved with every model). */
+struct NormalisationParameters
+{
+  static constexpr const char * SectionName = "normalisation";
+
+  std::string         mode = "percentile";
+  std::vector<double> window{ -1000.0, 1000.0 };
+  std::vector<double> percentiles{ 1.0, 99.0 };
+  std::optional<double> foreground_threshold;
+  std::vector<double> output_range{ 0.0, 1.0 };
+  bool                clip = true;
+
+  template <typename TSelf, typename TVisitor>
+  static void
+  Visit(TSelf & self, TVisitor & v)
+  {
+    v.Choice("mode", self.mode, { "none", "window", "percentile", "minmax" },
+             "none; window: map [low, high] image units (e.g. a CT window in HU); percentile: map the given "
+             "percentiles of the foreground (MR robust scaling); minmax: map the image's range.");
+    v.RealVector("window", self.window, -Unbounded, Unbounded, { 2 }, "Window [low, high] for mode 'window'.");
+    v.RealVector("percentiles", self.percentiles, 0.0, 100.0, { 2 },
+                 "Percentiles [low, high] for mode 'percentile'.");
+    v.OptionalReal("foreground_threshold", self.foreground_threshold, -Unbounded, Unbounded,
+                   "Voxels above this form the foreground for percentiles; null: voxels above the image minimum.");
+    v.RealVector("output_range", self.output_range, -Unbounded, Unbounded, { 2 },
+                 "Values the window or percentiles are mapped to.");
+    v.Boolean("clip", self.clip, "Clip normalised values to output_range.");
+  }
+
+  void
+  Validate() const;
+};
+
+/** \brief Network and training settings (NSATrain). */
+struct TrainingParameters
+{
+  static constexpr const char * SectionName = "training";
+
+  int                 dimension = 2;
+  double              width_multiplier = 1.0;
+  int                 input_channels = 1;
+  int                 epochs = 320;
+  int                 samples_per_epoch = 0;
+  int                 batch_size = 64;
+  double              learning_rate = 1e-3;
+  double              min_learning_rate = 1e-6;
+  double              weight_decay = 0.0;
+  std::string         loss = "bce";
+  std::vector<double> crop_size;
+  bool                flips = true;
+  double              rotation_degrees = 0.0;
+  int                 slice_axis = 2;
+  int                 num_workers = 2;
+  int                 checkpoint_every = 1;
+  int                 example_every = 10;
+  std::string         device = "auto";
+  bool                mixed_precision = false;
+
+  template <typename TSelf, typename TVisitor>
+  static void
+  Visit(TSelf & self, TVisitor & v)
+  {
+    v.Integer("dimension", self.dimension, 2, 3, "Network dimension: 2 (slices or 2D images) or 3 (volumes).");
+    v.Real("width_multiplier", self.width_multiplier, 1.0 / 64.0, 4.0,
+           "Channel width multiplier; 1.0 is the paper's ResNet-18 encoder-decoder.");
+    v.Integer("input_channels", self.input_channels, 1, 64, "Input channels (1 for CT/MR, 3 for RGB).");
+    v.Integer("epochs", self.epochs, 1, 1000000, "Training epochs (paper: 320; 560 for rotation-variant objects).");
+    v.Integer("samples_per_epoch", self.samples_per_epoch, 0, 1 << 30,
+              "Synthesised samples per epoch; 0: one per training image (or slice).");
+    v.Integer("batch_size", self.batch_size, 1, 4096, "Batch size (paper: 64).");
+    v.Real("learning_rate", self.learning_rate, 0.0, 10.0, "Adam learning rate (paper: 1e-3).");
+    v.Real("min_learning_rate", self.min_learning_rate, 0.0, 10.0, "Cosine annealing floor (paper: 1e-6).");
+    v.Real("weight_decay", self.weight_decay, 0.0, 1.0, "Adam weight decay.");
+    v.Choice("loss", self.loss, { "bce", "mse" },
+             "Loss: BCE for binary and logistic labels, MSE (with ReLU output) for raw intensity labels.");
+    v.RealVector("crop_size", self.crop_size, 1.0, 1e6, { 0, 2, 3 },
+                 "Random crop size in voxels (x, y[, z]); empty: no crop.");
+    v.Boolean("flips", self.flips, "Random flips along every axis.");
+    v.Real("rotation_degrees", self.rotation_degrees, 0.0, 180.0, "Maximum random in-plane rotation.");
+    v.Integer("slice_axis", self.slice_axis, 0, 2, "Axis across which 2D slices are taken from volumes (2: axial).");
+    v.Integer("num_workers", self.num_workers, 0, 256, "Synthesis worker threads (0: in the training thread).");
+    v.Integer("checkpoint_every", self.checkpoint_every, 1, 1000000, "Write a checkpoint every N epochs.");
+    v.Integer("example_every", self.example_every, 0, 1000000,
+              "Write an example-batch picture every N epochs (0: never).");
+    v.Text("device", self.device, "auto, cpu, cuda or cuda:N.");
+    v.Boolean("mixed_precision", self.mixed_precision, "Automatic mixed precision on CUDA.");
+  }
+
+  void
+  Validate() const;
+};
+
+/** \brief How a model is applied to a study (NSAPredict). */
+struct PredictionParameters
+{
+  static constexpr const char * SectionName = "prediction";
+
+  int                 slice_axis = 2;
+  int                 batch_size = 8;
+  std::vector<double> window_size;
+  double              window_overlap = 0.5;
+  std::string         case_score = "mean";
+  double              score_percentile = 99.0;
+  double              top_k_fraction = 0.01;
+  double              threshold = 0.5;
+  std::string         device = "auto";
+
+  template <typename TSelf, typename TVisitor>
+  static void
+  Visit(TSelf & self, TVisitor & v)
+  {
+    v.Integer("slice_axis", self.slice_axis, 0, 2, "Axis across which a 2D model is applied slice by slice.");
+    v.Integer("batch_size", self.batch_size, 1, 4096, "Slices or windows per forward pass.");
+    v.RealVector("window_size", self.window_size, 1.0, 1e6, { 0, 3 },
+                 "Sliding-window size in voxels for 3D models; empty: the training crop size.");
+    v.Real("window_overlap", self.window_overlap, 0.0, 0.95, "Sliding-window overlap fraction.");
+    v.Choice("case_score", self.case_score, { "mean", "percentile", "top-k-mean" },
+             "Case score: mean of the map (the paper), a high percentile, or the mean of the top-k fraction.");
+    v.Real("score_percentile", self.score_percentile, 0.0, 100.0, "Percentile for case_score 'percentile'.");
+    v.Real("top_k_fraction", self.top_k_fraction, 1e-9, 1.0, "Fraction of voxels for case_score 'top-k-mean'.");
+    v.Real("threshold", self.threshold, 0.0, 1.0, "Threshold of the binary mask and binary DICOM SEG.");
+    v.Text("device", self.device, "auto, cpu, cuda or cuda:N.");
+  }
+
+  void
+  Validate() const;
+};
+
+/** Checks a device string: auto, cpu, cuda or cuda:N. */
+void
+ValidateDeviceName(const std::string & device);
+
+} // namespace nsa
+
+#endif

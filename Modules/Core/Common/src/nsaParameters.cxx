@@ -1,0 +1,119 @@
+#include "nsaParameters.h"
+
+#include <cctype>
+
+namespace nsa
+{
+
+namespace
+{
+
+void
+RequireOrderedPairs(const char * key, const std::vector<double> & values)
+{
+  for (std::size_t i = 0; i + 1 < values.size(); i += 2)
+  {
+    if (values[i] > values[i + 1])
+    {
+      throw ParameterError(std::string(key) + ": low bound " + FormatNumber(values[i]) + " is above high bound " +
+                           FormatNumber(values[i + 1]));
+    }
+  }
+}
+
+} // namespace
+
+void
+SynthesisParameters::Validate() const
+{
+  RequireOrderedPairs("width_bounds", width_bounds);
+  RequireOrderedPairs("cutpaste_area_bounds", cutpaste_area_bounds);
+  RequireOrderedPairs("cutpaste_aspect_bounds", cutpaste_aspect_bounds);
+  RequireOrderedPairs("resize_bounds", resize_bounds);
+  RequireOrderedPairs("interpolation_bounds", interpolation_bounds);
+  RequireOrderedPairs("intensity_range", intensity_range);
+  for (std::size_t i = 1; i < width_bounds.size(); i += 2)
+  {
+    if (width_bounds[i] <= 0.0)
+    {
+      throw ParameterError("width_bounds: high bound must be above 0");
+    }
+  }
+  if (object_mask == "background" && !background_intensity)
+  {
+    throw ParameterError("object_mask 'background' needs background_intensity");
+  }
+  if (object_mask == "threshold" && !object_threshold)
+  {
+    throw ParameterError("object_mask 'threshold' needs object_threshold");
+  }
+  if (label_mode == "continuous" && blend_mode != "uniform" && blend_mode != "poisson-uniform")
+  {
+    throw ParameterError("label_mode 'continuous' labels the interpolation factor and needs blend_mode 'uniform' "
+                         "or 'poisson-uniform', not '" +
+                         blend_mode + "'");
+  }
+}
+
+void
+NormalisationParameters::Validate() const
+{
+  RequireOrderedPairs("percentiles", percentiles);
+  if (window[0] >= window[1])
+  {
+    throw ParameterError("window: low " + FormatNumber(window[0]) + " must be below high " + FormatNumber(window[1]));
+  }
+  if (mode == "percentile" && percentiles[0] >= percentiles[1])
+  {
+    throw ParameterError("percentiles: low must be below high");
+  }
+  if (output_range[0] >= output_range[1])
+  {
+    throw ParameterError("output_range: low must be below high");
+  }
+}
+
+void
+ValidateDeviceName(const std::string & device)
+{
+  if (device == "auto" || device == "cpu" || device == "cuda")
+  {
+    return;
+  }
+  if (device.rfind("cuda:", 0) == 0 && device.size() > 5)
+  {
+    bool digits = true;
+    for (std::size_t i = 5; i < device.size(); ++i)
+    {
+      digits = digits && std::isdigit(static_cast<unsigned char>(device[i]));
+    }
+    if (digits)
+    {
+      return;
+    }
+  }
+  throw ParameterError("device: '" + device + "' is not one of auto, cpu, cuda, cuda:N");
+}
+
+void
+TrainingParameters::Validate() const
+{
+  if (min_learning_rate > learning_rate)
+  {
+    throw ParameterError("min_learning_rate " + FormatNumber(min_learning_rate) + " is above learning_rate " +
+                         FormatNumber(learning_rate));
+  }
+  if (!crop_size.empty() && static_cast<int>(crop_size.size()) != dimension && dimension == 3)
+  {
+    throw ParameterError("crop_size: a 3D model needs 3 sizes");
+  }
+  ValidateDeviceName(device);
+}
+
+void
+PredictionParameters::Validate() const
+{
+  ValidateDeviceName(device);
+}
+
+} // namespace nsa

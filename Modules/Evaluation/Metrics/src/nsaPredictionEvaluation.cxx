@@ -1,0 +1,531 @@
+#include "nsaPredictionEvaluation.h"
+
+#include "nsaError.h"
+#include "nsaImageIO.h"
+
+#include "itkImageFileWriter.h"
+#include "itkRGBPixel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace nsa
+{
+
+namespace
+{
+namespace fs = std::filesystem;
+using MapType = itk::Image<float, 3>;
+using MaskType = itk::Image<unsigned char, 3>;
+
+std::vector<std::string>
+SplitCsvLine(const std::string & line, const std::string & where)
+{
+  std::vector<std::string> fields(1);
+  bool                     quoted = false;
+  for (size_t i = 0; i < line.size(); ++i)
+  {
+    const char c = line[i];
+    if (quoted)
+    {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+      {
+        fields.back() += '"';
+        ++i;
+      }
+      else if (c == '"')
+      {
+        quoted = false;
+      }
+      else
+      {
+        fields.back() += c;
+      }
+    }
+    else if (c == '"')
+    {
+      quoted = true;
+    }
+    else if (c == ',')
+    {
+      fields.emplace_back();
+    }
+    else if (c != '\r')
+    {
+      fields.back() += c;
+    }
+  }
+  if (quoted)
+  {
+    throw InputError(where + ": unterminated quoted field");
+  }
+  for (auto & field : fields)
+  {
+    const auto first = field.find_first_not_of(" \t");
+    const auto last = field.find_last_not_of(" \t");
+    field = first == std::string::npos ? std::string() : field.substr(first, last - first + 1);
+  }
+  return fields;
+}
+
+std::optional<bool>
+ParseLabel(std::string text, const std::string & where)
+{
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (text.empty())
+  {
+    return std::nullopt;
+  }
+  if (text == "0" || text == "false" || text == "normal")
+  {
+    return false;
+  }
+  if (text == "1" || text == "true" || text == "anomalous" || text == "abnormal")
+  {
+    return true;
+  }
+  throw InputError(where + ": label '" + text + "' is not one of 0, 1, false, true, normal, anomalous, abnormal");
+}
+
+std::string
+Resolve(const std::string & path, const fs::path & base)
+{
+  if (path.empty() || fs::path(path).is_absolute())
+  {
+    return path;
+  }
+  return (base / path).lexically_normal().string();
+}
+
+double
+ReadScoreFile(const std::string & path, const std::string & caseId)
+{
+  std::ifstream in(path);
+  if (!in)
+  {
+    throw InputError("case " + caseId + ": cannot read the score file " + path);
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream parse(text);
+  double             score = 0;
+  std::string        rest;
+  if (!(parse >> score) || (parse >> rest) || !std::isfinite(score))
+  {
+    throw InputError("case " + caseId + ": the score file " + path + " must hold exactly one finite number, got '" +
+                     text.substr(0, 40) + "'");
+  }
+  return score;
+}
+
+bool
+Exists(const std::string & path)
+{
+  std::error_code error;
+  return fs::is_regular_file(path, error);
+}
+
+/** Evaluates one case; returns its record and, when voxel-level, its voxel result. */
+CaseRecord
+EvaluateOneCase(const EvaluationCase &              c,
+                std::size_t                         index,
+                const EvaluationSettings &          settings,
+                const PredictionEvaluationOptions & options,
+                const MaskType *                    sharedRegion,
+                std::optional<CaseVoxelResult> &    voxels)
+{
+  CaseRecord record;
+  record.index = index;
+  record.caseId = c.caseId;
+  record.image = c.image;
+  record.mask = c.mask;
+  record.label = c.label;
+  const std::string mapPath = (fs::path(options.predictions) / (c.caseId + ".nii.gz")).string();
+  std::string       scorePath = (fs::path(options.predictions) / (c.caseId + ".txt")).string();
+  if (!Exists(scorePath))
+  {
+    scorePath = (fs::path(options.predictions) / (c.caseId + ".nii.gz.txt")).string();
+  }
+  const bool hasMap = Exists(mapPath);
+  const bool hasScore = Exists(scorePath);
+  if (!hasMap && !hasScore)
+  {
+    throw InputError("case " + c.caseId + ": no prediction in " + options.predictions + " (expected " + c.caseId +
+                     ".nii.gz and/or " + c.caseId + ".txt)");
+  }
+  if (hasScore)
+  {
+    record.score = ReadScoreFile(scorePath, c.caseId);
+    record.scoreSource = "file";
+  }
+  const bool voxelLevel = hasMap && (!c.mask.empty() || (c.label && !*c.label));
+  if (hasMap)
+  {
+    record.map = mapPath;
+  }
+  if (!hasMap)
+  {
+    if (!c.mask.empty() && !c.label)
+    {
+      // The label comes from the mask even when no voxel-level evaluation is possible.
+      const auto truth = ReadImage<MaskType>(c.mask);
+      const auto * buffer = truth->GetBufferPointer();
+      const size_t n = truth->GetBufferedRegion().GetNumberOfPixels();
+      record.label = std::any_of(buffer, buffer + n, [](unsigned char v) { return v != 0; });
+    }
+    return record;
+  }
+
+  const auto map = ReadImage<MapType>(mapPath);
+  MaskType::Pointer truth;
+  if (!c.mask.empty())
+  {
+    truth = ReadImage<MaskType>(c.mask);
+  }
+  MaskType::Pointer region;
+  if (sharedRegion != nullptr || options.regionImageNonzero)
+  {
+    region = MaskType::New();
+    region->CopyInformation(map);
+    region->SetRegions(map->GetLargestPossibleRegion());
+    region->Allocate();
+    region->FillBuffer(1);
+    const size_t    n = region->GetBufferedRegion().GetNumberOfPixels();
+    unsigned char * out = region->GetBufferPointer();
+    if (sharedRegion != nullptr)
+    {
+      CheckSameGrid<3>(map, "case " + c.caseId + " score map", sharedRegion, "region mask " + options.regionMask);
+      const unsigned char * in = sharedRegion->GetBufferPointer();
+      for (size_t i = 0; i < n; ++i)
+      {
+        out[i] = in[i] != 0 ? out[i] : 0;
+      }
+    }
+    if (options.regionImageNonzero)
+    {
+      const auto image = ReadImage<MapType>(c.image);
+      CheckSameGrid<3>(map, "case " + c.caseId + " score map", image, "case " + c.caseId + " image " + c.image);
+      const float * in = image->GetBufferPointer();
+      for (size_t i = 0; i < n; ++i)
+      {
+        out[i] = in[i] != 0.0f ? out[i] : 0;
+      }
+    }
+  }
+  if (voxelLevel)
+  {
+    voxels = EvaluateCaseVoxels<3>(map, truth, region, settings.voxel, "case " + c.caseId);
+    record.voxelLevel = true;
+    record.evaluatedVoxels = voxels->evaluatedVoxels;
+    record.lesionVoxels = voxels->lesionVoxels;
+    record.components = voxels->components;
+    record.counts = voxels->counts;
+    record.maxScore = voxels->maxScore;
+    record.peakSlice = voxels->peakSlice;
+    record.lesionSlice = voxels->lesionSlice;
+    if (!record.label && truth)
+    {
+      record.label = voxels->lesionVoxels > 0;
+    }
+  }
+  else
+  {
+    // A map without ground truth: only the case score (mean of the map) is used.
+    const auto result = EvaluateCaseVoxels<3>(map, nullptr, region, settings.voxel, "case " + c.caseId);
+    record.maxScore = result.maxScore;
+    record.peakSlice = result.peakSlice;
+    if (!record.score)
+    {
+      record.score = result.meanScore;
+      record.scoreSource = "map mean";
+    }
+    return record;
+  }
+  if (!record.score)
+  {
+    record.score = voxels->meanScore;
+    record.scoreSource = "map mean";
+  }
+  return record;
+}
+
+std::array<unsigned char, 3>
+Heat(double t)
+{
+  // Black-body-like ramp: red -> yellow -> white as t goes 0 -> 1.
+  t = std::clamp(t, 0.0, 1.0);
+  const double r = 1.0;
+  const double g = std::clamp(t * 2.0, 0.0, 1.0);
+  const double b = std::clamp(t * 2.0 - 1.0, 0.0, 1.0);
+  return { static_cast<unsigned char>(255 * r), static_cast<unsigned char>(255 * g),
+           static_cast<unsigned char>(255 * b) };
+}
+} // namespace
+
+std::vector<EvaluationCase>
+ReadEvaluationManifest(const std::string & path)
+{
+  std::ifstream in(path);
+  if (!in)
+  {
+    throw InputError("manifest " + path + ": cannot open the file");
+  }
+  const fs::path base = fs::absolute(fs::path(path)).parent_path();
+  std::string    line;
+  size_t         row = 0;
+  std::map<std::string, size_t> columns;
+  std::vector<EvaluationCase>   cases;
+  std::set<std::string>         seen;
+  while (std::getline(in, line))
+  {
+    ++row;
+    const std::string where = "manifest " + path + " row " + std::to_string(row);
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+    {
+      continue;
+    }
+    const auto fields = SplitCsvLine(line, where);
+    if (columns.empty())
+    {
+      for (size_t i = 0; i < fields.size(); ++i)
+      {
+        columns[fields[i]] = i;
+      }
+      for (const char * required : { "case_id", "image" })
+      {
+        if (columns.count(required) == 0)
+        {
+          throw InputError("manifest " + path + ": the header row has no column '" + required +
+                           "' (expected case_id,image[,mask][,label])");
+        }
+      }
+      continue;
+    }
+    auto field = [&](const char * name) -> std::string {
+      const auto it = columns.find(name);
+      return it == columns.end() || it->second >= fields.size() ? std::string() : fields[it->second];
+    };
+    EvaluationCase c;
+    c.caseId = field("case_id");
+    if (c.caseId.empty())
+    {
+      throw InputError(where + ": empty case_id");
+    }
+    if (c.caseId.find('/') != std::string::npos)
+    {
+      throw InputError(where + ": case_id '" + c.caseId + "' contains '/'; it names prediction files");
+    }
+    if (!seen.insert(c.caseId).second)
+    {
+      throw InputError(where + ": case_id '" + c.caseId + "' appears twice");
+    }
+    c.image = Resolve(field("image"), base);
+    c.mask = Resolve(field("mask"), base);
+    c.label = ParseLabel(field("label"), where);
+    cases.push_back(c);
+  }
+  if (columns.empty())
+  {
+    throw InputError("manifest " + path + ": the file is empty (expected a header row case_id,image[,mask][,label])");
+  }
+  return cases;
+}
+
+CohortEvaluation
+EvaluatePredictionFolder(const std::vector<EvaluationCase> & manifest,
+                         const EvaluationSettings &          settings,
+                         const PredictionEvaluationOptions & options,
+                         ProgressObserver &                  progress)
+{
+  if (options.shards == 0 || options.shard >= options.shards)
+  {
+    throw ParameterError("--shard: shard " + std::to_string(options.shard) + " of " + std::to_string(options.shards) +
+                         " is not a shard (expected k/n with 0 <= k < n)");
+  }
+  {
+    std::error_code error;
+    if (!fs::is_directory(options.predictions, error))
+    {
+      throw InputError("predictions folder " + options.predictions + " does not exist");
+    }
+  }
+  MaskType::Pointer sharedRegion;
+  if (!options.regionMask.empty())
+  {
+    sharedRegion = ReadImage<MaskType>(options.regionMask);
+  }
+  std::vector<std::size_t> indices;
+  for (std::size_t i = options.shard; i < manifest.size(); i += options.shards)
+  {
+    indices.push_back(i);
+  }
+
+  CohortEvaluation    evaluation(settings);
+  std::mutex          mutex;
+  std::atomic<size_t> next{ 0 };
+  std::atomic<bool>   failed{ false };
+  std::exception_ptr  error;
+  size_t              done = 0;
+  progress.StartStage("Evaluating " + std::to_string(indices.size()) + " cases");
+  auto worker = [&]() {
+    while (!failed)
+    {
+      const size_t k = next++;
+      if (k >= indices.size())
+      {
+        return;
+      }
+      try
+      {
+        std::optional<CaseVoxelResult> voxels;
+        CaseRecord record = EvaluateOneCase(manifest[indices[k]], indices[k], settings, options, sharedRegion, voxels);
+        std::lock_guard<std::mutex> lock(mutex);
+        evaluation.AddCase(std::move(record), voxels ? &*voxels : nullptr);
+        progress.Report(static_cast<double>(++done) / indices.size());
+      }
+      catch (...)
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!failed.exchange(true))
+        {
+          error = std::current_exception();
+        }
+      }
+    }
+  };
+  const unsigned int       threads = std::max(1u, std::min<unsigned int>(options.threads, indices.size()));
+  std::vector<std::thread> pool;
+  for (unsigned int t = 1; t < threads; ++t)
+  {
+    pool.emplace_back(worker);
+  }
+  worker();
+  for (auto & thread : pool)
+  {
+    thread.join();
+  }
+  if (error)
+  {
+    std::rethrow_exception(error);
+  }
+  progress.EndStage();
+  return evaluation;
+}
+
+std::string
+RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
+{
+  const auto image = ReadImage<MapType>(record.image);
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  slice = std::clamp<long>(slice, 0, static_cast<long>(size[2]) - 1);
+  MapType::Pointer  map;
+  MaskType::Pointer truth;
+  if (!record.map.empty())
+  {
+    map = ReadImage<MapType>(record.map);
+    CheckSameGrid<3>(image, "case " + record.caseId + " image", map, "case " + record.caseId + " score map");
+  }
+  if (!record.mask.empty())
+  {
+    truth = ReadImage<MaskType>(record.mask);
+    CheckSameGrid<3>(image, "case " + record.caseId + " image", truth, "case " + record.caseId + " ground truth");
+  }
+  const size_t       width = size[0];
+  const size_t       height = size[1];
+  const size_t       offset = static_cast<size_t>(slice) * width * height;
+  const float *      pixels = image->GetBufferPointer() + offset;
+  std::vector<float> sorted(pixels, pixels + width * height);
+  std::sort(sorted.begin(), sorted.end());
+  const float low = sorted[static_cast<size_t>(0.01 * (sorted.size() - 1))];
+  float       high = sorted[static_cast<size_t>(0.99 * (sorted.size() - 1))];
+  if (!(high > low))
+  {
+    high = low + 1.0f;
+  }
+  double mapHigh = threshold;
+  if (map)
+  {
+    const float * m = map->GetBufferPointer() + offset;
+    mapHigh = std::max<double>(threshold, *std::max_element(m, m + width * height));
+  }
+
+  using RGB = itk::RGBPixel<unsigned char>;
+  using RGBImage = itk::Image<RGB, 2>;
+  auto                 rgb = RGBImage::New();
+  RGBImage::SizeType   rgbSize{ { width, height } };
+  rgb->SetRegions(rgbSize);
+  rgb->Allocate();
+  RGB * out = rgb->GetBufferPointer();
+  for (size_t y = 0; y < height; ++y)
+  {
+    for (size_t x = 0; x < width; ++x)
+    {
+      const size_t i = y * width + x;
+      const double grey = std::clamp((pixels[i] - low) / (high - low), 0.0f, 1.0f) * 255.0;
+      double       c[3] = { grey, grey, grey };
+      if (map)
+      {
+        const double s = map->GetBufferPointer()[offset + i];
+        if (s >= threshold)
+        {
+          const auto heat = Heat(mapHigh > threshold ? (s - threshold) / (mapHigh - threshold) : 1.0);
+          for (int k = 0; k < 3; ++k)
+          {
+            c[k] = 0.45 * c[k] + 0.55 * heat[k];
+          }
+        }
+      }
+      if (truth)
+      {
+        const unsigned char * t = truth->GetBufferPointer() + offset;
+        const bool            inside = t[i] != 0;
+        const bool            edge = inside && (x == 0 || y == 0 || x + 1 == width || y + 1 == height || !t[i - 1] ||
+                                     !t[i + 1] || !t[i - width] || !t[i + width]);
+        if (edge)
+        {
+          c[0] = 0;
+          c[1] = 255;
+          c[2] = 0;
+        }
+      }
+      // PNG rows run top to bottom; flip so that the image's +y (anterior in RAS-like
+      // orientations after ITK's LPS) is up.
+      out[(height - 1 - y) * width + x].Set(static_cast<unsigned char>(c[0]), static_cast<unsigned char>(c[1]),
+                                            static_cast<unsigned char>(c[2]));
+    }
+  }
+  static std::atomic<unsigned long> counter{ 0 };
+  const fs::path                    temporary =
+    fs::temp_directory_path() /
+    ("nsa-thumbnail-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".png");
+  auto writer = itk::ImageFileWriter<RGBImage>::New();
+  writer->SetInput(rgb);
+  writer->SetFileName(temporary.string());
+  try
+  {
+    writer->Update();
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw OutputError("thumbnail of case " + record.caseId + ": " + e.GetDescription());
+  }
+  std::ifstream     in(temporary, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::error_code   ignored;
+  fs::remove(temporary, ignored);
+  return bytes;
+}
+
+} // namespace nsa

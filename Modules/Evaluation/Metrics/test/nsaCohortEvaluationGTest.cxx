@@ -1,0 +1,275 @@
+#include "nsaCohortEvaluation.h"
+#include "nsaEvaluationReport.h"
+#include "nsaPredictionEvaluation.h"
+
+#include "nsaError.h"
+#include "nsaImageIO.h"
+#include "nsaRandom.h"
+
+#include "gtest/gtest.h"
+
+#include <filesystem>
+#include <fstream>
+
+namespace
+{
+namespace fs = std::filesystem;
+using MapType = itk::Image<float, 3>;
+using MaskType = itk::Image<unsigned char, 3>;
+
+/** A small cohort on disk: 9 cases, 16 x 16 x 6 volumes. Cases 0-4 anomalous with one or two
+ * box lesions, 5-8 normal (no mask, label 0). Maps: lesion voxels score higher on average,
+ * values quantised to 1/64 so that ties occur within and across cases. Odd cases also get a
+ * <case>.txt score; the others use the map mean. */
+struct Cohort
+{
+  std::string                       folder;
+  std::string                       manifest;
+  std::vector<nsa::EvaluationCase>  cases;
+
+  explicit Cohort(const std::string & name)
+  {
+    folder = std::string(NSA_TEST_OUTPUT_DIR) + "/" + name;
+    fs::remove_all(folder);
+    fs::create_directories(folder + "/predictions");
+    manifest = folder + "/manifest.csv";
+    std::ofstream csv(manifest);
+    csv << "label,case_id,image,mask\n";
+    for (int c = 0; c < 9; ++c)
+    {
+      nsa::RandomStream random(3, 0, c, nsa::RandomPurpose::Test);
+      const std::string id = "case" + std::to_string(c);
+      auto              image = MakeImage<MapType>(0.0f);
+      auto              map = MakeImage<MapType>(0.0f);
+      auto              mask = MakeImage<MaskType>(0);
+      const bool        anomalous = c < 5;
+      if (anomalous)
+      {
+        for (int lesion = 0; lesion < 1 + c % 2; ++lesion)
+        {
+          const long x0 = random.UniformInteger(0, 11), y0 = random.UniformInteger(0, 11),
+                     z0 = random.UniformInteger(0, 3);
+          for (long z = z0; z < z0 + 2; ++z)
+            for (long y = y0; y < y0 + 4; ++y)
+              for (long x = x0; x < x0 + 3; ++x)
+                mask->SetPixel({ { x, y, z } }, 1);
+        }
+      }
+      const size_t n = map->GetBufferedRegion().GetNumberOfPixels();
+      for (size_t i = 0; i < n; ++i)
+      {
+        const bool lesion = mask->GetBufferPointer()[i] != 0;
+        const double s = std::clamp(random.Normal(lesion ? 0.65 : 0.35, 0.15), 0.0, 1.0);
+        map->GetBufferPointer()[i] = static_cast<float>(std::round(s * 64.0) / 64.0);
+        image->GetBufferPointer()[i] = static_cast<float>(100.0 + 10.0 * random.Normal(0.0, 1.0));
+      }
+      nsa::WriteImage(image.GetPointer(), folder + "/" + id + "_image.nii.gz");
+      nsa::WriteImage(map.GetPointer(), folder + "/predictions/" + id + ".nii.gz");
+      std::string maskColumn;
+      if (anomalous)
+      {
+        nsa::WriteImage(mask.GetPointer(), folder + "/" + id + "_mask.nii.gz");
+        maskColumn = id + "_mask.nii.gz";
+      }
+      if (c % 2 == 1)
+      {
+        std::ofstream(folder + "/predictions/" + id + ".txt") << random.Uniform() + (anomalous ? 0.3 : 0.0) << "\n";
+      }
+      // Anomalous cases carry no label column value: it comes from the mask.
+      csv << (anomalous ? "" : "0") << ',' << id << ',' << id << "_image.nii.gz," << maskColumn << '\n';
+    }
+    csv.close();
+    cases = nsa::ReadEvaluationManifest(manifest);
+  }
+
+  template <typename TImage>
+  static typename TImage::Pointer
+  MakeImage(typename TImage::PixelType value)
+  {
+    auto image = TImage::New();
+    image->SetRegions(typename TImage::SizeType{ { 16, 16, 6 } });
+    image->Allocate();
+    image->FillBuffer(value);
+    return image;
+  }
+
+  nsa::PredictionEvaluationOptions
+  Options(unsigned int threads = 1, unsigned int shard = 0, unsigned int shards = 1) const
+  {
+    nsa::PredictionEvaluationOptions options;
+    options.predictions = folder + "/predictions";
+    options.threads = threads;
+    options.shard = shard;
+    options.shards = shards;
+    return options;
+  }
+};
+} // namespace
+
+TEST(CohortEvaluation, ManifestLabelsScoresAndVoxelLevel)
+{
+  Cohort             cohort("EvaluationCohortManifest");
+  nsa::NullProgress  progress;
+  const auto         evaluation =
+    nsa::EvaluatePredictionFolder(cohort.cases, nsa::EvaluationSettings(), cohort.Options(), progress);
+  ASSERT_EQ(evaluation.Cases().size(), 9u);
+  const auto & c0 = evaluation.Cases()[0];
+  EXPECT_EQ(c0.caseId, "case0");
+  EXPECT_TRUE(c0.label.has_value() && *c0.label); // from the mask
+  EXPECT_EQ(c0.scoreSource, "map mean");
+  EXPECT_EQ(c0.lesionVoxels, 24u);
+  EXPECT_EQ(c0.components, 1u);
+  EXPECT_EQ(evaluation.Cases()[1].scoreSource, "file");
+  EXPECT_TRUE(evaluation.Cases()[7].voxelLevel); // normal case: every voxel negative
+  EXPECT_EQ(evaluation.Cases()[7].lesionVoxels, 0u);
+  const auto metrics = evaluation.Compute();
+  EXPECT_EQ(metrics.anomalousCases, 5u);
+  EXPECT_EQ(metrics.normalCases, 4u);
+  EXPECT_EQ(metrics.voxels, 9u * 16 * 16 * 6);
+  ASSERT_TRUE(metrics.voxelAuroc && metrics.auPro && metrics.caseAuroc && metrics.bestDice);
+  EXPECT_GT(*metrics.voxelAuroc, 0.8); // lesion mean 0.65 vs 0.35 with sigma 0.15: AUROC ~ 0.92
+  EXPECT_LE(*metrics.auPro, 1.0);
+}
+
+TEST(CohortEvaluation, ThreadsAndShardsGiveTheSingleRunNumbers)
+{
+  Cohort             cohort("EvaluationCohortShards");
+  nsa::NullProgress  progress;
+  nsa::EvaluationSettings settings;
+  settings.voxel.threshold = 0.5;
+  const auto single = nsa::EvaluatePredictionFolder(cohort.cases, settings, cohort.Options(1), progress);
+  const auto threaded = nsa::EvaluatePredictionFolder(cohort.cases, settings, cohort.Options(3), progress);
+  EXPECT_TRUE(single.VoxelTable() == threaded.VoxelTable());
+  const std::string singleJson = nsa::MetricsJson(single, single.Compute());
+  EXPECT_EQ(nsa::MetricsJson(threaded, threaded.Compute()), singleJson);
+
+  std::vector<std::string> partials;
+  for (unsigned int k = 0; k < 3; ++k)
+  {
+    const auto part = nsa::EvaluatePredictionFolder(cohort.cases, settings, cohort.Options(2, k, 3), progress);
+    EXPECT_EQ(part.Cases().size(), 3u);
+    partials.push_back(cohort.folder + "/partial-" + std::to_string(k) + ".nsaeval");
+    part.WritePartial(partials.back(), static_cast<int>(k), 3);
+  }
+  // Merged in a scrambled order: the same bits as the single run.
+  const auto merged = nsa::CohortEvaluation::MergePartials({ partials[2], partials[0], partials[1] });
+  EXPECT_TRUE(merged.VoxelTable() == single.VoxelTable());
+  EXPECT_EQ(nsa::MetricsJson(merged, merged.Compute()), singleJson);
+  EXPECT_EQ(nsa::CasesCsv(merged), nsa::CasesCsv(single));
+
+  EXPECT_THROW(nsa::CohortEvaluation::MergePartials({ partials[0], partials[2] }), nsa::InputError);
+  EXPECT_THROW(nsa::CohortEvaluation::MergePartials({ partials[0], partials[0], partials[1] }), nsa::InputError);
+}
+
+TEST(CohortEvaluation, PartialFileErrorsNameTheFile)
+{
+  const std::string path = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationNotAPartial.nsaeval";
+  std::ofstream(path) << "hello\n";
+  try
+  {
+    nsa::CohortEvaluation::ReadPartial(path);
+    FAIL() << "no exception";
+  }
+  catch (const nsa::InputError & e)
+  {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+  // Truncated: a valid partial cut short.
+  nsa::CohortEvaluation evaluation;
+  nsa::CaseRecord       record;
+  record.caseId = "a";
+  record.voxelLevel = true;
+  nsa::CaseVoxelResult voxels;
+  voxels.table = nsa::ScoreTable<float>::FromLabelledScores({ 0.1f, 0.7f, 0.4f }, { false, true, false });
+  evaluation.AddCase(record, &voxels);
+  const std::string full = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationPartial.nsaeval";
+  evaluation.WritePartial(full, 0, 1);
+  const auto roundTrip = nsa::CohortEvaluation::ReadPartial(full);
+  EXPECT_TRUE(roundTrip.VoxelTable() == evaluation.VoxelTable());
+  const auto size = fs::file_size(full);
+  fs::resize_file(full, size - 10);
+  EXPECT_THROW(nsa::CohortEvaluation::ReadPartial(full), nsa::InputError);
+}
+
+TEST(CohortEvaluation, MergeRefusesDifferentSettingsAndRepeatedCases)
+{
+  nsa::EvaluationSettings a;
+  nsa::EvaluationSettings b;
+  b.voxel.threshold = 0.7;
+  nsa::CohortEvaluation first(a);
+  nsa::CohortEvaluation second(b);
+  EXPECT_THROW(first.Merge(second), nsa::InputError);
+  nsa::CaseRecord record;
+  record.caseId = "x";
+  nsa::CohortEvaluation third(a);
+  first.AddCase(record, nullptr);
+  third.AddCase(record, nullptr);
+  EXPECT_THROW(first.Merge(third), nsa::InputError);
+  EXPECT_THROW(first.AddCase(record, nullptr), nsa::InputError);
+}
+
+TEST(CohortEvaluation, ManifestErrors)
+{
+  const std::string path = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationBadManifest.csv";
+  std::ofstream(path) << "id,image\na,b.nii.gz\n";
+  EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
+  std::ofstream(path) << "case_id,image,label\na,b.nii.gz,maybe\n";
+  EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
+  std::ofstream(path) << "case_id,image\na,b.nii.gz\na,c.nii.gz\n";
+  EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
+  std::ofstream(path) << "case_id,image,label\n\"a,1\",\"dir/b.nii.gz\",anomalous\n";
+  const auto cases = nsa::ReadEvaluationManifest(path);
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].caseId, "a,1");
+  EXPECT_EQ(cases[0].image, (fs::path(NSA_TEST_OUTPUT_DIR) / "dir/b.nii.gz").lexically_normal().string());
+  EXPECT_TRUE(*cases[0].label);
+  EXPECT_THROW(nsa::ReadEvaluationManifest(path + ".missing"), nsa::InputError);
+}
+
+TEST(CohortEvaluation, MissingPredictionNamesTheCase)
+{
+  Cohort cohort("EvaluationCohortMissing");
+  fs::remove(cohort.folder + "/predictions/case4.nii.gz");
+  nsa::NullProgress progress;
+  try
+  {
+    nsa::EvaluatePredictionFolder(cohort.cases, nsa::EvaluationSettings(), cohort.Options(2), progress);
+    FAIL() << "no exception";
+  }
+  catch (const nsa::InputError & e)
+  {
+    EXPECT_NE(std::string(e.what()).find("case4"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EvaluationReport, Base64AndHtml)
+{
+  EXPECT_EQ(nsa::Base64(""), "");
+  EXPECT_EQ(nsa::Base64("f"), "Zg==");
+  EXPECT_EQ(nsa::Base64("fo"), "Zm8=");
+  EXPECT_EQ(nsa::Base64("foo"), "Zm9v");
+  EXPECT_EQ(nsa::Base64("foobar"), "Zm9vYmFy");
+  nsa::CohortEvaluation evaluation;
+  for (int i = 0; i < 4; ++i)
+  {
+    nsa::CaseRecord record;
+    record.index = i;
+    record.caseId = "<c" + std::to_string(i) + ">";
+    record.score = 0.1 * i;
+    record.label = i % 2 == 1;
+    evaluation.AddCase(record, nullptr);
+  }
+  const std::string html = nsa::HtmlReport(evaluation, evaluation.Compute(), {}, {}, "T & T");
+  EXPECT_NE(html.find("id='roc-curve'"), std::string::npos);
+  EXPECT_NE(html.find("class='curve case'"), std::string::npos);
+  EXPECT_NE(html.find("T &amp; T"), std::string::npos);
+  EXPECT_EQ(html.find("<c1>"), std::string::npos); // case ids are escaped
+  EXPECT_EQ(html.find("http://") , html.find("http://www.w3.org/2000/svg")); // no external resource
+  std::vector<std::size_t> top, misses;
+  nsa::SelectReportCases(evaluation, 2, top, misses);
+  EXPECT_EQ(top, (std::vector<std::size_t>{ 3, 2 }));
+  // Scores 0, .1, .2, .3 with labels 0,1,0,1: case 1 (anomalous, 0.1) is below normal case 2,
+  // case 2 (normal, 0.2) above anomalous case 1: both half wrong; equal severities keep the
+  // order of descending score.
+  EXPECT_EQ(misses, (std::vector<std::size_t>{ 2, 1 }));
+}

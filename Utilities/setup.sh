@@ -21,6 +21,8 @@ packages=(
 )
 # Test tools: dciodvfy validates DICOM output, xmllint validates Slicer descriptions.
 packages+=(dicom3tools libxml2-utils python3 python3-numpy)
+# PyTorch for Python: cross-checks and benchmarks the LibTorch network against the same model.
+packages+=(python3-torch)
 # Evaluation tests: scikit-learn is the reference for AUROC/AP; Chromium renders the HTML report.
 packages+=(python3-sklearn chromium)
 # Node.js and npm fetch npm packages that ship DICOM test series.

@@ -1,0 +1,303 @@
+#include "nsaModelImpl.h"
+
+#include "nsaAtomicOutput.h"
+#include "nsaError.h"
+
+#include <torch/cuda.h>
+#include <torch/serialize/output-archive.h>
+#include <torch/utils.h>
+
+#include <fstream>
+
+namespace nsa
+{
+
+namespace
+{
+constexpr const char * ModelFormat = "nsa-model-1";
+}
+
+// ---------------------------------------------------------------------------------------
+nlohmann::json
+EpochRecord::ToJson() const
+{
+  return { { "epoch", epoch },
+           { "loss", loss },
+           { "learning_rate", learning_rate },
+           { "samples_per_second", samples_per_second },
+           { "seconds", seconds },
+           { "pipeline_wait_seconds", pipeline_wait_seconds } };
+}
+
+EpochRecord
+EpochRecord::FromJson(const nlohmann::json & object)
+{
+  EpochRecord record;
+  record.epoch = object.at("epoch").get<int>();
+  record.loss = object.at("loss").get<double>();
+  record.learning_rate = object.at("learning_rate").get<double>();
+  record.samples_per_second = object.value("samples_per_second", 0.0);
+  record.seconds = object.value("seconds", 0.0);
+  record.pipeline_wait_seconds = object.value("pipeline_wait_seconds", 0.0);
+  return record;
+}
+
+nlohmann::json
+ModelDescription::ToJson() const
+{
+  nlohmann::json object;
+  object["network"] = nsa::ToJson(network);
+  object["normalisation"] = nsa::ToJson(normalisation);
+  object["synthesis"] = nsa::ToJson(synthesis);
+  object["training"] = nsa::ToJson(training);
+  object["prediction"] = nsa::ToJson(prediction);
+  object["preset"] = preset;
+  object["seed"] = seed;
+  object["history"] = nlohmann::json::array();
+  for (const auto & record : history)
+  {
+    object["history"].push_back(record.ToJson());
+  }
+  return object;
+}
+
+ModelDescription
+ModelDescription::FromJson(const nlohmann::json & object, const std::string & context)
+{
+  if (!object.is_object())
+  {
+    throw ParameterError(context + ": the model description is not a JSON object");
+  }
+  ModelDescription description;
+  const auto section = [&](const char * key) -> nlohmann::json {
+    auto it = object.find(key);
+    return it == object.end() ? nlohmann::json::object() : *it;
+  };
+  UpdateFromJson(description.network, section("network"), context + ": network");
+  UpdateFromJson(description.normalisation, section("normalisation"), context + ": normalisation");
+  UpdateFromJson(description.synthesis, section("synthesis"), context + ": synthesis");
+  UpdateFromJson(description.training, section("training"), context + ": training");
+  UpdateFromJson(description.prediction, section("prediction"), context + ": prediction");
+  try
+  {
+    description.preset = object.value("preset", std::string());
+    description.seed = object.value("seed", std::uint64_t{ 0 });
+    for (const auto & record : object.value("history", nlohmann::json::array()))
+    {
+      description.history.push_back(EpochRecord::FromJson(record));
+    }
+  }
+  catch (const nlohmann::json::exception & error)
+  {
+    throw ParameterError(context + ": " + error.what());
+  }
+  return description;
+}
+
+// ---------------------------------------------------------------------------------------
+torch::Device
+ResolveDevice(const std::string & name)
+{
+  ValidateDeviceName(name);
+  if (name == "cpu")
+  {
+    return torch::Device(torch::kCPU);
+  }
+  const bool available = torch::cuda::is_available();
+  if (name == "auto")
+  {
+    return available ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  }
+  if (!available)
+  {
+    throw ParameterError("device: '" + name + "' asked for, but LibTorch sees no CUDA device (CPU build or no GPU)");
+  }
+  const int index = name == "cuda" ? 0 : std::stoi(name.substr(5));
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count)
+  {
+    throw ParameterError("device: '" + name + "' asked for, but only " + std::to_string(count) +
+                         " CUDA device(s) are available");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+// ---------------------------------------------------------------------------------------
+void
+WriteModelFile(const std::string &       path,
+               const Model::Impl &       model,
+               torch::optim::Optimizer * optimizer,
+               const nlohmann::json *    trainerState)
+{
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(std::string(ModelFormat)));
+  archive.write("configuration", c10::IValue(model.description.ToJson().dump()));
+  torch::serialize::OutputArchive networkArchive;
+  model.network->save(networkArchive);
+  archive.write("network", networkArchive);
+  if (optimizer != nullptr)
+  {
+    torch::serialize::OutputArchive optimizerArchive;
+    optimizer->save(optimizerArchive);
+    archive.write("optimizer", optimizerArchive);
+  }
+  if (trainerState != nullptr)
+  {
+    archive.write("trainer", c10::IValue(trainerState->dump()));
+  }
+  AtomicOutput output(path);
+  try
+  {
+    archive.save_to(output.TemporaryPath());
+  }
+  catch (const c10::Error & error)
+  {
+    throw OutputError("model file '" + path + "': cannot write: " + error.what_without_backtrace());
+  }
+  output.Commit();
+}
+
+std::shared_ptr<Model::Impl>
+ReadModelFile(const std::string & path, CheckpointState * state)
+{
+  if (!std::ifstream(path, std::ios::binary))
+  {
+    throw InputError("model file '" + path + "': cannot open the file");
+  }
+  torch::serialize::InputArchive archive;
+  try
+  {
+    archive.load_from(path, torch::Device(torch::kCPU));
+  }
+  catch (const c10::Error & error)
+  {
+    throw InputError("model file '" + path + "': not a LibTorch archive: " + error.what_without_backtrace());
+  }
+  c10::IValue format;
+  if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != ModelFormat)
+  {
+    throw InputError("model file '" + path + "': not an NSA model file (expected format '" + ModelFormat + "')");
+  }
+  c10::IValue configuration;
+  archive.read("configuration", configuration);
+  nlohmann::json json;
+  try
+  {
+    json = nlohmann::json::parse(configuration.toStringRef());
+  }
+  catch (const nlohmann::json::exception & error)
+  {
+    throw InputError("model file '" + path + "': configuration is not valid JSON: " + error.what());
+  }
+  auto impl = std::make_shared<Model::Impl>();
+  try
+  {
+    impl->description = ModelDescription::FromJson(json, "model file '" + path + "'");
+  }
+  catch (const ParameterError & error)
+  {
+    throw InputError(error.what());
+  }
+  impl->network = MakeNetwork(impl->description.network);
+  torch::serialize::InputArchive networkArchive;
+  archive.read("network", networkArchive);
+  try
+  {
+    impl->network->load(networkArchive);
+  }
+  catch (const c10::Error & error)
+  {
+    throw InputError("model file '" + path + "': weights do not fit the described network: " +
+                     error.what_without_backtrace());
+  }
+  if (state != nullptr)
+  {
+    torch::serialize::InputArchive optimizerArchive;
+    if (archive.try_read("optimizer", optimizerArchive))
+    {
+      state->optimizer = std::move(optimizerArchive);
+    }
+    c10::IValue trainer;
+    state->trainer = nullptr;
+    if (archive.try_read("trainer", trainer) && trainer.isString())
+    {
+      state->trainer = nlohmann::json::parse(trainer.toStringRef());
+    }
+  }
+  return impl;
+}
+
+// ---------------------------------------------------------------------------------------
+Model::Model(const ModelDescription & description, std::uint64_t seed)
+  : m_Impl(std::make_shared<Impl>())
+{
+  m_Impl->description = description;
+  m_Impl->description.training.dimension = description.network.dimension;
+  m_Impl->description.training.width_multiplier = description.network.width_multiplier;
+  m_Impl->description.training.input_channels = description.network.input_channels;
+  torch::manual_seed(seed);
+  m_Impl->network = MakeNetwork(description.network);
+}
+
+Model::Model(std::shared_ptr<Impl> impl)
+  : m_Impl(std::move(impl))
+{}
+
+Model
+Model::Load(const std::string & path)
+{
+  return Model(ReadModelFile(path));
+}
+
+void
+Model::Save(const std::string & path) const
+{
+  WriteModelFile(path, *m_Impl);
+}
+
+void
+Model::ImportStateDict(const std::string & path)
+{
+  nsa::ImportStateDict(*m_Impl->network, path);
+}
+
+const ModelDescription &
+Model::GetDescription() const
+{
+  return m_Impl->description;
+}
+
+ModelDescription &
+Model::GetDescription()
+{
+  return m_Impl->description;
+}
+
+std::int64_t
+Model::ParameterCount() const
+{
+  return m_Impl->network->ParameterCount();
+}
+
+std::vector<float>
+Model::Evaluate(const std::vector<float> & input, const std::vector<std::int64_t> & sizes) const
+{
+  std::int64_t count = 1;
+  for (auto size : sizes)
+  {
+    count *= size;
+  }
+  if (sizes.size() < 3 || count != static_cast<std::int64_t>(input.size()))
+  {
+    throw InputError("model evaluate: " + std::to_string(input.size()) + " values do not match the given sizes");
+  }
+  torch::NoGradGuard noGrad;
+  m_Impl->network->eval();
+  const at::Tensor tensor =
+    at::from_blob(const_cast<float *>(input.data()), sizes, at::TensorOptions().dtype(at::kFloat));
+  const auto device = m_Impl->network->parameters().front().device();
+  const at::Tensor output = m_Impl->network->forward(tensor.to(device)).to(at::kCPU).contiguous();
+  return std::vector<float>(output.data_ptr<float>(), output.data_ptr<float>() + output.numel());
+}
+
+} // namespace nsa

@@ -1,0 +1,230 @@
+#ifndef nsaResNetEncoderDecoder_h
+#define nsaResNetEncoderDecoder_h
+
+// Internal header of the Learning module (includes LibTorch): only src/ and test/ include it.
+
+#include "nsaNetworkConfiguration.h"
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nsa
+{
+
+/** \brief The LibTorch layer types of a spatial dimension, the way ITK code is templated on
+ * ImageDimension. Tensor layouts: 2D [N, C, H, W], 3D [N, C, D, H, W]. */
+template <unsigned int VDimension>
+struct NetworkTraits;
+
+template <>
+struct NetworkTraits<2>
+{
+  using Conv = torch::nn::Conv2d;
+  using ConvOptions = torch::nn::Conv2dOptions;
+  using ConvTranspose = torch::nn::ConvTranspose2d;
+  using ConvTransposeOptions = torch::nn::ConvTranspose2dOptions;
+  using BatchNorm = torch::nn::BatchNorm2d;
+
+  /** 3×3 max-pool, stride 2, padding 1 (the ResNet stem). */
+  static at::Tensor
+  MaxPool(const at::Tensor & x);
+  /** Bilinear ×2 with align_corners = true (PyTorch's UpsamplingBilinear2d). */
+  static at::Tensor
+  Upsample(const at::Tensor & x);
+};
+
+template <>
+struct NetworkTraits<3>
+{
+  using Conv = torch::nn::Conv3d;
+  using ConvOptions = torch::nn::Conv3dOptions;
+  using ConvTranspose = torch::nn::ConvTranspose3d;
+  using ConvTransposeOptions = torch::nn::ConvTranspose3dOptions;
+  using BatchNorm = torch::nn::BatchNorm3d;
+
+  static at::Tensor
+  MaxPool(const at::Tensor & x);
+  /** Trilinear ×2 with align_corners = true. */
+  static at::Tensor
+  Upsample(const at::Tensor & x);
+};
+
+/** \class EncoderDecoder
+ * \brief Dimension-independent face of the networks: what the trainer and the predictor use.
+ *
+ * Input [N, C, H, W] (2D) or [N, C, D, H, W] (3D), every spatial size a multiple of
+ * NetworkConfiguration::SizeDivisor; output [N, 1, ...] of the same spatial size.
+ */
+class EncoderDecoder : public torch::nn::Module
+{
+public:
+  explicit EncoderDecoder(const NetworkConfiguration & configuration)
+    : torch::nn::Module("ResNetEncoderDecoder")
+    , m_Configuration(configuration)
+  {}
+
+  /** The output before the output activation (logits for a sigmoid model). */
+  virtual at::Tensor
+  ForwardLogits(const at::Tensor & input) = 0;
+
+  /** The output after the output activation (scores). */
+  at::Tensor
+  forward(const at::Tensor & input);
+
+  /** Applies the output activation to ForwardLogits' output. */
+  at::Tensor
+  Activate(const at::Tensor & logits) const;
+
+  const NetworkConfiguration &
+  GetConfiguration() const
+  {
+    return m_Configuration;
+  }
+
+  /** Number of trainable parameters (as PyTorch's sum(p.numel() for p in parameters())). */
+  std::int64_t
+  ParameterCount() const;
+
+protected:
+  /** Throws nsa::InputError unless the input is [N, input_channels, spatial...] with every
+   * spatial size a positive multiple of SizeDivisor. */
+  void
+  CheckInput(const at::Tensor & input) const;
+
+private:
+  NetworkConfiguration m_Configuration;
+};
+
+/** \class ResidualBlock
+ * \brief Common face of the residual blocks (forward through one block). */
+class ResidualBlock : public torch::nn::Module
+{
+public:
+  virtual at::Tensor
+  Forward(const at::Tensor & x) = 0;
+};
+
+/** \class BasicBlock
+ * \brief ResNet basic block: conv3×3(stride)–BN–ReLU–conv3×3–BN, plus the identity or a
+ * 1×1 conv–BN "downsample" shortcut, then ReLU (He et al., CVPR 2016). Parameter names
+ * conv1, bn1, conv2, bn2, downsample.0, downsample.1 as in torchvision. */
+template <unsigned int VDimension>
+class BasicBlock : public ResidualBlock
+{
+public:
+  using Traits = NetworkTraits<VDimension>;
+  BasicBlock(int inPlanes, int planes, int stride);
+  at::Tensor
+  Forward(const at::Tensor & x) override;
+
+private:
+  typename Traits::Conv                       m_Conv1{ nullptr };
+  typename Traits::BatchNorm                  m_BatchNorm1{ nullptr };
+  typename Traits::Conv                       m_Conv2{ nullptr };
+  typename Traits::BatchNorm                  m_BatchNorm2{ nullptr };
+  typename Traits::Conv                       m_ShortcutConv{ nullptr };
+  typename Traits::BatchNorm                  m_ShortcutBatchNorm{ nullptr };
+};
+
+/** \class TransposeBasicBlock
+ * \brief The decoder's residual block: transposed conv3×3 (stride 2, output padding 1)–BN–
+ * ReLU–conv3×3–BN, plus a 1×1 transposed conv–BN "upsample" shortcut, then ReLU (the NSA
+ * paper's TransposeBasicBlock). Parameter names conv1, bn1, conv2, bn2, upsample.0,
+ * upsample.1. */
+template <unsigned int VDimension>
+class TransposeBasicBlock : public ResidualBlock
+{
+public:
+  using Traits = NetworkTraits<VDimension>;
+  TransposeBasicBlock(int inPlanes, int planes, int stride);
+  at::Tensor
+  Forward(const at::Tensor & x) override;
+
+private:
+  typename Traits::ConvTranspose m_Conv1{ nullptr };
+  typename Traits::BatchNorm     m_BatchNorm1{ nullptr };
+  typename Traits::Conv          m_Conv2{ nullptr };
+  typename Traits::BatchNorm     m_BatchNorm2{ nullptr };
+  typename Traits::ConvTranspose m_ShortcutConv{ nullptr };
+  typename Traits::BatchNorm     m_ShortcutBatchNorm{ nullptr };
+};
+
+/** \class BlockSequence
+ * \brief Residual blocks applied in order, registered as "0", "1", ... (the names
+ * torch.nn.Sequential gives them, so a layer's parameters read `layer1.0.conv1.weight`). */
+class BlockSequence : public torch::nn::Module
+{
+public:
+  void
+  Append(std::shared_ptr<ResidualBlock> block);
+  at::Tensor
+  Forward(const at::Tensor & x);
+
+private:
+  std::vector<std::shared_ptr<ResidualBlock>> m_Blocks;
+};
+
+/** \class ResNetEncoderDecoder
+ * \brief The NSA paper's ResNet-18 encoder–decoder in VDimension dimensions.
+ *
+ * Stem conv1 (7×7, stride 2, padding 3) – bn1 – ReLU – max-pool; layer1..layer4 of two
+ * basic blocks each (64, 128, 256, 512 channels, strides 1, 2, 2, 2); nin.0 (1×1, 512→256) –
+ * ReLU – nin.2 (1×1, 256→128) – ReLU; uplayer1..uplayer3 (one transposed block each, 64,
+ * 32, 16 channels, stride 2); bilinear (trilinear) ×2; convtranspose1 (7×7, stride 2, padding
+ * 3, output padding 1) to one channel; output activation. No bias in any convolution; no
+ * skip connections between encoder and decoder. Channel counts scale with the width
+ * multiplier. Parameter and buffer names equal PyTorch's for the paper's model, so its state
+ * dict loads by name. Initialisation as the paper: Kaiming normal (fan-out, ReLU) for the
+ * convolutions, PyTorch's default for the transposed ones, BN weight 1 and bias 0.
+ */
+template <unsigned int VDimension>
+class ResNetEncoderDecoder : public EncoderDecoder
+{
+public:
+  using Traits = NetworkTraits<VDimension>;
+  explicit ResNetEncoderDecoder(const NetworkConfiguration & configuration);
+
+  at::Tensor
+  ForwardLogits(const at::Tensor & input) override;
+
+private:
+  std::shared_ptr<BlockSequence>
+  MakeLayer(const std::string & name, int & inPlanes, int planes, int blocks, int stride, bool transpose);
+
+  typename Traits::Conv          m_Conv1{ nullptr };
+  typename Traits::BatchNorm     m_BatchNorm1{ nullptr };
+  std::shared_ptr<BlockSequence> m_Layers[4];
+  std::shared_ptr<torch::nn::Module> m_Nin;
+  typename Traits::Conv          m_Nin0{ nullptr };
+  typename Traits::Conv          m_Nin2{ nullptr };
+  std::shared_ptr<BlockSequence> m_UpLayers[3];
+  typename Traits::ConvTranspose m_ConvTranspose1{ nullptr };
+};
+
+/** Builds the network of a configuration (dimension 2 or 3), weights initialised from
+ * LibTorch's global generator (call torch::manual_seed first for reproducible weights). */
+std::shared_ptr<EncoderDecoder>
+MakeNetwork(const NetworkConfiguration & configuration);
+
+/** Copies named tensors into the network's parameters and buffers. Names may carry a
+ * "module." prefix (DataParallel). Throws nsa::InputError naming the first missing key,
+ * unexpected key or shape mismatch; `context` names the source (a file) in messages. */
+void
+LoadNamedTensors(EncoderDecoder &                                  network,
+                 const std::vector<std::pair<std::string, at::Tensor>> & tensors,
+                 const std::string &                               context);
+
+/** Reads a PyTorch state dict written by Python's `torch.save(model.state_dict(), path)`
+ * (also a training checkpoint dict holding it under "model_state_dict" or "state_dict") or
+ * by `torch::pickle_save` of a dict of tensors, and loads it into the network. */
+void
+ImportStateDict(EncoderDecoder & network, const std::string & path);
+
+} // namespace nsa
+
+#endif

@@ -1,0 +1,607 @@
+// Tests of the network, the ITK<->tensor bridge, model files and the predictor. One
+// translation unit for all of them: each file that includes LibTorch headers costs about
+// 10 s of compile time on the project's 2-core machines.
+
+#include "nsaModelImpl.h"
+#include "nsaPredictor.h"
+#include "nsaResNetEncoderDecoder.h"
+#include "nsaTensorBridge.h"
+
+#include "nsaError.h"
+
+#include "itkImageRegionIteratorWithIndex.h"
+
+#include <ATen/Functions.h>
+#include <torch/serialize.h>
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+namespace
+{
+
+std::string
+OutputPath(const std::string & name)
+{
+  return std::string(NSA_TEST_OUTPUT_DIR) + "/Learning_" + name;
+}
+
+nsa::ModelDescription
+SmallDescription(int dimension, double width, int channels = 1)
+{
+  nsa::ModelDescription description;
+  description.network.dimension = dimension;
+  description.network.width_multiplier = width;
+  description.network.input_channels = channels;
+  return description;
+}
+
+/** A deterministic image with non-trivial geometry: value = x + 100 y + 10000 z. */
+template <unsigned int VDimension>
+typename itk::Image<float, VDimension>::Pointer
+MakeRampImage(const itk::Size<VDimension> & size)
+{
+  auto image = itk::Image<float, VDimension>::New();
+  typename itk::Image<float, VDimension>::RegionType region;
+  region.SetSize(size);
+  image->SetRegions(region);
+  typename itk::Image<float, VDimension>::PointType     origin;
+  typename itk::Image<float, VDimension>::SpacingType   spacing;
+  typename itk::Image<float, VDimension>::DirectionType direction;
+  direction.SetIdentity();
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    origin[axis] = -10.5 + 3 * axis;
+    spacing[axis] = 0.5 + 0.25 * axis;
+  }
+  // A rotation in the x-y plane keeps the direction orthonormal.
+  direction(0, 0) = 0.6;
+  direction(0, 1) = -0.8;
+  direction(1, 0) = 0.8;
+  direction(1, 1) = 0.6;
+  image->SetOrigin(origin);
+  image->SetSpacing(spacing);
+  image->SetDirection(direction);
+  image->Allocate();
+  for (itk::ImageRegionIteratorWithIndex<itk::Image<float, VDimension>> it(image, region); !it.IsAtEnd(); ++it)
+  {
+    double value = 0;
+    double scale = 1;
+    for (unsigned int axis = 0; axis < VDimension; ++axis, scale *= 100)
+    {
+      value += scale * it.GetIndex()[axis];
+    }
+    it.Set(static_cast<float>(value));
+  }
+  return image;
+}
+
+template <unsigned int VDimension>
+void
+ExpectSameGeometry(const itk::ImageBase<VDimension> * a, const itk::ImageBase<VDimension> * b)
+{
+  EXPECT_EQ(a->GetLargestPossibleRegion(), b->GetLargestPossibleRegion());
+  EXPECT_EQ(a->GetOrigin(), b->GetOrigin());
+  EXPECT_EQ(a->GetSpacing(), b->GetSpacing());
+  EXPECT_EQ(a->GetDirection(), b->GetDirection());
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------
+// Network
+
+TEST(Network, ParameterCountEqualsPaperModel)
+{
+  // The counts PyTorch gives for the paper's resnet18_enc_dec (issue 7; equal to torchvision's
+  // ResNet-18 without fc, 11,176,512 for 3 channels, plus nin 163,840 and decoder 157,360).
+  nsa::NetworkConfiguration configuration;
+  configuration.input_channels = 1;
+  EXPECT_EQ(nsa::MakeNetwork(configuration)->ParameterCount(), 11491440);
+  configuration.input_channels = 3;
+  EXPECT_EQ(nsa::MakeNetwork(configuration)->ParameterCount(), 11497712);
+}
+
+TEST(Network, ParameterNamesArePyTorchNames)
+{
+  nsa::NetworkConfiguration configuration;
+  auto                      network = nsa::MakeNetwork(configuration);
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  for (const auto & item : network->named_parameters())
+  {
+    shapes[item.key()] = item.value().sizes().vec();
+  }
+  std::set<std::string> buffers;
+  for (const auto & item : network->named_buffers())
+  {
+    buffers.insert(item.key());
+  }
+  // Shapes as PyTorch stores them (transposed convolutions: [in, out, k, k]).
+  const std::map<std::string, std::vector<std::int64_t>> expected{
+    { "conv1.weight", { 64, 1, 7, 7 } },
+    { "bn1.weight", { 64 } },
+    { "layer1.0.conv1.weight", { 64, 64, 3, 3 } },
+    { "layer1.1.bn2.bias", { 64 } },
+    { "layer2.0.conv1.weight", { 128, 64, 3, 3 } },
+    { "layer2.0.downsample.0.weight", { 128, 64, 1, 1 } },
+    { "layer2.0.downsample.1.weight", { 128 } },
+    { "layer4.1.conv2.weight", { 512, 512, 3, 3 } },
+    { "nin.0.weight", { 256, 512, 1, 1 } },
+    { "nin.2.weight", { 128, 256, 1, 1 } },
+    { "uplayer1.0.conv1.weight", { 128, 64, 3, 3 } },
+    { "uplayer1.0.upsample.0.weight", { 128, 64, 1, 1 } },
+    { "uplayer3.0.conv2.weight", { 16, 16, 3, 3 } },
+    { "convtranspose1.weight", { 16, 1, 7, 7 } },
+  };
+  for (const auto & entry : expected)
+  {
+    ASSERT_EQ(shapes.count(entry.first), 1u) << entry.first;
+    EXPECT_EQ(shapes[entry.first], entry.second) << entry.first;
+  }
+  EXPECT_EQ(shapes.size(), 90u); // PyTorch: len(list(model.parameters())) of resnet18_enc_dec
+  EXPECT_EQ(buffers.count("layer3.0.downsample.1.running_var"), 1u);
+  EXPECT_EQ(buffers.count("uplayer2.0.bn1.num_batches_tracked"), 1u);
+}
+
+TEST(Network, OutputShapes2DAnd3DAtSeveralWidths)
+{
+  torch::NoGradGuard noGrad;
+  for (double width : { 1.0 / 16, 0.25, 1.0 })
+  {
+    for (int channels : { 1, 3 })
+    {
+      nsa::NetworkConfiguration configuration;
+      configuration.width_multiplier = width;
+      configuration.input_channels = channels;
+      auto network = nsa::MakeNetwork(configuration);
+      network->eval();
+      const at::Tensor output = network->forward(at::rand({ 2, channels, 64, 96 }));
+      EXPECT_EQ(output.sizes().vec(), (std::vector<std::int64_t>{ 2, 1, 64, 96 })) << width;
+      EXPECT_GE(output.min().item<float>(), 0.0f);
+      EXPECT_LE(output.max().item<float>(), 1.0f);
+    }
+  }
+  for (double width : { 1.0 / 16, 0.125 })
+  {
+    nsa::NetworkConfiguration configuration;
+    configuration.dimension = 3;
+    configuration.width_multiplier = width;
+    auto network = nsa::MakeNetwork(configuration);
+    network->eval();
+    const at::Tensor output = network->forward(at::rand({ 1, 1, 32, 64, 32 }));
+    EXPECT_EQ(output.sizes().vec(), (std::vector<std::int64_t>{ 1, 1, 32, 64, 32 })) << width;
+  }
+}
+
+TEST(Network, WidthMultiplierScalesChannels)
+{
+  nsa::NetworkConfiguration configuration;
+  configuration.width_multiplier = 0.25;
+  EXPECT_EQ(configuration.Channels(64), 16);
+  EXPECT_EQ(configuration.Channels(16), 4);
+  configuration.width_multiplier = 1.0 / 64;
+  EXPECT_EQ(configuration.Channels(16), 1); // never zero channels
+  auto network = nsa::MakeNetwork(configuration);
+  EXPECT_LT(network->ParameterCount(), 11491440 / 100);
+}
+
+TEST(Network, RejectsInputsOfWrongSizeOrChannels)
+{
+  nsa::NetworkConfiguration configuration;
+  configuration.width_multiplier = 0.125;
+  auto network = nsa::MakeNetwork(configuration);
+  EXPECT_THROW(network->forward(at::rand({ 1, 1, 60, 64 })), nsa::InputError);
+  EXPECT_THROW(network->forward(at::rand({ 1, 2, 64, 64 })), nsa::InputError);
+  EXPECT_THROW(network->forward(at::rand({ 1, 64, 64 })), nsa::InputError);
+}
+
+TEST(Network, ReluOutputForIntensityLabels)
+{
+  torch::NoGradGuard        noGrad;
+  nsa::NetworkConfiguration configuration;
+  configuration.width_multiplier = 0.125;
+  configuration.output_activation = "relu";
+  auto network = nsa::MakeNetwork(configuration);
+  network->eval();
+  const at::Tensor input = at::rand({ 1, 1, 64, 64 });
+  const at::Tensor logits = network->ForwardLogits(input);
+  EXPECT_TRUE(at::equal(network->forward(input), at::relu(logits)));
+}
+
+TEST(Network, ImportsPyTorchStateDictByName)
+{
+  // A state dict as Python's torch.save(model.state_dict()) writes it (the same pickle format
+  // torch::pickle_save writes), built from another network with different weights.
+  nsa::Model source(SmallDescription(2, 0.25), 11);
+  nsa::Model target(SmallDescription(2, 0.25), 12);
+  c10::Dict<std::string, at::Tensor> stateDict;
+  for (const auto & item : source.GetImpl().network->named_parameters())
+  {
+    stateDict.insert(item.key(), item.value().detach().clone());
+  }
+  for (const auto & item : source.GetImpl().network->named_buffers())
+  {
+    // Distinct running statistics so that a buffer left out would show in eval mode.
+    stateDict.insert(item.key(),
+                     item.value().is_floating_point() ? item.value() + 0.25 * at::rand_like(item.value())
+                                                      : item.value().clone());
+  }
+  {
+    torch::NoGradGuard noGrad;
+    for (const auto & item : source.GetImpl().network->named_buffers())
+    {
+      item.value().copy_(stateDict.at(item.key()));
+    }
+  }
+  const std::string path = OutputPath("state_dict.pt");
+  {
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(stateDict));
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::vector<float> input(2 * 64 * 64);
+  for (std::size_t i = 0; i < input.size(); ++i)
+  {
+    input[i] = static_cast<float>((i * 7919) % 101) / 100.0f;
+  }
+  const std::vector<std::int64_t> sizes{ 2, 1, 64, 64 };
+  EXPECT_NE(source.Evaluate(input, sizes), target.Evaluate(input, sizes));
+  target.ImportStateDict(path);
+  EXPECT_EQ(source.Evaluate(input, sizes), target.Evaluate(input, sizes)); // same weights, same code: bit-equal
+
+  // A training-checkpoint dict {"model_state_dict": ...} of the paper's code loads too.
+  c10::impl::GenericDict checkpoint(c10::StringType::get(), c10::AnyType::get());
+  checkpoint.insert("epoch", c10::IValue(int64_t{ 3 }));
+  checkpoint.insert("model_state_dict", c10::IValue(stateDict));
+  {
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(checkpoint));
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  nsa::Model other(SmallDescription(2, 0.25), 13);
+  other.ImportStateDict(path);
+  EXPECT_EQ(source.Evaluate(input, sizes), other.Evaluate(input, sizes));
+
+  // A state dict of another width names the mismatch.
+  nsa::Model wider(SmallDescription(2, 0.5), 13);
+  try
+  {
+    wider.ImportStateDict(path);
+    ADD_FAILURE() << "expected an error";
+  }
+  catch (const nsa::InputError & error)
+  {
+    EXPECT_NE(std::string(error.what()).find("shape"), std::string::npos) << error.what();
+  }
+  // Missing and unexpected keys.
+  EXPECT_EQ(stateDict.erase("nin.0.weight"), 1u);
+  {
+    const std::vector<char> bytes = torch::pickle_save(c10::IValue(stateDict));
+    std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  EXPECT_THROW(other.ImportStateDict(path), nsa::InputError);
+  EXPECT_THROW(other.ImportStateDict(OutputPath("no_such_file.pt")), nsa::InputError);
+  std::remove(path.c_str());
+}
+
+TEST(Network, MatchesPyTorchReferenceModel)
+{
+  // Python's PyTorch (Debian python3-torch) builds the paper's network, saves its state dict
+  // with torch.save and scores a random input; the imported C++ network must agree.
+  const std::string python = "/usr/bin/python3";
+  if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
+  {
+    GTEST_SKIP() << "python3-torch is not installed (Utilities/setup.sh installs it)";
+  }
+  const std::string stateDict = OutputPath("pytorch_state_dict.pt");
+  const std::string inputPath = OutputPath("pytorch_input.raw");
+  const std::string outputPath = OutputPath("pytorch_output.raw");
+  const std::string command = python + " " + NSA_PYTORCH_REFERENCE_SCRIPT + " export " + stateDict + " " +
+                              inputPath + " " + outputPath + " --width 0.5 --channels 3 --size 64 96";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto readFloats = [](const std::string & path) {
+    std::ifstream      file(path, std::ios::binary);
+    std::vector<float> values;
+    float              value;
+    while (file.read(reinterpret_cast<char *>(&value), sizeof(value)))
+    {
+      values.push_back(value);
+    }
+    return values;
+  };
+  const std::vector<float> input = readFloats(inputPath);
+  const std::vector<float> expected = readFloats(outputPath);
+  ASSERT_EQ(input.size(), 3u * 64 * 96);
+  ASSERT_EQ(expected.size(), 64u * 96);
+  nsa::Model model(SmallDescription(2, 0.5, 3), 1);
+  model.ImportStateDict(stateDict);
+  const std::vector<float> output = model.Evaluate(input, { 1, 3, 64, 96 });
+  double maximum = 0.0;
+  for (std::size_t i = 0; i < output.size(); ++i)
+  {
+    maximum = std::max(maximum, std::abs(static_cast<double>(output[i]) - expected[i]));
+  }
+  // Same float32 arithmetic in a different order (PyTorch's and LibTorch's kernels may pick
+  // different convolution algorithms): differences of a few 1e-7 per layer over ~25 layers;
+  // 1e-4 on sigmoid outputs is far above that and far below any topology or weight mismatch
+  // (which changes outputs by 1e-2 or more).
+  EXPECT_LT(maximum, 1e-4);
+}
+
+// ---------------------------------------------------------------------------------------
+// ITK <-> tensor bridge
+
+TEST(TensorBridge, RoundTrip2DAnd3DKeepsValuesLayoutAndGeometry)
+{
+  const auto image2 = MakeRampImage<2>({ { 5, 3 } });
+  const at::Tensor tensor2 = nsa::ImageToTensor<2>(image2.GetPointer());
+  EXPECT_EQ(tensor2.sizes().vec(), (std::vector<std::int64_t>{ 1, 1, 3, 5 })); // [N, C, H=y, W=x]
+  EXPECT_EQ(tensor2[0][0][2][4].item<float>(), 4 + 100 * 2);                   // x = 4, y = 2
+  const auto back2 = nsa::TensorToImage<2>(tensor2, image2.GetPointer());
+  ExpectSameGeometry<2>(back2, image2);
+  EXPECT_TRUE(std::equal(back2->GetBufferPointer(), back2->GetBufferPointer() + 15, image2->GetBufferPointer()));
+
+  const auto image3 = MakeRampImage<3>({ { 4, 3, 2 } });
+  const at::Tensor tensor3 = nsa::ImageToTensor<3>(image3.GetPointer());
+  EXPECT_EQ(tensor3.sizes().vec(), (std::vector<std::int64_t>{ 1, 1, 2, 3, 4 })); // [N, C, D=z, H=y, W=x]
+  EXPECT_EQ(tensor3[0][0][1][2][3].item<float>(), 3 + 100 * 2 + 10000 * 1);
+  const auto back3 = nsa::TensorToImage<3>(tensor3 * 2, image3.GetPointer());
+  ExpectSameGeometry<3>(back3, image3);
+  for (std::size_t i = 0; i < 24; ++i)
+  {
+    EXPECT_EQ(back3->GetBufferPointer()[i], 2 * image3->GetBufferPointer()[i]);
+  }
+  // The tensor owns its memory.
+  image3->FillBuffer(0.0f);
+  EXPECT_EQ(tensor3[0][0][1][2][3].item<float>(), 10203.0f);
+
+  const auto second = MakeRampImage<3>({ { 4, 3, 2 } });
+  const at::Tensor channels = nsa::ImagesToTensor<3>({ image3.GetPointer(), second.GetPointer() });
+  EXPECT_EQ(channels.sizes().vec(), (std::vector<std::int64_t>{ 1, 2, 2, 3, 4 }));
+  EXPECT_EQ(channels[0][1][1][2][3].item<float>(), 10203.0f);
+}
+
+TEST(TensorBridge, RejectsMismatchedSizes)
+{
+  const auto image = MakeRampImage<3>({ { 4, 3, 2 } });
+  EXPECT_THROW(nsa::TensorToImage<3>(at::zeros({ 1, 1, 2, 4, 3 }), image.GetPointer()), nsa::InputError);
+  EXPECT_THROW(nsa::TensorToImage<3>(at::zeros({ 2, 1, 2, 3, 4 }), image.GetPointer()), nsa::InputError);
+  const auto other = MakeRampImage<3>({ { 4, 3, 3 } });
+  EXPECT_THROW(nsa::ImagesToTensor<3>({ image.GetPointer(), other.GetPointer() }), nsa::InputError);
+}
+
+TEST(TensorBridge, CentredPaddingAndCropInvert)
+{
+  const at::Tensor x = at::rand({ 2, 1, 33, 64 });
+  std::vector<std::int64_t> before;
+  const at::Tensor padded = nsa::PadSpatialCentred(x, 2, 32, -1.0, before);
+  EXPECT_EQ(padded.sizes().vec(), (std::vector<std::int64_t>{ 2, 1, 64, 64 }));
+  EXPECT_EQ(before, (std::vector<std::int64_t>{ 15, 0 }));
+  EXPECT_EQ(padded[0][0][0][0].item<float>(), -1.0f);
+  EXPECT_TRUE(at::equal(nsa::CropSpatial(padded, before, { 33, 64 }), x));
+}
+
+// ---------------------------------------------------------------------------------------
+// Model files and checkpoints
+
+TEST(ModelFile, SaveLoadGivesIdenticalOutputsAndDescription)
+{
+  nsa::ModelDescription description = SmallDescription(2, 0.25, 2);
+  description.synthesis.num_patches = 4;
+  description.normalisation.mode = "window";
+  description.preset = "test-preset";
+  description.seed = 77;
+  nsa::EpochRecord record;
+  record.epoch = 1;
+  record.loss = 0.5;
+  record.learning_rate = 1e-3;
+  description.history.push_back(record);
+  nsa::Model model(description, 5);
+  // Non-trivial running statistics: a few forward passes in training mode.
+  {
+    torch::NoGradGuard noGrad;
+    model.GetImpl().network->train();
+    for (int i = 0; i < 3; ++i)
+    {
+      model.GetImpl().network->forward(at::rand({ 2, 2, 64, 64 }));
+    }
+  }
+  const std::string path = OutputPath("model.nsa.pt");
+  model.Save(path);
+  const nsa::Model loaded = nsa::Model::Load(path);
+  std::vector<float> input(2 * 2 * 32 * 64);
+  for (std::size_t i = 0; i < input.size(); ++i)
+  {
+    input[i] = static_cast<float>((i * 104729) % 1000) / 1000.0f;
+  }
+  const std::vector<std::int64_t> sizes{ 2, 2, 32, 64 };
+  EXPECT_EQ(model.Evaluate(input, sizes), loaded.Evaluate(input, sizes));
+  EXPECT_EQ(loaded.GetDescription().ToJson(), model.GetDescription().ToJson());
+  EXPECT_EQ(loaded.GetDescription().synthesis.num_patches, 4);
+  EXPECT_EQ(loaded.GetDescription().history.size(), 1u);
+  std::remove(path.c_str());
+}
+
+TEST(ModelFile, SameSeedSameWeights)
+{
+  const std::vector<float>        input(64 * 64, 0.5f);
+  const std::vector<std::int64_t> sizes{ 1, 1, 64, 64 };
+  EXPECT_EQ(nsa::Model(SmallDescription(2, 0.125), 3).Evaluate(input, sizes),
+            nsa::Model(SmallDescription(2, 0.125), 3).Evaluate(input, sizes));
+  EXPECT_NE(nsa::Model(SmallDescription(2, 0.125), 3).Evaluate(input, sizes),
+            nsa::Model(SmallDescription(2, 0.125), 4).Evaluate(input, sizes));
+}
+
+TEST(ModelFile, RejectsBadFiles)
+{
+  EXPECT_THROW(nsa::Model::Load(OutputPath("missing.pt")), nsa::InputError);
+  const std::string path = OutputPath("not_a_model.pt");
+  std::ofstream(path) << "not a model";
+  EXPECT_THROW(nsa::Model::Load(path), nsa::InputError);
+  // A LibTorch archive without the NSA format tag.
+  torch::serialize::OutputArchive archive;
+  archive.write("something", c10::IValue(int64_t{ 1 }));
+  archive.save_to(path);
+  EXPECT_THROW(nsa::Model::Load(path), nsa::InputError);
+  std::remove(path.c_str());
+  // Unwritable folder: an OutputError and no file.
+  EXPECT_THROW(nsa::Model(SmallDescription(2, 0.125)).Save("/nonexistent-folder/model.pt"), nsa::OutputError);
+}
+
+// ---------------------------------------------------------------------------------------
+// Predictor
+
+TEST(Predictor, SliceWiseKeepsGeometryAndEqualsPerSlicePrediction)
+{
+  nsa::Model model(SmallDescription(2, 0.125), 21);
+  const auto volume = MakeRampImage<3>({ { 37, 30, 5 } });
+  // Bring the ramp into [0, 1] (the predictor expects normalised inputs).
+  for (std::size_t i = 0; i < 37 * 30 * 5; ++i)
+  {
+    volume->GetBufferPointer()[i] = volume->GetBufferPointer()[i] / 50000.0f;
+  }
+  for (int axis = 0; axis < 3; ++axis)
+  {
+    nsa::PredictionParameters parameters;
+    parameters.slice_axis = axis;
+    parameters.batch_size = 3;
+    parameters.device = "cpu";
+    const auto map = nsa::Predictor(model, parameters).Predict(volume.GetPointer());
+    ExpectSameGeometry<3>(map, volume);
+
+    // Slice 1 across the axis, scored as a 2D image, must equal the map's slice 1.
+    itk::Size<2> sliceSize;
+    int          k = 0;
+    for (int a = 0; a < 3; ++a)
+    {
+      if (a != axis)
+      {
+        sliceSize[k++] = volume->GetLargestPossibleRegion().GetSize()[a];
+      }
+    }
+    auto slice = itk::Image<float, 2>::New();
+    slice->SetRegions(itk::ImageRegion<2>(sliceSize));
+    slice->Allocate();
+    for (itk::ImageRegionIteratorWithIndex<itk::Image<float, 2>> it(slice, slice->GetLargestPossibleRegion());
+         !it.IsAtEnd();
+         ++it)
+    {
+      itk::Index<3> index;
+      index[axis] = 1;
+      k = 0;
+      for (int a = 0; a < 3; ++a)
+      {
+        if (a != axis)
+        {
+          index[a] = it.GetIndex()[k++];
+        }
+      }
+      it.Set(volume->GetPixel(index));
+    }
+    const auto sliceMap = nsa::Predictor(model, parameters).Predict(slice.GetPointer());
+    for (itk::ImageRegionIteratorWithIndex<itk::Image<float, 2>> it(sliceMap, sliceMap->GetLargestPossibleRegion());
+         !it.IsAtEnd();
+         ++it)
+    {
+      itk::Index<3> index;
+      index[axis] = 1;
+      k = 0;
+      for (int a = 0; a < 3; ++a)
+      {
+        if (a != axis)
+        {
+          index[a] = it.GetIndex()[k++];
+        }
+      }
+      // Same network, same padded input: only batching differs (float rounding of the
+      // convolution backend, far below 1e-5 for outputs in [0, 1]).
+      EXPECT_NEAR(map->GetPixel(index), it.Get(), 1e-5) << "axis " << axis;
+    }
+  }
+}
+
+TEST(Predictor, SlidingWindowKeepsGeometryAndMatchesSingleWindow)
+{
+  nsa::Model model(SmallDescription(3, 1.0 / 16), 31);
+  const auto volume = MakeRampImage<3>({ { 40, 36, 30 } });
+  for (std::size_t i = 0; i < 40 * 36 * 30; ++i)
+  {
+    volume->GetBufferPointer()[i] = volume->GetBufferPointer()[i] / 400000.0f;
+  }
+  nsa::PredictionParameters parameters;
+  parameters.device = "cpu";
+  parameters.batch_size = 4;
+  // One window covering the whole (padded) volume: the network's output, cropped.
+  parameters.window_size = { 64, 64, 32 };
+  const auto single = nsa::Predictor(model, parameters).Predict(volume.GetPointer());
+  ExpectSameGeometry<3>(single, volume);
+  {
+    torch::NoGradGuard noGrad;
+    model.GetImpl().network->eval();
+    std::vector<std::int64_t> before;
+    const at::Tensor padded =
+      nsa::PadSpatialCentred(nsa::ImageToTensor<3>(volume.GetPointer()), 3, 32, 0.0, before, { 32, 64, 64 });
+    const at::Tensor expected =
+      nsa::CropSpatial(model.GetImpl().network->forward(padded), before, { 30, 36, 40 }).contiguous();
+    const auto expectedImage = nsa::TensorToImage<3>(expected, volume.GetPointer());
+    for (std::size_t i = 0; i < 40 * 36 * 30; i += 11)
+    {
+      // Weighted average of one window: w·s / w, exact up to float rounding (1e-6 relative).
+      EXPECT_NEAR(single->GetBufferPointer()[i], expectedImage->GetBufferPointer()[i], 1e-5);
+    }
+  }
+  // Overlapping 32³ windows: geometry kept, values inside the sigmoid's range.
+  parameters.window_size = { 32, 32, 32 };
+  parameters.window_overlap = 0.5;
+  const auto tiled = nsa::Predictor(model, parameters).Predict(volume.GetPointer());
+  ExpectSameGeometry<3>(tiled, volume);
+  float minimum = 1, maximum = 0;
+  for (std::size_t i = 0; i < 40 * 36 * 30; ++i)
+  {
+    minimum = std::min(minimum, tiled->GetBufferPointer()[i]);
+    maximum = std::max(maximum, tiled->GetBufferPointer()[i]);
+  }
+  EXPECT_GE(minimum, 0.0f);
+  EXPECT_LE(maximum, 1.0f);
+}
+
+TEST(Predictor, RejectsWrongChannelCountAnd3DModelOn2DImage)
+{
+  nsa::Model                model(SmallDescription(3, 1.0 / 16, 2), 1);
+  nsa::PredictionParameters parameters;
+  parameters.device = "cpu";
+  const auto volume = MakeRampImage<3>({ { 8, 8, 8 } });
+  EXPECT_THROW(nsa::Predictor(model, parameters).Predict(volume.GetPointer()), nsa::InputError);
+  const auto image = MakeRampImage<2>({ { 8, 8 } });
+  const std::vector<const itk::Image<float, 2> *> channels{ image.GetPointer(), image.GetPointer() };
+  EXPECT_THROW(nsa::Predictor(model, parameters).Predict(channels), nsa::InputError);
+}
+
+TEST(CaseScore, MeanPercentileTopK)
+{
+  nsa::PredictionParameters parameters;
+  parameters.score_percentile = 75.0;
+  parameters.top_k_fraction = 0.2; // ceil(0.2 · 10) = 2 values
+  std::vector<float> values{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+  auto               scores = nsa::ComputeCaseScores(values, parameters);
+  EXPECT_DOUBLE_EQ(scores.mean, 4.5);
+  EXPECT_DOUBLE_EQ(scores.percentile, 6.75); // position 0.75 · 9 = 6.75 between 6 and 7
+  EXPECT_DOUBLE_EQ(scores.top_k_mean, 8.5);
+  EXPECT_DOUBLE_EQ(scores.selected, 4.5); // "mean" is the default (the paper)
+  parameters.case_score = "top-k-mean";
+  EXPECT_DOUBLE_EQ(nsa::ComputeCaseScores(values, parameters).selected, 8.5);
+  EXPECT_THROW(nsa::ComputeCaseScores(std::vector<float>{}, parameters), nsa::InputError);
+
+  const auto map = MakeRampImage<2>({ { 2, 2 } }); // values 0, 1, 100, 101
+  auto       mask = itk::Image<unsigned char, 2>::New();
+  mask->SetRegions(map->GetLargestPossibleRegion());
+  mask->Allocate();
+  mask->FillBuffer(0);
+  mask->GetBufferPointer()[3] = 1;
+  mask->GetBufferPointer()[0] = 1;
+  EXPECT_DOUBLE_EQ(nsa::ComputeCaseScores(map.GetPointer(), nsa::PredictionParameters(), mask.GetPointer()).mean,
+                   50.5);
+}

@@ -1,0 +1,216 @@
+#ifndef itkSyntheticAnomalyLabelImageFilter_hxx
+#define itkSyntheticAnomalyLabelImageFilter_hxx
+
+#include "itkSyntheticAnomalyLabelImageFilter.h"
+
+#include "itkBinaryMedianImageFilter.h"
+#include "itkImageRegionConstIterator.h"
+#include "itkImageRegionIterator.h"
+#include "itkMedianImageFilter.h"
+#include "itkVariableLengthVector.h"
+
+#include <cmath>
+
+namespace itk
+{
+
+namespace SyntheticAnomalyDetail
+{
+/** Mean over components of |a - b|. */
+inline double
+MeanAbsoluteDifference(float a, float b)
+{
+  return std::abs(static_cast<double>(a) - static_cast<double>(b));
+}
+template <typename TValue>
+double
+MeanAbsoluteDifference(const VariableLengthVector<TValue> & a, const VariableLengthVector<TValue> & b)
+{
+  const unsigned int n = a.GetSize();
+  double             sum = 0.0;
+  for (unsigned int c = 0; c < n; ++c)
+  {
+    sum += std::abs(static_cast<double>(a[c]) - static_cast<double>(b[c]));
+  }
+  return n > 0 ? sum / n : 0.0;
+}
+} // namespace SyntheticAnomalyDetail
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::SyntheticAnomalyLabelImageFilter()
+{
+  Self::SetPrimaryInputName("OriginalImage");
+  Self::AddRequiredInputName("AnomalousImage", 1);
+  Self::AddRequiredInputName("PatchMask", 2);
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::VerifyPreconditions() ITKv5_CONST
+{
+  Superclass::VerifyPreconditions();
+  if (!(m_IntensityScale > 0.0) || !std::isfinite(m_IntensityScale))
+  {
+    itkExceptionMacro("IntensityScale must be a positive number, not " << m_IntensityScale);
+  }
+  if (m_Tolerance < 0.0)
+  {
+    itkExceptionMacro("Tolerance must not be negative, not " << m_Tolerance);
+  }
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::GenerateInputRequestedRegion()
+{
+  Superclass::GenerateInputRequestedRegion();
+  // Medians need neighbours; the filter is cheap and used on small regions: ask for everything.
+  for (auto & input : this->GetInputs())
+  {
+    if (auto * image = dynamic_cast<ImageBase<ImageDimension> *>(input.GetPointer()))
+    {
+      image->SetRequestedRegionToLargestPossibleRegion();
+    }
+  }
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::EnlargeOutputRequestedRegion(DataObject * output)
+{
+  Superclass::EnlargeOutputRequestedRegion(output);
+  output->SetRequestedRegionToLargestPossibleRegion();
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::GenerateData()
+{
+  const ImageType *     original = this->GetOriginalImage();
+  const ImageType *     anomalous = this->GetAnomalousImage();
+  const MaskImageType * patchMask = this->GetPatchMask();
+  LabelImageType *      output = this->GetOutput();
+  const auto            region = output->GetRequestedRegion();
+  output->SetBufferedRegion(region);
+  output->Allocate();
+
+  if (anomalous->GetBufferedRegion() != original->GetBufferedRegion() ||
+      patchMask->GetBufferedRegion() != original->GetBufferedRegion())
+  {
+    itkExceptionMacro("OriginalImage, AnomalousImage and PatchMask must cover the same region; got "
+                      << original->GetBufferedRegion() << anomalous->GetBufferedRegion()
+                      << patchMask->GetBufferedRegion());
+  }
+
+  // The normalised change and the thresholded change mask.
+  auto change = RealImageType::New();
+  change->CopyInformation(output);
+  change->SetRegions(region);
+  change->Allocate();
+  using MaskType = Image<unsigned char, ImageDimension>;
+  auto thresholded = MaskType::New();
+  thresholded->CopyInformation(output);
+  thresholded->SetRegions(region);
+  thresholded->Allocate();
+  {
+    ImageRegionConstIterator<ImageType>     o(original, region);
+    ImageRegionConstIterator<ImageType>     a(anomalous, region);
+    ImageRegionConstIterator<MaskImageType> m(patchMask, region);
+    ImageRegionIterator<RealImageType>      d(change, region);
+    ImageRegionIterator<MaskType>           t(thresholded, region);
+    const double                            inverseScale = 1.0 / m_IntensityScale;
+    for (; !o.IsAtEnd(); ++o, ++a, ++m, ++d, ++t)
+    {
+      const double delta = SyntheticAnomalyDetail::MeanAbsoluteDifference(a.Get(), o.Get()) * inverseScale;
+      d.Set(static_cast<float>(delta));
+      t.Set(m.Get() != 0 && delta > m_Tolerance ? 1 : 0);
+    }
+  }
+
+  typename MaskType::Pointer labelMask = thresholded;
+  if (m_MaskMedianRadius > 0)
+  {
+    using MedianType = BinaryMedianImageFilter<MaskType, MaskType>;
+    auto median = MedianType::New();
+    median->SetInput(thresholded);
+    typename MedianType::InputSizeType radius;
+    radius.Fill(m_MaskMedianRadius);
+    median->SetRadius(radius);
+    median->SetForegroundValue(1);
+    median->SetBackgroundValue(0);
+    median->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
+    median->Update();
+    labelMask = median->GetOutput();
+  }
+
+  ImageRegionConstIterator<MaskType> lm(labelMask, region);
+  ImageRegionIterator<LabelImageType> out(output, region);
+  if (m_LabelMode == LabelModeEnum::Binary || m_LabelMode == LabelModeEnum::Continuous)
+  {
+    const double value = m_LabelMode == LabelModeEnum::Binary ? 1.0 : m_InterpolationFactor;
+    for (; !out.IsAtEnd(); ++out, ++lm)
+    {
+      out.Set(static_cast<typename LabelImageType::PixelType>(lm.Get() ? value : 0.0));
+    }
+    return;
+  }
+
+  // Intensity labels: the median of the change inside the cleaned mask.
+  {
+    ImageRegionConstIterator<MaskType> m(labelMask, region);
+    ImageRegionIterator<RealImageType> d(change, region);
+    for (; !d.IsAtEnd(); ++d, ++m)
+    {
+      if (!m.Get())
+      {
+        d.Set(0.0f);
+      }
+    }
+  }
+  typename RealImageType::Pointer intensity = change;
+  if (m_MedianRadius > 0)
+  {
+    using MedianType = MedianImageFilter<RealImageType, RealImageType>;
+    auto median = MedianType::New();
+    median->SetInput(change);
+    typename MedianType::InputSizeType radius;
+    radius.Fill(m_MedianRadius);
+    median->SetRadius(radius);
+    median->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
+    median->Update();
+    intensity = median->GetOutput();
+  }
+  ImageRegionConstIterator<RealImageType> in(intensity, region);
+  if (m_LabelMode == LabelModeEnum::Intensity)
+  {
+    for (; !out.IsAtEnd(); ++out, ++in)
+    {
+      out.Set(static_cast<typename LabelImageType::PixelType>(in.Get()));
+    }
+    return;
+  }
+  for (; !out.IsAtEnd(); ++out, ++in, ++lm)
+  {
+    const double value = lm.Get() ? 1.0 / (1.0 + std::exp(-m_LogisticK * (in.Get() - m_LogisticX0))) : 0.0;
+    out.Set(static_cast<typename LabelImageType::PixelType>(value));
+  }
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::PrintSelf(std::ostream & os, Indent indent) const
+{
+  Superclass::PrintSelf(os, indent);
+  os << indent << "LabelMode: " << m_LabelMode << std::endl;
+  os << indent << "Tolerance: " << m_Tolerance << std::endl;
+  os << indent << "MaskMedianRadius: " << m_MaskMedianRadius << std::endl;
+  os << indent << "MedianRadius: " << m_MedianRadius << std::endl;
+  os << indent << "LogisticK: " << m_LogisticK << std::endl;
+  os << indent << "LogisticX0: " << m_LogisticX0 << std::endl;
+  os << indent << "IntensityScale: " << m_IntensityScale << std::endl;
+  os << indent << "InterpolationFactor: " << m_InterpolationFactor << std::endl;
+}
+
+} // namespace itk
+
+#endif

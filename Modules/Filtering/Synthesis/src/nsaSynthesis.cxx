@@ -1,0 +1,189 @@
+#include "nsaSynthesis.h"
+
+#include "itkNaturalSyntheticAnomalyImageFilter.h"
+#include "nsaError.h"
+
+#include "itkImageRegionConstIterator.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nsa
+{
+
+template <unsigned int VDimension>
+SynthesisResult<VDimension>
+Synthesize(const itk::Image<float, VDimension> *         destination,
+           const itk::Image<float, VDimension> *         source,
+           const itk::Image<unsigned char, VDimension> * destinationMask,
+           const itk::Image<unsigned char, VDimension> * sourceMask,
+           const SynthesisParameters &                   parameters,
+           const RandomStream &                          stream,
+           unsigned int                                  numberOfWorkUnits)
+{
+  if (!destination)
+  {
+    throw InputError("Synthesize: no destination image");
+  }
+  try
+  {
+    parameters.Validate();
+  }
+  catch (const ParameterError & error)
+  {
+    throw ParameterError(std::string("synthesis: ") + error.what());
+  }
+  if (parameters.object_mask == "image" && !destinationMask)
+  {
+    throw InputError("Synthesize: object_mask 'image' needs a destination mask");
+  }
+  if (parameters.object_mask == "image" && source && source != destination && !sourceMask)
+  {
+    throw InputError("Synthesize: object_mask 'image' needs a source mask for the source image");
+  }
+  using FilterType = itk::NaturalSyntheticAnomalyImageFilter<itk::Image<float, VDimension>>;
+  auto filter = FilterType::New();
+  filter->SetDestinationImage(destination);
+  if (source)
+  {
+    filter->SetSourceImage(source);
+  }
+  if (destinationMask)
+  {
+    filter->SetDestinationMask(destinationMask);
+  }
+  if (sourceMask)
+  {
+    filter->SetSourceMask(sourceMask);
+  }
+  filter->SetParameters(parameters);
+  filter->SetRandomStream(stream);
+  if (numberOfWorkUnits > 0)
+  {
+    filter->SetNumberOfWorkUnits(numberOfWorkUnits);
+  }
+  try
+  {
+    filter->Update();
+  }
+  catch (const itk::ExceptionObject & error)
+  {
+    throw InputError(std::string("synthesis failed: ") + error.GetDescription());
+  }
+  SynthesisResult<VDimension> result;
+  result.image = filter->GetOutput();
+  result.label = filter->GetLabelOutput();
+  result.image->DisconnectPipeline();
+  result.label->DisconnectPipeline();
+  result.record = filter->GetRecord();
+  return result;
+}
+
+template <unsigned int VDimension>
+typename itk::Image<unsigned char, VDimension>::Pointer
+ComputeObjectMask(const itk::Image<float, VDimension> * image, const SynthesisParameters & parameters)
+{
+  if (!image)
+  {
+    throw InputError("ComputeObjectMask: no image");
+  }
+  if (parameters.object_mask != "background" && parameters.object_mask != "threshold")
+  {
+    return nullptr;
+  }
+  parameters.Validate();
+  using FilterType = itk::NaturalSyntheticAnomalyImageFilter<itk::Image<float, VDimension>>;
+  auto filter = FilterType::New();
+  filter->SetParameters(parameters);
+  return filter->ComputeObjectMask(image);
+}
+
+template <unsigned int VDimension>
+LogisticCalibration
+CalibrateLogisticLabel(const std::vector<typename itk::Image<float, VDimension>::Pointer> & images,
+                       const SynthesisParameters &                                         parameters,
+                       const RandomStream &                                                stream,
+                       std::size_t                                                         samples)
+{
+  if (images.empty() || samples == 0)
+  {
+    throw InputError("CalibrateLogisticLabel: needs at least one image and one sample");
+  }
+  SynthesisParameters intensity = parameters;
+  intensity.label_mode = "intensity";
+  if (intensity.blend_mode == "uniform" || intensity.blend_mode == "poisson-uniform")
+  {
+    intensity.blend_mode = "poisson-source";
+  }
+  std::vector<typename itk::Image<unsigned char, VDimension>::Pointer> masks;
+  for (const auto & image : images)
+  {
+    masks.push_back(ComputeObjectMask<VDimension>(image, intensity));
+  }
+  // Changes are in the label's normalised units (label_intensity_scale, or each destination's robust
+  // range), the units logistic_k and logistic_x0 act on.
+  std::vector<double> changes;
+  LogisticCalibration calibration;
+  for (std::size_t i = 0; i < samples; ++i)
+  {
+    const std::size_t d = i % images.size();
+    const std::size_t s = (i + 1) % images.size();
+    const auto        result = Synthesize<VDimension>(images[d], images[s], masks[d], masks[s], intensity,
+                                               stream.Child(static_cast<std::uint64_t>(i)), 1);
+    itk::ImageRegionConstIterator<itk::Image<float, VDimension>> it(result.label,
+                                                                    result.label->GetLargestPossibleRegion());
+    for (; !it.IsAtEnd(); ++it)
+    {
+      if (it.Get() > 0.0f)
+      {
+        changes.push_back(it.Get());
+      }
+    }
+    ++calibration.samples;
+  }
+  if (changes.empty())
+  {
+    throw InputError("CalibrateLogisticLabel: no synthesised patch changed any voxel (check the object mask "
+                     "settings and the images)");
+  }
+  const auto rank = static_cast<std::size_t>(std::floor(0.4 * static_cast<double>(changes.size() - 1)));
+  std::nth_element(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(rank), changes.end());
+  calibration.change_percentile_40 = changes[rank];
+  calibration.voxels = changes.size();
+  calibration.logistic_k = std::log(99.0 * 9.0) / calibration.change_percentile_40;
+  calibration.logistic_x0 = std::log(9.0) / calibration.logistic_k;
+  return calibration;
+}
+
+template SynthesisResult<2>
+Synthesize<2>(const itk::Image<float, 2> *,
+              const itk::Image<float, 2> *,
+              const itk::Image<unsigned char, 2> *,
+              const itk::Image<unsigned char, 2> *,
+              const SynthesisParameters &,
+              const RandomStream &,
+              unsigned int);
+template SynthesisResult<3>
+Synthesize<3>(const itk::Image<float, 3> *,
+              const itk::Image<float, 3> *,
+              const itk::Image<unsigned char, 3> *,
+              const itk::Image<unsigned char, 3> *,
+              const SynthesisParameters &,
+              const RandomStream &,
+              unsigned int);
+template itk::Image<unsigned char, 2>::Pointer
+ComputeObjectMask<2>(const itk::Image<float, 2> *, const SynthesisParameters &);
+template itk::Image<unsigned char, 3>::Pointer
+ComputeObjectMask<3>(const itk::Image<float, 3> *, const SynthesisParameters &);
+template LogisticCalibration
+CalibrateLogisticLabel<2>(const std::vector<itk::Image<float, 2>::Pointer> &,
+                          const SynthesisParameters &,
+                          const RandomStream &,
+                          std::size_t);
+template LogisticCalibration
+CalibrateLogisticLabel<3>(const std::vector<itk::Image<float, 3>::Pointer> &,
+                          const SynthesisParameters &,
+                          const RandomStream &,
+                          std::size_t);
+
+} // namespace nsa

@@ -1,0 +1,491 @@
+#include "itkNaturalSyntheticAnomalyImageFilter.h"
+#include "itkSyntheticAnomalyLabelImageFilter.h"
+#include "nsaSynthesis.h"
+
+#include "itkImageRegionConstIteratorWithIndex.h"
+#include "itkImageRegionIterator.h"
+#include "itkTestingHashImageFilter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+
+namespace
+{
+
+/** A smooth, textured test image with a non-trivial geometry: a sum of sinusoids plus a
+ * bright disk, values roughly in [0, 200]. */
+template <unsigned int VDimension>
+typename itk::Image<float, VDimension>::Pointer
+MakeImage(unsigned int size, double phase)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  auto                         image = ImageType::New();
+  typename ImageType::SizeType imageSize;
+  imageSize.Fill(size);
+  typename ImageType::IndexType start;
+  start.Fill(3);
+  image->SetRegions(typename ImageType::RegionType(start, imageSize));
+  typename ImageType::SpacingType spacing;
+  typename ImageType::PointType   origin;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    spacing[axis] = 0.5 + 0.25 * axis;
+    origin[axis] = -10.0 + 3.0 * axis;
+  }
+  image->SetSpacing(spacing);
+  image->SetOrigin(origin);
+  typename ImageType::DirectionType direction;
+  direction.SetIdentity();
+  direction[0][0] = 0.0;
+  direction[0][1] = 1.0;
+  direction[1][0] = 1.0;
+  direction[1][1] = 0.0;
+  image->SetDirection(direction);
+  image->Allocate();
+  itk::ImageRegionIteratorWithIndex<ImageType> it(image, image->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    double value = 100.0;
+    double r2 = 0.0;
+    for (unsigned int axis = 0; axis < VDimension; ++axis)
+    {
+      const double x = static_cast<double>(it.GetIndex()[axis] - 3) / size;
+      value += 30.0 * std::sin(2 * 3.14159265 * (3 + axis) * x + phase);
+      r2 += (x - 0.5) * (x - 0.5);
+    }
+    value += r2 < 0.04 ? 60.0 : 0.0;
+    it.Set(static_cast<float>(value));
+  }
+  return image;
+}
+
+template <typename TImage>
+std::string
+Hash(const TImage * image)
+{
+  using HashType = itk::Testing::HashImageFilter<TImage>;
+  auto hash = HashType::New();
+  hash->SetInput(image);
+  hash->Update();
+  return hash->GetHash();
+}
+
+template <unsigned int VDimension>
+struct Run
+{
+  using ImageType = itk::Image<float, VDimension>;
+  using FilterType = itk::NaturalSyntheticAnomalyImageFilter<ImageType>;
+  typename FilterType::Pointer filter;
+  typename ImageType::Pointer  destination;
+  typename ImageType::Pointer  source;
+};
+
+template <unsigned int VDimension>
+Run<VDimension>
+Synthesise(const nsa::SynthesisParameters & p, std::uint64_t seed, unsigned int size, unsigned int workUnits = 0)
+{
+  Run<VDimension> run;
+  run.destination = MakeImage<VDimension>(size, 0.0);
+  run.source = MakeImage<VDimension>(size, 1.3);
+  run.filter = Run<VDimension>::FilterType::New();
+  run.filter->SetDestinationImage(run.destination);
+  run.filter->SetSourceImage(run.source);
+  run.filter->SetParameters(p);
+  run.filter->SetSeed(seed);
+  if (workUnits > 0)
+  {
+    run.filter->SetNumberOfWorkUnits(workUnits);
+  }
+  run.filter->Update();
+  return run;
+}
+
+const char * const BlendModes[] = { "poisson-source", "poisson-mixed", "swap", "uniform", "poisson-uniform" };
+const char * const LabelModes[] = { "binary", "continuous", "intensity", "logistic-intensity" };
+
+template <unsigned int VDimension>
+void
+CheckOneMode(const std::string & blend, const std::string & labelMode, unsigned int size)
+{
+  nsa::SynthesisParameters p;
+  p.blend_mode = blend;
+  p.label_mode = labelMode;
+  p.num_patches = 3;
+  if (VDimension == 3)
+  {
+    // Small volumes: patches of at least 8 voxels a side survive the label medians (a
+    // 4-voxel patch keeps only 2^3 interior voxels after the Poisson boundary, which a
+    // 5x5x5 median removes).
+    p.width_bounds = { 0.1, 0.4 };
+    p.label_mask_median_radius = 1;
+    p.label_median_radius = 1;
+  }
+  SCOPED_TRACE(blend + " / " + labelMode + " / " + std::to_string(VDimension) + "D");
+  auto         run = Synthesise<VDimension>(p, 21, size);
+  const auto * image = run.filter->GetOutput();
+  const auto * label = run.filter->GetLabelOutput();
+  const auto & record = run.filter->GetRecord();
+  ASSERT_GE(record.NumberOfBlendedPatches(), 1u);
+
+  // Geometry preserved.
+  for (const itk::ImageBase<VDimension> * output :
+       { static_cast<const itk::ImageBase<VDimension> *>(image), static_cast<const itk::ImageBase<VDimension> *>(label) })
+  {
+    EXPECT_EQ(output->GetLargestPossibleRegion(), run.destination->GetLargestPossibleRegion());
+    EXPECT_EQ(output->GetOrigin(), run.destination->GetOrigin());
+    EXPECT_EQ(output->GetSpacing(), run.destination->GetSpacing());
+    EXPECT_EQ(output->GetDirection(), run.destination->GetDirection());
+  }
+
+  // The image changes only inside the blended boxes; the label is zero outside the boxes
+  // grown by the median radii (r1, plus r2 for intensity labels) and within [0, 1] for
+  // bounded labels.
+  const bool     intensity = labelMode == "intensity" || labelMode == "logistic-intensity";
+  const long     pad = p.label_mask_median_radius + (labelMode == "intensity" ? p.label_median_radius : 0);
+  double         labelSum = 0.0;
+  std::size_t    changedOutside = 0, labelOutside = 0;
+  itk::ImageRegionConstIteratorWithIndex<itk::Image<float, VDimension>> it(label, label->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    bool inBox = false, inPadded = false;
+    for (const auto & patch : record.patches)
+    {
+      if (patch.status != nsa::PatchStatus::Blended)
+      {
+        continue;
+      }
+      bool inside = true, insidePadded = true;
+      for (unsigned int axis = 0; axis < VDimension; ++axis)
+      {
+        const auto i = it.GetIndex()[axis];
+        const auto first = patch.destination_index[axis];
+        const auto last = first + patch.destination_size[axis];
+        inside = inside && i >= first && i < last;
+        insidePadded = insidePadded && i >= first - pad && i < last + pad;
+      }
+      inBox = inBox || inside;
+      inPadded = inPadded || insidePadded;
+    }
+    const float value = it.Get();
+    labelSum += value;
+    labelOutside += (!inPadded && value != 0.0f) ? 1 : 0;
+    changedOutside += (!inBox && image->GetPixel(it.GetIndex()) != run.destination->GetPixel(it.GetIndex())) ? 1 : 0;
+    if (labelMode != "intensity")
+    {
+      ASSERT_GE(value, 0.0f);
+      ASSERT_LE(value, 1.0f);
+    }
+    else
+    {
+      ASSERT_GE(value, 0.0f);
+    }
+  }
+  EXPECT_EQ(changedOutside, 0u);
+  EXPECT_EQ(labelOutside, 0u);
+  EXPECT_GT(labelSum, 0.0);
+  (void)intensity;
+}
+
+} // namespace
+
+class EveryMode : public ::testing::TestWithParam<std::tuple<const char *, const char *>>
+{};
+
+TEST_P(EveryMode, TwoD)
+{
+  const std::string blend = std::get<0>(GetParam());
+  const std::string label = std::get<1>(GetParam());
+  if (label == "continuous" && blend != "uniform" && blend != "poisson-uniform")
+  {
+    GTEST_SKIP() << "continuous labels need an interpolated blend (rejected by Validate, tested below)";
+  }
+  CheckOneMode<2>(blend, label, 96);
+}
+
+TEST_P(EveryMode, ThreeD)
+{
+  const std::string blend = std::get<0>(GetParam());
+  const std::string label = std::get<1>(GetParam());
+  if (label == "continuous" && blend != "uniform" && blend != "poisson-uniform")
+  {
+    GTEST_SKIP() << "continuous labels need an interpolated blend (rejected by Validate, tested below)";
+  }
+  CheckOneMode<3>(blend, label, 40);
+}
+
+INSTANTIATE_TEST_SUITE_P(NaturalSyntheticAnomaly,
+                         EveryMode,
+                         ::testing::Combine(::testing::ValuesIn(BlendModes), ::testing::ValuesIn(LabelModes)));
+
+TEST(NaturalSyntheticAnomaly, ContinuousLabelNeedsAnInterpolatedBlend)
+{
+  nsa::SynthesisParameters p;
+  p.blend_mode = "poisson-mixed";
+  p.label_mode = "continuous";
+  EXPECT_THROW(Synthesise<2>(p, 1, 64), itk::ExceptionObject);
+}
+
+TEST(NaturalSyntheticAnomaly, SameSeedSameHashDifferentSeedDifferentHash)
+{
+  nsa::SynthesisParameters p;
+  p.num_patches = 4;
+  const auto a = Synthesise<2>(p, 5, 128);
+  const auto b = Synthesise<2>(p, 5, 128);
+  const auto c = Synthesise<2>(p, 6, 128);
+  EXPECT_EQ(Hash(a.filter->GetOutput()), Hash(b.filter->GetOutput()));
+  EXPECT_EQ(Hash(a.filter->GetLabelOutput()), Hash(b.filter->GetLabelOutput()));
+  EXPECT_NE(Hash(a.filter->GetOutput()), Hash(c.filter->GetOutput()));
+  EXPECT_NE(Hash(a.filter->GetLabelOutput()), Hash(c.filter->GetLabelOutput()));
+}
+
+TEST(NaturalSyntheticAnomaly, ThreadCountDoesNotChangeTheResult)
+{
+  for (const char * blend : BlendModes)
+  {
+    nsa::SynthesisParameters p;
+    p.blend_mode = blend;
+    p.num_patches = 4;
+    p.label_mode = "logistic-intensity";
+    p.width_bounds = { 0.2, 0.45 }; // boxes above the single-thread threshold of 32768 voxels
+    p.label_median_radius = 2;
+    const auto one = Synthesise<3>(p, 17, 72, 1);
+    const auto many = Synthesise<3>(p, 17, 72, 4);
+    EXPECT_EQ(Hash(one.filter->GetOutput()), Hash(many.filter->GetOutput())) << blend;
+    EXPECT_EQ(Hash(one.filter->GetLabelOutput()), Hash(many.filter->GetLabelOutput())) << blend;
+  }
+}
+
+// Swap without resizing copies the source box voxel for voxel to the destination box.
+TEST(NaturalSyntheticAnomaly, SwapCopiesTheSourcePatch)
+{
+  nsa::SynthesisParameters p;
+  p.blend_mode = "swap";
+  p.label_mode = "binary";
+  p.resize = false;
+  p.num_patches = 1;
+  // Same spacing for source and destination (MakeImage uses one geometry).
+  const auto   run = Synthesise<2>(p, 3, 96);
+  const auto & patch = run.filter->GetRecord().patches[0];
+  ASSERT_EQ(patch.status, nsa::PatchStatus::Blended);
+  ASSERT_EQ(patch.source_size, patch.destination_size);
+  for (long y = 0; y < patch.destination_size[1]; ++y)
+  {
+    for (long x = 0; x < patch.destination_size[0]; ++x)
+    {
+      const itk::Index<2> d{ { patch.destination_index[0] + x, patch.destination_index[1] + y } };
+      const itk::Index<2> s{ { patch.source_index[0] + x, patch.source_index[1] + y } };
+      ASSERT_EQ(run.filter->GetOutput()->GetPixel(d), run.source->GetPixel(s));
+    }
+  }
+}
+
+// Uniform: (1 - f) destination + f source, f in interpolation_bounds and recorded.
+TEST(NaturalSyntheticAnomaly, UniformInterpolatesWithTheRecordedFactor)
+{
+  nsa::SynthesisParameters p;
+  p.blend_mode = "uniform";
+  p.label_mode = "continuous";
+  p.resize = false;
+  p.num_patches = 1;
+  const auto   run = Synthesise<2>(p, 4, 96);
+  const auto & record = run.filter->GetRecord();
+  const auto & patch = record.patches[0];
+  ASSERT_EQ(patch.status, nsa::PatchStatus::Blended);
+  const double f = record.interpolation_factor;
+  EXPECT_GE(f, p.interpolation_bounds[0]);
+  EXPECT_LE(f, p.interpolation_bounds[1]);
+  const itk::Index<2> d{ { patch.destination_index[0] + 2, patch.destination_index[1] + 3 } };
+  const itk::Index<2> s{ { patch.source_index[0] + 2, patch.source_index[1] + 3 } };
+  // float arithmetic on values below 256: a few ulps of 256 (6e-5).
+  EXPECT_NEAR(run.filter->GetOutput()->GetPixel(d),
+              (1 - f) * run.destination->GetPixel(d) + f * run.source->GetPixel(s), 1e-4);
+  // The continuous label is the factor inside the cleaned change mask.
+  EXPECT_NEAR(run.filter->GetLabelOutput()->GetPixel(d), f, 1e-7);
+}
+
+// Computing labels only near the patches gives exactly the label of the whole image.
+TEST(NaturalSyntheticAnomaly, LocalLabelEqualsWholeImageLabel)
+{
+  for (const char * labelMode : { "binary", "intensity", "logistic-intensity" })
+  {
+    nsa::SynthesisParameters p;
+    p.blend_mode = "swap";
+    p.label_mode = labelMode;
+    p.num_patches = 4;
+    p.label_intensity_scale = 100.0;
+    auto run = Synthesise<2>(p, 12, 128);
+    // Without object masks the replaced voxels are the union of the destination boxes.
+    using MaskType = itk::Image<unsigned char, 2>;
+    auto mask = MaskType::New();
+    mask->CopyInformation(run.destination);
+    mask->SetRegions(run.destination->GetLargestPossibleRegion());
+    mask->Allocate();
+    mask->FillBuffer(0);
+    for (const auto & patch : run.filter->GetRecord().patches)
+    {
+      if (patch.status == nsa::PatchStatus::Blended)
+      {
+        itk::ImageRegion<2> box({ { patch.destination_index[0], patch.destination_index[1] } },
+                                { { static_cast<itk::SizeValueType>(patch.destination_size[0]),
+                                    static_cast<itk::SizeValueType>(patch.destination_size[1]) } });
+        itk::ImageRegionIterator<MaskType> m(mask, box);
+        for (; !m.IsAtEnd(); ++m)
+        {
+          m.Set(1);
+        }
+      }
+    }
+    using LabelFilterType = itk::SyntheticAnomalyLabelImageFilter<itk::Image<float, 2>>;
+    auto whole = LabelFilterType::New();
+    whole->SetOriginalImage(run.destination);
+    whole->SetAnomalousImage(run.filter->GetOutput());
+    whole->SetPatchMask(mask);
+    whole->SetLabelMode(std::string(labelMode) == "binary"      ? itk::SyntheticAnomalyLabelModeEnum::Binary
+                        : std::string(labelMode) == "intensity" ? itk::SyntheticAnomalyLabelModeEnum::Intensity
+                                                                : itk::SyntheticAnomalyLabelModeEnum::LogisticIntensity);
+    whole->SetTolerance(p.label_tolerance);
+    whole->SetLogisticK(p.logistic_k);
+    whole->SetLogisticX0(p.logistic_x0);
+    whole->SetIntensityScale(100.0);
+    whole->Update();
+    EXPECT_EQ(Hash(whole->GetOutput()), Hash(run.filter->GetLabelOutput())) << labelMode;
+  }
+}
+
+// Multi-component images share one geometry: three identical channels give, channel by
+// channel, the scalar result.
+TEST(NaturalSyntheticAnomaly, VectorImageSharesOneGeometry)
+{
+  for (const char * blend : { "poisson-mixed", "uniform" })
+  {
+    nsa::SynthesisParameters p;
+    p.blend_mode = blend;
+    p.num_patches = 3;
+    p.label_intensity_scale = 100.0;
+    const auto scalar = Synthesise<2>(p, 31, 80);
+    using VectorType = itk::VectorImage<float, 2>;
+    auto toVector = [](const itk::Image<float, 2> * image) {
+      auto vector = VectorType::New();
+      vector->CopyInformation(image);
+      vector->SetRegions(image->GetLargestPossibleRegion());
+      vector->SetNumberOfComponentsPerPixel(3);
+      vector->Allocate();
+      itk::ImageRegionConstIterator<itk::Image<float, 2>> in(image, image->GetLargestPossibleRegion());
+      itk::ImageRegionIterator<VectorType>                out(vector, image->GetLargestPossibleRegion());
+      for (; !in.IsAtEnd(); ++in, ++out)
+      {
+        itk::VariableLengthVector<float> value(3);
+        value.Fill(in.Get());
+        out.Set(value);
+      }
+      return vector;
+    };
+    auto filter = itk::NaturalSyntheticAnomalyImageFilter<VectorType>::New();
+    filter->SetDestinationImage(toVector(scalar.destination));
+    filter->SetSourceImage(toVector(scalar.source));
+    filter->SetParameters(p);
+    filter->SetSeed(31);
+    filter->Update();
+    EXPECT_EQ(filter->GetRecord().ToJson(), scalar.filter->GetRecord().ToJson());
+    EXPECT_EQ(filter->GetOutput()->GetNumberOfComponentsPerPixel(), 3u);
+    double worst = 0.0;
+    itk::ImageRegionConstIterator<itk::Image<float, 2>> s(scalar.filter->GetOutput(),
+                                                         scalar.destination->GetLargestPossibleRegion());
+    itk::ImageRegionConstIterator<VectorType>           v(filter->GetOutput(), scalar.destination->GetLargestPossibleRegion());
+    for (; !s.IsAtEnd(); ++s, ++v)
+    {
+      for (unsigned int c = 0; c < 3; ++c)
+      {
+        worst = std::max(worst, std::abs(static_cast<double>(v.Get()[c]) - s.Get()));
+      }
+    }
+    // The Poisson solve stops at a relative residual of 1e-6 (PoissonBlendImageFilter's
+    // default), about 1e-6 * 200 on values of this image, per component.
+    EXPECT_LT(worst, 1e-3) << blend;
+    double labelDifference = 0.0;
+    itk::ImageRegionConstIterator<itk::Image<float, 2>> a(scalar.filter->GetLabelOutput(),
+                                                         scalar.destination->GetLargestPossibleRegion());
+    itk::ImageRegionConstIterator<itk::Image<float, 2>> b(filter->GetLabelOutput(),
+                                                         scalar.destination->GetLargestPossibleRegion());
+    for (; !a.IsAtEnd(); ++a, ++b)
+    {
+      labelDifference = std::max(labelDifference, static_cast<double>(std::abs(a.Get() - b.Get())));
+    }
+    // Same tolerance through the logistic slope k = 21.25 per normalised unit (scale 100).
+    EXPECT_LT(labelDifference, 1e-3) << blend;
+  }
+}
+
+TEST(NaturalSyntheticAnomaly, WithoutSourceTheDestinationIsItsOwnSource)
+{
+  nsa::SynthesisParameters p;
+  p.blend_mode = "swap";
+  p.resize = false;
+  p.num_patches = 1;
+  auto destination = MakeImage<2>(64, 0.0);
+  auto result = nsa::Synthesize<2>(destination, nullptr, nullptr, nullptr, p, nsa::RandomStream(1));
+  const auto & patch = result.record.patches[0];
+  ASSERT_EQ(patch.status, nsa::PatchStatus::Blended);
+  const itk::Index<2> d{ { patch.destination_index[0] + 1, patch.destination_index[1] + 1 } };
+  const itk::Index<2> s{ { patch.source_index[0] + 1, patch.source_index[1] + 1 } };
+  EXPECT_EQ(result.image->GetPixel(d), destination->GetPixel(s));
+}
+
+// A patch that cannot be placed leaves the image unchanged and the label empty; it is
+// recorded, not thrown.
+TEST(NaturalSyntheticAnomaly, UnplaceablePatchIsReportedNotFatal)
+{
+  nsa::SynthesisParameters p;
+  p.object_mask = "background";
+  p.background_intensity = 100.0;
+  p.background_tolerance = 1000.0; // everything is background
+  p.num_patches = 2;
+  auto destination = MakeImage<2>(64, 0.0);
+  auto result = nsa::Synthesize<2>(destination, nullptr, nullptr, nullptr, p, nsa::RandomStream(1));
+  EXPECT_EQ(result.record.NumberOfBlendedPatches(), 0u);
+  EXPECT_EQ(result.record.patches[0].status, nsa::PatchStatus::NoSourceLocation);
+  EXPECT_EQ(Hash(result.image.GetPointer()), Hash(destination.GetPointer()));
+  const auto json = result.record.ToJson();
+  EXPECT_EQ(json["patches"][0]["status"], "no-source-location");
+}
+
+TEST(NaturalSyntheticAnomaly, ObjectMaskFromBackground)
+{
+  nsa::SynthesisParameters p;
+  p.object_mask = "background";
+  p.background_intensity = 0.0;
+  p.background_tolerance = 10.0;
+  auto image = MakeImage<2>(64, 0.0);
+  // Background: the left quarter.
+  itk::ImageRegionIteratorWithIndex<itk::Image<float, 2>> it(image, image->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    if (it.GetIndex()[0] < 3 + 16)
+    {
+      it.Set(it.GetIndex()[1] == 20 ? 50.0f : 0.0f); // a one-voxel line of grain the median removes
+    }
+  }
+  auto mask = nsa::ComputeObjectMask<2>(image, p);
+  ASSERT_TRUE(mask);
+  EXPECT_EQ(mask->GetPixel({ { 5, 20 } }), 0);
+  EXPECT_EQ(mask->GetPixel({ { 5, 40 } }), 0);
+  EXPECT_EQ(mask->GetPixel({ { 40, 40 } }), 1);
+}
+
+TEST(LogisticCalibration, SaturatesAtTheFortiethPercentile)
+{
+  nsa::SynthesisParameters p;
+  p.num_patches = 2;
+  p.label_intensity_scale = 100.0;
+  std::vector<itk::Image<float, 2>::Pointer> images{ MakeImage<2>(64, 0.0), MakeImage<2>(64, 2.0),
+                                                      MakeImage<2>(64, 4.0) };
+  const auto calibration = nsa::CalibrateLogisticLabel<2>(images, p, nsa::RandomStream(1), 12);
+  EXPECT_EQ(calibration.samples, 12u);
+  EXPECT_GT(calibration.voxels, 0u);
+  const double k = calibration.logistic_k, x0 = calibration.logistic_x0;
+  EXPECT_NEAR(1.0 / (1.0 + std::exp(k * x0)), 0.1, 1e-12);
+  EXPECT_NEAR(1.0 / (1.0 + std::exp(-k * (calibration.change_percentile_40 - x0))), 0.99, 1e-12);
+}

@@ -8,9 +8,10 @@ module names equal the paper's, so state dicts are interchangeable with the tool
 
   nsa_pytorch_reference.py count [--channels C]
       prints the number of parameters and of parameter tensors
-  nsa_pytorch_reference.py export OUT.pt INPUT.raw OUTPUT.raw [--width W] [--size H W]
+  nsa_pytorch_reference.py export OUT.pt INPUT.raw OUTPUT.raw [CHECKPOINT.pt] [--width W] [--size H W]
       writes a state dict (torch.save), a float32 input [1, C, H, W] and the model's
-      output on it in eval mode (float32), for the cross-check test of the C++ import
+      output on it in eval mode (float32), for the cross-check test of the C++ import;
+      optionally a training checkpoint dict after one Adam step
   nsa_pytorch_reference.py benchmark [--width W] [--channels C] [--size S] [--batch B]
                                       [--threads T] [--steps N]
       seconds per training step (Adam, BCE), the median of N steps after 2 warm-up steps
@@ -112,18 +113,28 @@ def main():
         params = list(model.parameters())
         print(sum(p.numel() for p in params), len(params))
     elif args.command == "export":
-        state_path, input_path, output_path = args.paths
+        state_path, input_path, output_path = args.paths[:3]
         # Non-trivial running statistics: a few training-mode passes.
         with torch.no_grad():
             for _ in range(3):
                 model(torch.rand(2, args.channels, *size))
         model.eval()
-        torch.save(dict(model.state_dict()), state_path)
+        torch.save(model.state_dict(), state_path)
         x = torch.rand(1, args.channels, *size)
         with torch.no_grad():
             y = model(x)
         x.numpy().astype("float32").tofile(input_path)
         y.numpy().astype("float32").tofile(output_path)
+        if len(args.paths) > 3:
+            # A training checkpoint as the paper's code writes it, with Adam's state.
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            model.train()
+            nn.BCELoss()(model(torch.rand(2, args.channels, *size)), torch.rand(2, 1, *size)).backward()
+            optimizer.step()
+            model.eval()
+            torch.save({"epoch": 0, "model_state_dict": model.state_dict(),
+                        "optimizer_state_dict": optimizer.state_dict(), "scheduler_state_dict": None},
+                       args.paths[3])
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         loss_function = nn.BCELoss()

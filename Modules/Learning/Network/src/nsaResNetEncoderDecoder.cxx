@@ -1,13 +1,11 @@
 #include "nsaResNetEncoderDecoder.h"
 
 #include "nsaError.h"
+#include "nsaStateDictReader.h"
 
 #include <torch/nn/init.h>
-#include <torch/serialize.h>
 
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -390,75 +388,10 @@ LoadNamedTensors(EncoderDecoder &                                        network
   }
 }
 
-namespace
-{
-
-/** Collects name → tensor pairs from a pickled dict; returns false if `value` is not a
- * dict whose values are all tensors. */
-bool
-CollectTensorDict(const c10::IValue & value, std::vector<std::pair<std::string, at::Tensor>> & tensors)
-{
-  if (!value.isGenericDict())
-  {
-    return false;
-  }
-  std::vector<std::pair<std::string, at::Tensor>> collected;
-  for (const auto & entry : value.toGenericDict())
-  {
-    if (!entry.key().isString() || !entry.value().isTensor())
-    {
-      return false;
-    }
-    collected.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
-  }
-  tensors = std::move(collected);
-  return true;
-}
-
-} // namespace
-
 void
 ImportStateDict(EncoderDecoder & network, const std::string & path)
 {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-  {
-    throw InputError("state dict '" + path + "': cannot open the file");
-  }
-  const std::vector<char> data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  c10::IValue value;
-  try
-  {
-    value = torch::pickle_load(data);
-  }
-  catch (const std::exception & error)
-  {
-    throw InputError("state dict '" + path + "': not a PyTorch pickle (torch.save) file: " + error.what());
-  }
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  if (!CollectTensorDict(value, tensors))
-  {
-    bool found = false;
-    if (value.isGenericDict())
-    {
-      for (const auto & entry : value.toGenericDict())
-      {
-        if (entry.key().isString() &&
-            (entry.key().toStringRef() == "model_state_dict" || entry.key().toStringRef() == "state_dict"))
-        {
-          found = CollectTensorDict(entry.value(), tensors);
-          break;
-        }
-      }
-    }
-    if (!found)
-    {
-      throw InputError("state dict '" + path +
-                       "': expected a dict of name -> tensor (model.state_dict()), or a dict holding one under "
-                       "'model_state_dict' or 'state_dict'");
-    }
-  }
-  LoadNamedTensors(network, tensors, "state dict '" + path + "'");
+  LoadNamedTensors(network, ReadStateDict(path), "state dict '" + path + "'");
 }
 
 } // namespace nsa

@@ -219,9 +219,7 @@ LoadNamedTensors(EncoderDecoder &                                  network,
                  const std::vector<std::pair<std::string, at::Tensor>> & tensors,
                  const std::string &                               context);
 
-/** Reads a PyTorch state dict written by Python's `torch.save(model.state_dict(), path)`
- * (also a training checkpoint dict holding it under "model_state_dict" or "state_dict") or
- * by `torch::pickle_save` of a dict of tensors, and loads it into the network. */
+/** Loads a PyTorch state dict file (see ReadStateDict) into the network. */
 void
 ImportStateDict(EncoderDecoder & network, const std::string & path);
 

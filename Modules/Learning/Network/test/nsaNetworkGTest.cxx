@@ -300,7 +300,8 @@ TEST(Network, MatchesPyTorchReferenceModel)
   const std::string inputPath = OutputPath("pytorch_input.raw");
   const std::string outputPath = OutputPath("pytorch_output.raw");
   const std::string command = python + " " + NSA_PYTORCH_REFERENCE_SCRIPT + " export " + stateDict + " " +
-                              inputPath + " " + outputPath + " --width 0.5 --channels 3 --size 64 96";
+                              inputPath + " " + outputPath + " " + OutputPath("pytorch_checkpoint.pt") +
+                              " --width 0.5 --channels 3 --size 64 96";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   const auto readFloats = [](const std::string & path) {
     std::ifstream      file(path, std::ios::binary);
@@ -329,6 +330,12 @@ TEST(Network, MatchesPyTorchReferenceModel)
   // 1e-4 on sigmoid outputs is far above that and far below any topology or weight mismatch
   // (which changes outputs by 1e-2 or more).
   EXPECT_LT(maximum, 1e-4);
+
+  // The paper's training checkpoint format (model, Adam state, None) loads as well, and
+  // gives other weights (one Adam step later).
+  nsa::Model fromCheckpoint(SmallDescription(2, 0.5, 3), 1);
+  fromCheckpoint.ImportStateDict(OutputPath("pytorch_checkpoint.pt"));
+  EXPECT_NE(fromCheckpoint.Evaluate(input, { 1, 3, 64, 96 }), output);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,570 @@
+#include "nsaStateDictReader.h"
+
+#include "nsaError.h"
+
+#include <ATen/Functions.h>
+#include <caffe2/serialize/inline_container.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+
+namespace nsa
+{
+
+namespace
+{
+
+/** A Python object as far as a state dict needs one. */
+struct PickleValue
+{
+  enum class Kind
+  {
+    None,
+    Bool,
+    Int,
+    Float,
+    String,
+    Tuple,
+    List,
+    Dict,
+    Global,
+    Tensor
+  };
+  Kind                                                                     kind = Kind::None;
+  std::int64_t                                                             integer = 0;
+  double                                                                   real = 0.0;
+  std::string                                                              text; // string, or "module.name"
+  std::vector<std::shared_ptr<PickleValue>>                                items;
+  std::vector<std::pair<std::shared_ptr<PickleValue>, std::shared_ptr<PickleValue>>> entries;
+  at::Tensor                                                               tensor;
+};
+using Value = std::shared_ptr<PickleValue>;
+
+Value
+Make(PickleValue::Kind kind)
+{
+  auto value = std::make_shared<PickleValue>();
+  value->kind = kind;
+  return value;
+}
+
+/** \class PickleReader
+ * \brief Interprets the pickle opcodes Python's torch.save (protocols 2 to 4) and LibTorch's
+ * pickler write for dicts of tensors.
+ *
+ * LibTorch 1.13's own unpickler turns collections.OrderedDict (the type of every
+ * `model.state_dict()`) into None and rejects SETITEM, so it cannot read the files the paper's
+ * code writes; this reader builds OrderedDicts as dicts, rebuilds tensors from the
+ * archive's storages and ignores the `_metadata` state (BUILD). Anything else a state dict
+ * does not contain (arbitrary classes) is refused with its Python name.
+ */
+class PickleReader
+{
+public:
+  PickleReader(caffe2::serialize::PyTorchStreamReader & archive, const std::string & context)
+    : m_Archive(archive)
+    , m_Context(context)
+  {
+    auto record = archive.getRecord("data.pkl");
+    m_Data = std::move(std::get<0>(record));
+    m_Size = std::get<1>(record);
+    m_Bytes = static_cast<const unsigned char *>(m_Data.get());
+  }
+
+  Value
+  Run()
+  {
+    while (true)
+    {
+      const unsigned char opcode = this->Byte();
+      switch (opcode)
+      {
+        case 0x80: // PROTO
+          this->Byte();
+          break;
+        case 0x95: // FRAME
+          this->Skip(8);
+          break;
+        case 'c': // GLOBAL
+        {
+          const std::string module = this->Line();
+          const std::string name = this->Line();
+          this->PushGlobal(module, name);
+          break;
+        }
+        case 0x93: // STACK_GLOBAL
+        {
+          const Value name = this->Pop();
+          const Value module = this->Pop();
+          this->PushGlobal(module->text, name->text);
+          break;
+        }
+        case 'q': // BINPUT
+          m_Memo[this->Byte()] = this->Top();
+          break;
+        case 'r': // LONG_BINPUT
+          m_Memo[this->UInt32()] = this->Top();
+          break;
+        case 0x94: // MEMOIZE
+          m_Memo[static_cast<std::uint32_t>(m_Memo.size())] = this->Top();
+          break;
+        case 'h': // BINGET
+          this->Push(this->Memo(this->Byte()));
+          break;
+        case 'j': // LONG_BINGET
+          this->Push(this->Memo(this->UInt32()));
+          break;
+        case '(': // MARK
+          m_Marks.push_back(m_Stack.size());
+          break;
+        case ')':
+          this->Push(Make(PickleValue::Kind::Tuple));
+          break;
+        case ']':
+          this->Push(Make(PickleValue::Kind::List));
+          break;
+        case '}':
+          this->Push(Make(PickleValue::Kind::Dict));
+          break;
+        case 't': // TUPLE
+        case 'l': // LIST
+        {
+          auto value = Make(opcode == 't' ? PickleValue::Kind::Tuple : PickleValue::Kind::List);
+          value->items = this->PopToMark();
+          this->Push(value);
+          break;
+        }
+        case 0x85: // TUPLE1
+        case 0x86: // TUPLE2
+        case 0x87: // TUPLE3
+        {
+          auto value = Make(PickleValue::Kind::Tuple);
+          value->items.resize(opcode - 0x84);
+          for (auto it = value->items.rbegin(); it != value->items.rend(); ++it)
+          {
+            *it = this->Pop();
+          }
+          this->Push(value);
+          break;
+        }
+        case 'X': // BINUNICODE
+        case 'T': // BINSTRING
+          this->PushString(this->UInt32());
+          break;
+        case 0x8c: // SHORT_BINUNICODE
+        case 'U':  // SHORT_BINSTRING
+          this->PushString(this->Byte());
+          break;
+        case 'K': // BININT1
+          this->PushInteger(this->Byte());
+          break;
+        case 'M': // BININT2
+        {
+          const std::uint32_t low = this->Byte();
+          this->PushInteger(low | (static_cast<std::uint32_t>(this->Byte()) << 8));
+          break;
+        }
+        case 'J': // BININT
+          this->PushInteger(static_cast<std::int32_t>(this->UInt32()));
+          break;
+        case 0x8a: // LONG1
+        {
+          const unsigned int count = this->Byte();
+          std::uint64_t      bits = 0;
+          for (unsigned int i = 0; i < count; ++i)
+          {
+            const std::uint64_t byte = this->Byte();
+            if (i < 8)
+            {
+              bits |= byte << (8 * i);
+            }
+          }
+          if (count > 0 && count < 8 && (bits >> (8 * count - 1)) & 1)
+          {
+            bits |= ~std::uint64_t{ 0 } << (8 * count); // sign-extend
+          }
+          this->PushInteger(static_cast<std::int64_t>(bits));
+          break;
+        }
+        case 'G': // BINFLOAT, big-endian
+        {
+          std::uint64_t bits = 0;
+          for (int i = 0; i < 8; ++i)
+          {
+            bits = (bits << 8) | this->Byte();
+          }
+          auto value = Make(PickleValue::Kind::Float);
+          std::memcpy(&value->real, &bits, sizeof(double));
+          this->Push(value);
+          break;
+        }
+        case 0x88:
+        case 0x89:
+        {
+          auto value = Make(PickleValue::Kind::Bool);
+          value->integer = opcode == 0x88;
+          this->Push(value);
+          break;
+        }
+        case 'N':
+          this->Push(Make(PickleValue::Kind::None));
+          break;
+        case 'R': // REDUCE
+        {
+          const Value arguments = this->Pop();
+          const Value callable = this->Pop();
+          this->Push(this->Call(callable, arguments));
+          break;
+        }
+        case 'Q': // BINPERSID
+          this->Push(this->LoadStorage(this->Pop()));
+          break;
+        case 's': // SETITEM
+        {
+          const Value value = this->Pop();
+          const Value key = this->Pop();
+          this->Expect(this->Top(), PickleValue::Kind::Dict, "SETITEM")->entries.emplace_back(key, value);
+          break;
+        }
+        case 'u': // SETITEMS
+        {
+          const std::vector<Value> items = this->PopToMark();
+          const Value dict = this->Expect(this->Top(), PickleValue::Kind::Dict, "SETITEMS");
+          for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+          {
+            dict->entries.emplace_back(items[i], items[i + 1]);
+          }
+          break;
+        }
+        case 'a': // APPEND
+        {
+          const Value value = this->Pop();
+          this->Expect(this->Top(), PickleValue::Kind::List, "APPEND")->items.push_back(value);
+          break;
+        }
+        case 'e': // APPENDS
+        {
+          const std::vector<Value> items = this->PopToMark();
+          auto list = this->Expect(this->Top(), PickleValue::Kind::List, "APPENDS");
+          list->items.insert(list->items.end(), items.begin(), items.end());
+          break;
+        }
+        case 'b': // BUILD: the state of an OrderedDict (its _metadata) is not needed
+          this->Pop();
+          break;
+        case '0': // POP
+          this->Pop();
+          break;
+        case '.': // STOP
+          return this->Pop();
+        default:
+          this->Fail("unsupported pickle opcode 0x" + Hex(opcode));
+      }
+    }
+  }
+
+private:
+  static std::string
+  Hex(unsigned int value)
+  {
+    const char * digits = "0123456789abcdef";
+    return std::string{ digits[(value >> 4) & 15], digits[value & 15] };
+  }
+
+  [[noreturn]] void
+  Fail(const std::string & what) const
+  {
+    throw InputError(m_Context + ": " + what + " (at byte " + std::to_string(m_Position) + " of data.pkl)");
+  }
+
+  unsigned char
+  Byte()
+  {
+    if (m_Position >= m_Size)
+    {
+      this->Fail("truncated pickle");
+    }
+    return m_Bytes[m_Position++];
+  }
+  void
+  Skip(std::size_t count)
+  {
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      this->Byte();
+    }
+  }
+  std::uint32_t
+  UInt32()
+  {
+    std::uint32_t value = 0;
+    for (int i = 0; i < 4; ++i)
+    {
+      value |= static_cast<std::uint32_t>(this->Byte()) << (8 * i);
+    }
+    return value;
+  }
+  std::string
+  Line()
+  {
+    std::string line;
+    for (unsigned char c = this->Byte(); c != '\n'; c = this->Byte())
+    {
+      line += static_cast<char>(c);
+    }
+    return line;
+  }
+
+  void
+  Push(Value value)
+  {
+    m_Stack.push_back(std::move(value));
+  }
+  Value
+  Pop()
+  {
+    if (m_Stack.empty() || (!m_Marks.empty() && m_Stack.size() <= m_Marks.back()))
+    {
+      this->Fail("pickle stack underflow");
+    }
+    Value value = m_Stack.back();
+    m_Stack.pop_back();
+    return value;
+  }
+  const Value &
+  Top()
+  {
+    if (m_Stack.empty())
+    {
+      this->Fail("pickle stack underflow");
+    }
+    return m_Stack.back();
+  }
+  std::vector<Value>
+  PopToMark()
+  {
+    if (m_Marks.empty())
+    {
+      this->Fail("pickle MARK missing");
+    }
+    const std::size_t mark = m_Marks.back();
+    m_Marks.pop_back();
+    std::vector<Value> items(m_Stack.begin() + mark, m_Stack.end());
+    m_Stack.resize(mark);
+    return items;
+  }
+  Value
+  Memo(std::uint32_t index)
+  {
+    auto it = m_Memo.find(index);
+    if (it == m_Memo.end())
+    {
+      this->Fail("pickle memo entry " + std::to_string(index) + " missing");
+    }
+    return it->second;
+  }
+  Value
+  Expect(const Value & value, PickleValue::Kind kind, const char * opcode)
+  {
+    if (value->kind != kind)
+    {
+      this->Fail(std::string("unexpected object under ") + opcode);
+    }
+    return value;
+  }
+  void
+  PushGlobal(const std::string & module, const std::string & name)
+  {
+    auto value = Make(PickleValue::Kind::Global);
+    value->text = module + "." + name;
+    this->Push(value);
+  }
+  void
+  PushString(std::size_t length)
+  {
+    auto value = Make(PickleValue::Kind::String);
+    for (std::size_t i = 0; i < length; ++i)
+    {
+      value->text += static_cast<char>(this->Byte());
+    }
+    this->Push(value);
+  }
+  void
+  PushInteger(std::int64_t integer)
+  {
+    auto value = Make(PickleValue::Kind::Int);
+    value->integer = integer;
+    this->Push(value);
+  }
+
+  std::vector<std::int64_t>
+  IntegerTuple(const Value & value)
+  {
+    std::vector<std::int64_t> integers;
+    for (const auto & item : value->items)
+    {
+      if (item->kind != PickleValue::Kind::Int)
+      {
+        this->Fail("tensor size or stride is not an integer");
+      }
+      integers.push_back(item->integer);
+    }
+    return integers;
+  }
+
+  Value
+  Call(const Value & callable, const Value & arguments)
+  {
+    if (callable->kind != PickleValue::Kind::Global)
+    {
+      this->Fail("REDUCE of a non-class object");
+    }
+    const std::string & name = callable->text;
+    const auto &        args = arguments->items;
+    if (name == "collections.OrderedDict" || name == "builtins.dict")
+    {
+      return Make(PickleValue::Kind::Dict);
+    }
+    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor")
+    {
+      if (args.size() < 4 || args[0]->kind != PickleValue::Kind::Tensor)
+      {
+        this->Fail("malformed " + name + " arguments");
+      }
+      auto value = Make(PickleValue::Kind::Tensor);
+      value->tensor = args[0]->tensor.as_strided(this->IntegerTuple(args[2]), this->IntegerTuple(args[3]), args[1]->integer);
+      return value;
+    }
+    if (name == "torch._utils._rebuild_parameter" || name == "torch.jit._pickle.restore_type_tag")
+    {
+      if (args.empty())
+      {
+        this->Fail("malformed " + name + " arguments");
+      }
+      return args[0];
+    }
+    this->Fail("the file holds a Python object of type '" + name +
+               "', not a dict of tensors (save model.state_dict(), not the model)");
+  }
+
+  Value
+  LoadStorage(const Value & id)
+  {
+    // ('storage', <class torch.FloatStorage>, key, location, numel)
+    if (id->kind != PickleValue::Kind::Tuple || id->items.size() < 5 || id->items[1]->kind != PickleValue::Kind::Global)
+    {
+      this->Fail("unexpected persistent id (not a tensor storage)");
+    }
+    const std::string & key = id->items[2]->text;
+    auto                cached = m_Storages.find(key);
+    if (cached != m_Storages.end())
+    {
+      return cached->second;
+    }
+    static const std::map<std::string, at::ScalarType> types{
+      { "torch.FloatStorage", at::kFloat }, { "torch.DoubleStorage", at::kDouble },
+      { "torch.HalfStorage", at::kHalf },   { "torch.BFloat16Storage", at::kBFloat16 },
+      { "torch.LongStorage", at::kLong },   { "torch.IntStorage", at::kInt },
+      { "torch.ShortStorage", at::kShort }, { "torch.CharStorage", at::kChar },
+      { "torch.ByteStorage", at::kByte },   { "torch.BoolStorage", at::kBool },
+    };
+    auto type = types.find(id->items[1]->text);
+    if (type == types.end())
+    {
+      this->Fail("unsupported storage type '" + id->items[1]->text + "'");
+    }
+    const std::int64_t numel = id->items[4]->integer;
+    auto               record = m_Archive.getRecord("data/" + key);
+    auto               value = Make(PickleValue::Kind::Tensor);
+    value->tensor = at::empty({ numel }, at::TensorOptions().dtype(type->second));
+    const std::size_t bytes = static_cast<std::size_t>(numel) * value->tensor.element_size();
+    if (std::get<1>(record) < bytes)
+    {
+      this->Fail("storage 'data/" + key + "' is shorter than its tensor");
+    }
+    std::memcpy(value->tensor.data_ptr(), std::get<0>(record).get(), bytes);
+    m_Storages[key] = value;
+    return value;
+  }
+
+  caffe2::serialize::PyTorchStreamReader & m_Archive;
+  std::string                              m_Context;
+  at::DataPtr                              m_Data;
+  std::size_t                              m_Size = 0;
+  const unsigned char *                    m_Bytes = nullptr;
+  std::size_t                              m_Position = 0;
+  std::vector<Value>                       m_Stack;
+  std::vector<std::size_t>                 m_Marks;
+  std::map<std::uint32_t, Value>           m_Memo;
+  std::map<std::string, Value>             m_Storages;
+};
+
+bool
+CollectTensors(const Value & value, std::vector<std::pair<std::string, at::Tensor>> & tensors)
+{
+  if (value->kind != PickleValue::Kind::Dict)
+  {
+    return false;
+  }
+  std::vector<std::pair<std::string, at::Tensor>> collected;
+  for (const auto & entry : value->entries)
+  {
+    if (entry.first->kind != PickleValue::Kind::String || entry.second->kind != PickleValue::Kind::Tensor)
+    {
+      return false;
+    }
+    collected.emplace_back(entry.first->text, entry.second->tensor);
+  }
+  tensors = std::move(collected);
+  return true;
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, at::Tensor>>
+ReadStateDict(const std::string & path)
+{
+  const std::string context = "state dict '" + path + "'";
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> archive;
+  try
+  {
+    archive = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+  }
+  catch (const c10::Error & error)
+  {
+    throw InputError(context + ": not a PyTorch zip archive (torch.save of PyTorch 1.6 or newer): " +
+                     error.what_without_backtrace());
+  }
+  Value root;
+  try
+  {
+    root = PickleReader(*archive, context).Run();
+  }
+  catch (const c10::Error & error)
+  {
+    throw InputError(context + ": " + error.what_without_backtrace());
+  }
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  if (CollectTensors(root, tensors))
+  {
+    return tensors;
+  }
+  if (root->kind == PickleValue::Kind::Dict)
+  {
+    for (const auto & entry : root->entries)
+    {
+      if (entry.first->kind == PickleValue::Kind::String &&
+          (entry.first->text == "model_state_dict" || entry.first->text == "state_dict") &&
+          CollectTensors(entry.second, tensors))
+      {
+        return tensors;
+      }
+    }
+  }
+  throw InputError(context +
+                   ": expected a dict of name -> tensor (model.state_dict()), or a dict holding one under "
+                   "'model_state_dict' or 'state_dict'");
+}
+
+} // namespace nsa

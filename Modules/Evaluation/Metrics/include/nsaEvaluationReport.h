@@ -48,9 +48,9 @@ HtmlReport(const CohortEvaluation &             evaluation,
 std::string
 Base64(const std::string & bytes);
 
-/** Cases for the report: the `count` voxel- or case-scored cases with the highest scores,
- * and the `count` worst misses (anomalous cases with the lowest scores, then normal cases
- * with the highest), as indices into evaluation.Cases(). */
+/** Cases for the report, as indices into evaluation.Cases(): the `count` cases with the
+ * highest case scores, and up to `count` worst misses: first case-level misses by their share
+ * of mis-ordered (anomalous, normal) pairs, then anomalous voxel-level cases by lowest Dice. */
 void
 SelectReportCases(const CohortEvaluation & evaluation,
                   std::size_t              count,

@@ -395,7 +395,7 @@ SelectReportCases(const CohortEvaluation &   evaluation,
 
   // A miss's severity is its share of mis-ordered pairs: for an anomalous case the fraction
   // of normal cases scoring at least as high, for a normal case the fraction of anomalous
-  // cases scoring at most as high. Without both classes: voxel-level cases by lowest Dice.
+  // cases scoring at most as high.
   std::vector<double> normal, anomalous;
   for (std::size_t i : scored)
   {
@@ -433,20 +433,29 @@ SelectReportCases(const CohortEvaluation &   evaluation,
       }
     }
   }
-  else
+  std::stable_sort(severity.begin(), severity.end(), [](const auto & a, const auto & b) { return a.first > b.first; });
+  // Then voxel-level misses: anomalous cases by lowest Dice at the threshold.
+  std::vector<std::pair<double, std::size_t>> segmentation;
+  for (std::size_t i = 0; i < cases.size(); ++i)
   {
-    for (std::size_t i = 0; i < cases.size(); ++i)
+    if (cases[i].voxelLevel && cases[i].lesionVoxels > 0 && *cases[i].Dice() < 1.0)
     {
-      if (cases[i].voxelLevel && cases[i].lesionVoxels > 0 && *cases[i].Dice() < 1.0)
-      {
-        severity.emplace_back(1.0 - *cases[i].Dice(), i);
-      }
+      segmentation.emplace_back(1.0 - *cases[i].Dice(), i);
     }
   }
-  std::stable_sort(severity.begin(), severity.end(), [](const auto & a, const auto & b) { return a.first > b.first; });
-  for (std::size_t k = 0; k < std::min(count, severity.size()); ++k)
+  std::stable_sort(segmentation.begin(), segmentation.end(),
+                   [](const auto & a, const auto & b) { return a.first > b.first; });
+  severity.insert(severity.end(), segmentation.begin(), segmentation.end());
+  for (const auto & entry : severity)
   {
-    worstMisses.push_back(severity[k].second);
+    if (worstMisses.size() == count)
+    {
+      break;
+    }
+    if (std::find(worstMisses.begin(), worstMisses.end(), entry.second) == worstMisses.end())
+    {
+      worstMisses.push_back(entry.second);
+    }
   }
 }
 

@@ -1,0 +1,194 @@
+// NSAEvaluate: cohort metrics of existing predictions, sharded evaluation and merge, reports.
+// The work is done by the Evaluation module (nsaPredictionEvaluation.h, nsaEvaluationReport.h).
+#include "nsaAtomicOutput.h"
+#include "nsaCommandLine.h"
+#include "nsaError.h"
+#include "nsaEvaluationReport.h"
+#include "nsaPredictionEvaluation.h"
+
+#include "NSAEvaluateXML.h"
+
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+namespace
+{
+namespace fs = std::filesystem;
+
+void
+ParseShard(const std::string & text, unsigned int & shard, unsigned int & shards)
+{
+  static const std::regex pattern("^([0-9]{1,6})/([0-9]{1,6})$");
+  std::smatch             match;
+  if (!std::regex_match(text, match, pattern))
+  {
+    throw nsa::ParameterError("--shard: '" + text + "' is not of the form k/n (e.g. 0/8)");
+  }
+  shard = static_cast<unsigned int>(std::stoul(match[1]));
+  shards = static_cast<unsigned int>(std::stoul(match[2]));
+  if (shards == 0 || shard >= shards)
+  {
+    throw nsa::ParameterError("--shard: '" + text + "' needs 0 <= k < n");
+  }
+}
+
+std::vector<std::string>
+PartialFiles(const std::string & folder)
+{
+  std::error_code error;
+  if (!fs::is_directory(folder, error))
+  {
+    throw nsa::InputError("--merge: folder " + folder + " does not exist");
+  }
+  std::vector<std::string> files;
+  for (const auto & entry : fs::directory_iterator(folder))
+  {
+    if (entry.is_regular_file() && entry.path().extension() == ".nsaeval")
+    {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+  {
+    throw nsa::InputError("--merge: no partial results (*.nsaeval) in " + folder);
+  }
+  return files;
+}
+
+std::vector<nsa::ReportThumbnail>
+Thumbnails(const nsa::CohortEvaluation & evaluation, const std::vector<std::size_t> & selection, bool misses)
+{
+  std::vector<nsa::ReportThumbnail> thumbnails;
+  for (std::size_t i : selection)
+  {
+    const nsa::CaseRecord & c = evaluation.Cases()[i];
+    // A missed lesion is shown where the lesion is; everything else where the score peaks.
+    const long         slice = misses && c.lesionSlice >= 0 ? c.lesionSlice : c.peakSlice;
+    std::ostringstream caption;
+    caption << "score " << (c.score ? std::to_string(*c.score) : std::string("none"))
+            << ", label " << (c.label ? (*c.label ? "anomalous" : "normal") : "unknown");
+    if (c.Dice())
+    {
+      caption << ", Dice " << *c.Dice();
+    }
+    caption << ", slice " << slice;
+    thumbnails.push_back({ c.caseId, caption.str(),
+                           nsa::RenderCaseThumbnail(c, slice, evaluation.Settings().voxel.threshold) });
+  }
+  return thumbnails;
+}
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  return nsa::RunProgram(NSAEvaluateXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    if (!program.IsSet("output"))
+    {
+      throw nsa::ParameterError("--output: the output folder is required");
+    }
+    const std::string output = program.GetString("output");
+    fs::create_directories(output);
+
+    nsa::EvaluationSettings settings;
+    settings.voxel.threshold = program.GetDouble("threshold");
+    settings.voxel.fullyConnected = !program.GetBoolean("face_connectivity");
+    settings.fprLimit = program.GetDouble("fpr_limit");
+
+    nsa::CohortEvaluation evaluation;
+    unsigned int          shard = 0;
+    unsigned int          shards = 1;
+    if (program.IsSet("merge"))
+    {
+      if (program.IsSet("shard"))
+      {
+        throw nsa::ParameterError("--merge and --shard exclude each other");
+      }
+      program.Progress().StartStage("Merging partial results");
+      evaluation = nsa::CohortEvaluation::MergePartials(PartialFiles(program.GetString("merge")));
+      program.Progress().EndStage();
+      // The partial results carry the metric settings; a flag that contradicts them is an error.
+      const auto & merged = evaluation.Settings();
+      const auto & arguments = program.Arguments();
+      if ((arguments.WasGiven("threshold") && settings.voxel.threshold != merged.voxel.threshold) ||
+          (arguments.WasGiven("fpr_limit") && settings.fprLimit != merged.fprLimit) ||
+          (arguments.WasGiven("face_connectivity") && settings.voxel.fullyConnected != merged.voxel.fullyConnected))
+      {
+        throw nsa::ParameterError("--merge: --threshold, --fpr_limit and --face_connectivity must match the values the "
+                                  "shards were evaluated with, or be left out");
+      }
+    }
+    else
+    {
+      if (!program.IsSet("manifest") || !program.IsSet("predictions"))
+      {
+        throw nsa::ParameterError("--manifest and --predictions are required (unless --merge is given)");
+      }
+      nsa::PredictionEvaluationOptions options;
+      options.predictions = program.GetString("predictions");
+      if (program.IsSet("region"))
+      {
+        options.regionMask = program.GetString("region");
+        settings.region = "mask " + fs::path(options.regionMask).filename().string();
+      }
+      options.regionImageNonzero = program.GetBoolean("region_nonzero_image");
+      if (options.regionImageNonzero)
+      {
+        settings.region += std::string(settings.region.empty() ? "" : " and ") + "image nonzero";
+      }
+      const int threads = program.GetInteger("threads");
+      options.threads = threads > 0 ? static_cast<unsigned int>(threads) : std::max(1u, std::thread::hardware_concurrency());
+      if (program.IsSet("shard"))
+      {
+        ParseShard(program.GetString("shard"), shard, shards);
+      }
+      options.shard = shard;
+      options.shards = shards;
+      const auto manifest = nsa::ReadEvaluationManifest(program.GetString("manifest"));
+      evaluation = nsa::EvaluatePredictionFolder(manifest, settings, options, program.Progress());
+      if (program.IsSet("shard"))
+      {
+        const std::string path = (fs::path(output) / ("partial-" + std::to_string(shard) + "-of-" +
+                                                      std::to_string(shards) + ".nsaeval"))
+                                   .string();
+        evaluation.WritePartial(path, static_cast<int>(shard), static_cast<int>(shards));
+        program.Progress().Message("wrote " + path + " (" + std::to_string(evaluation.Cases().size()) + " cases)");
+        return;
+      }
+    }
+
+    const nsa::CohortMetrics metrics = evaluation.Compute();
+    std::vector<std::size_t> top, misses;
+    nsa::SelectReportCases(evaluation, static_cast<std::size_t>(program.GetInteger("thumbnails")), top, misses);
+    program.Progress().StartStage("Rendering thumbnails");
+    const auto topThumbnails = Thumbnails(evaluation, top, false);
+    program.Progress().Report(0.5);
+    const auto missThumbnails = Thumbnails(evaluation, misses, true);
+    program.Progress().EndStage();
+
+    nsa::WriteTextFileAtomically((fs::path(output) / "metrics.json").string(), nsa::MetricsJson(evaluation, metrics));
+    nsa::WriteTextFileAtomically((fs::path(output) / "cases.csv").string(), nsa::CasesCsv(evaluation));
+    nsa::WriteTextFileAtomically((fs::path(output) / "report.html").string(),
+                                 nsa::HtmlReport(evaluation, metrics, topThumbnails, missThumbnails,
+                                                 program.GetString("title")));
+
+    auto set = [&](const char * name, const std::optional<double> & value) {
+      if (value)
+      {
+        program.SetReturnValue(name, *value);
+      }
+    };
+    set("caseAuroc", metrics.caseAuroc);
+    set("caseAveragePrecision", metrics.caseAveragePrecision);
+    set("voxelAuroc", metrics.voxelAuroc);
+    set("voxelAveragePrecision", metrics.voxelAveragePrecision);
+    set("auPro", metrics.auPro);
+    if (metrics.bestDice)
+    {
+      program.SetReturnValue("bestDice", metrics.bestDice->dice);
+      program.SetReturnValue("bestDiceThreshold", metrics.bestDice->threshold);
+    }
+  });
+}

@@ -20,12 +20,10 @@ struct EvaluationCase
   std::optional<bool> label; ///< true = anomalous; empty when the manifest has none
 };
 
-/** Reads a manifest CSV with a header row naming at least `case_id` and `image`, optionally
- * `mask` and `label` (any column order; other columns are ignored). Fields may be quoted
- * ("a,b" and "" inside quotes as in RFC 4180). Relative paths are resolved against the
- * manifest's folder. Labels: 0/1, false/true, normal/anomalous (or abnormal); empty = unknown.
- * Throws nsa::InputError naming the file, the row and the problem (missing column, duplicate
- * case id, unknown label, empty case id). */
+/** Reads a cohort manifest with nsa::ReadManifest (IO module: CSV with a header row naming
+ * `case_id` and `image`, optionally `mask` and `label` 0/1; relative paths resolved against
+ * the manifest's folder; files must exist) and checks that every case id can name its
+ * prediction files. Throws nsa::InputError naming the file, the line and the problem. */
 std::vector<EvaluationCase>
 ReadEvaluationManifest(const std::string & path);
 

@@ -2,20 +2,18 @@
 
 #include "nsaError.h"
 #include "nsaImageIO.h"
+#include "nsaManifest.h"
 
 #include "itkImageFileWriter.h"
 #include "itkRGBPixel.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <mutex>
-#include <set>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -28,85 +26,6 @@ namespace
 namespace fs = std::filesystem;
 using MapType = itk::Image<float, 3>;
 using MaskType = itk::Image<unsigned char, 3>;
-
-std::vector<std::string>
-SplitCsvLine(const std::string & line, const std::string & where)
-{
-  std::vector<std::string> fields(1);
-  bool                     quoted = false;
-  for (size_t i = 0; i < line.size(); ++i)
-  {
-    const char c = line[i];
-    if (quoted)
-    {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-      {
-        fields.back() += '"';
-        ++i;
-      }
-      else if (c == '"')
-      {
-        quoted = false;
-      }
-      else
-      {
-        fields.back() += c;
-      }
-    }
-    else if (c == '"')
-    {
-      quoted = true;
-    }
-    else if (c == ',')
-    {
-      fields.emplace_back();
-    }
-    else if (c != '\r')
-    {
-      fields.back() += c;
-    }
-  }
-  if (quoted)
-  {
-    throw InputError(where + ": unterminated quoted field");
-  }
-  for (auto & field : fields)
-  {
-    const auto first = field.find_first_not_of(" \t");
-    const auto last = field.find_last_not_of(" \t");
-    field = first == std::string::npos ? std::string() : field.substr(first, last - first + 1);
-  }
-  return fields;
-}
-
-std::optional<bool>
-ParseLabel(std::string text, const std::string & where)
-{
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (text.empty())
-  {
-    return std::nullopt;
-  }
-  if (text == "0" || text == "false" || text == "normal")
-  {
-    return false;
-  }
-  if (text == "1" || text == "true" || text == "anomalous" || text == "abnormal")
-  {
-    return true;
-  }
-  throw InputError(where + ": label '" + text + "' is not one of 0, 1, false, true, normal, anomalous, abnormal");
-}
-
-std::string
-Resolve(const std::string & path, const fs::path & base)
-{
-  if (path.empty() || fs::path(path).is_absolute())
-  {
-    return path;
-  }
-  return (base / path).lexically_normal().string();
-}
 
 double
 ReadScoreFile(const std::string & path, const std::string & caseId)
@@ -275,68 +194,23 @@ Heat(double t)
 std::vector<EvaluationCase>
 ReadEvaluationManifest(const std::string & path)
 {
-  std::ifstream in(path);
-  if (!in)
+  std::vector<EvaluationCase> cases;
+  for (const ManifestEntry & entry : ReadManifest(path))
   {
-    throw InputError("manifest " + path + ": cannot open the file");
-  }
-  const fs::path base = fs::absolute(fs::path(path)).parent_path();
-  std::string    line;
-  size_t         row = 0;
-  std::map<std::string, size_t> columns;
-  std::vector<EvaluationCase>   cases;
-  std::set<std::string>         seen;
-  while (std::getline(in, line))
-  {
-    ++row;
-    const std::string where = "manifest " + path + " row " + std::to_string(row);
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
+    if (entry.caseId.find_first_of("/\\") != std::string::npos)
     {
-      continue;
+      throw InputError("manifest " + path + " line " + std::to_string(entry.line) + ": case_id '" + entry.caseId +
+                       "' contains a path separator; it names the prediction files <case_id>.nii.gz and .txt");
     }
-    const auto fields = SplitCsvLine(line, where);
-    if (columns.empty())
-    {
-      for (size_t i = 0; i < fields.size(); ++i)
-      {
-        columns[fields[i]] = i;
-      }
-      for (const char * required : { "case_id", "image" })
-      {
-        if (columns.count(required) == 0)
-        {
-          throw InputError("manifest " + path + ": the header row has no column '" + required +
-                           "' (expected case_id,image[,mask][,label])");
-        }
-      }
-      continue;
-    }
-    auto field = [&](const char * name) -> std::string {
-      const auto it = columns.find(name);
-      return it == columns.end() || it->second >= fields.size() ? std::string() : fields[it->second];
-    };
     EvaluationCase c;
-    c.caseId = field("case_id");
-    if (c.caseId.empty())
+    c.caseId = entry.caseId;
+    c.image = entry.image;
+    c.mask = entry.mask;
+    if (entry.label)
     {
-      throw InputError(where + ": empty case_id");
+      c.label = *entry.label != 0;
     }
-    if (c.caseId.find('/') != std::string::npos)
-    {
-      throw InputError(where + ": case_id '" + c.caseId + "' contains '/'; it names prediction files");
-    }
-    if (!seen.insert(c.caseId).second)
-    {
-      throw InputError(where + ": case_id '" + c.caseId + "' appears twice");
-    }
-    c.image = Resolve(field("image"), base);
-    c.mask = Resolve(field("mask"), base);
-    c.label = ParseLabel(field("label"), where);
     cases.push_back(c);
-  }
-  if (columns.empty())
-  {
-    throw InputError("manifest " + path + ": the file is empty (expected a header row case_id,image[,mask][,label])");
   }
   return cases;
 }

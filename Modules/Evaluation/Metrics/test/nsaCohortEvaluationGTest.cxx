@@ -210,19 +210,27 @@ TEST(CohortEvaluation, MergeRefusesDifferentSettingsAndRepeatedCases)
 
 TEST(CohortEvaluation, ManifestErrors)
 {
-  const std::string path = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationBadManifest.csv";
-  std::ofstream(path) << "id,image\na,b.nii.gz\n";
+  // The manifest format itself is the IO module's (nsa::ReadManifest, tested there); these
+  // check what the evaluation relies on.
+  const std::string folder = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationManifest";
+  fs::create_directories(folder + "/dir");
+  std::ofstream(folder + "/dir/b.nii.gz") << "placeholder";
+  const std::string path = folder + "/manifest.csv";
+  std::ofstream(path) << "id,image\na,dir/b.nii.gz\n";
   EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
-  std::ofstream(path) << "case_id,image,label\na,b.nii.gz,maybe\n";
+  std::ofstream(path) << "case_id,image,label\na,dir/b.nii.gz,maybe\n";
   EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
-  std::ofstream(path) << "case_id,image\na,b.nii.gz\na,c.nii.gz\n";
+  std::ofstream(path) << "case_id,image\na,dir/b.nii.gz\na,dir/b.nii.gz\n";
   EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
-  std::ofstream(path) << "case_id,image,label\n\"a,1\",\"dir/b.nii.gz\",anomalous\n";
+  std::ofstream(path) << "case_id,image\nsub/a,dir/b.nii.gz\n"; // would name a file in a sub-folder
+  EXPECT_THROW(nsa::ReadEvaluationManifest(path), nsa::InputError);
+  std::ofstream(path) << "case_id,image,label\n\"a,1\",\"dir/b.nii.gz\",1\nc,dir/b.nii.gz,\n";
   const auto cases = nsa::ReadEvaluationManifest(path);
-  ASSERT_EQ(cases.size(), 1u);
+  ASSERT_EQ(cases.size(), 2u);
   EXPECT_EQ(cases[0].caseId, "a,1");
-  EXPECT_EQ(cases[0].image, (fs::path(NSA_TEST_OUTPUT_DIR) / "dir/b.nii.gz").lexically_normal().string());
-  EXPECT_TRUE(*cases[0].label);
+  EXPECT_EQ(fs::path(cases[0].image).lexically_normal(), fs::path(folder + "/dir/b.nii.gz").lexically_normal());
+  EXPECT_TRUE(cases[0].label.has_value() && *cases[0].label);
+  EXPECT_FALSE(cases[1].label.has_value());
   EXPECT_THROW(nsa::ReadEvaluationManifest(path + ".missing"), nsa::InputError);
 }
 

@@ -21,6 +21,8 @@ packages=(
 )
 # Test tools: dciodvfy validates DICOM output, xmllint validates Slicer descriptions.
 packages+=(dicom3tools libxml2-utils python3 python3-numpy)
+# Python wrapping (Wrapping/Python) and its pytest tests.
+packages+=(python3-dev pybind11-dev python3-pytest)
 # PyTorch for Python: cross-checks and benchmarks the LibTorch network against the same model.
 packages+=(python3-torch)
 # Evaluation tests: scikit-learn is the reference for AUROC/AP; Chromium renders the HTML report.

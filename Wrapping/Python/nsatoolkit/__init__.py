@@ -1,0 +1,58 @@
+"""NSA Toolkit from Python: Natural Synthetic Anomalies for medical images.
+
+Arrays use NumPy's axis order, (z, y, x) for volumes and (y, x) for images, with x varying
+fastest, the layout of SimpleITK's GetArrayFromImage(). Spacing is given in the same axis
+order as the array. See Documentation/Python.md.
+"""
+
+import json as _json
+
+from . import _nsatoolkit
+from ._nsatoolkit import __version__, poisson_blend
+from .errors import Error, InputError, OutputError, ParameterError
+
+__all__ = [
+    "Error",
+    "InputError",
+    "OutputError",
+    "ParameterError",
+    "__version__",
+    "poisson_blend",
+    "synthesis_parameters",
+    "synthesize",
+]
+
+
+def _overrides(parameters):
+    if parameters is None:
+        return ""
+    if not isinstance(parameters, dict):
+        raise ParameterError("parameters: expected a dict with synthesis keys, got %s" % type(parameters).__name__)
+    return _json.dumps(parameters)
+
+
+def synthesis_parameters(preset=None, parameters=None):
+    """The synthesis parameters (a dict with the JSON keys of Data/Presets) of `preset`
+    (a name or a JSON file path; None: the defaults), updated by the keys of `parameters`."""
+    return _json.loads(_nsatoolkit.synthesis_parameters(preset, _overrides(parameters)))
+
+
+def synthesize(destination, source=None, mask=None, source_mask=None, *, spacing=None, source_spacing=None,
+               preset=None, parameters=None, seed=0, epoch=0, index=0):
+    """One NSA training example: patches of `source` (default: `destination` itself)
+    resized, moved and blended into `destination`.
+
+    destination, source: 2D or 3D float arrays, NumPy axis order; mask, source_mask:
+    optional uint8 object masks (non-zero = object) on the same grids. spacing,
+    source_spacing: voxel sizes in array axis order (default 1). preset: a preset name (e.g.
+    "brain-mri") or a JSON path; parameters: a dict of synthesis keys overriding it. The
+    random stream is (seed, epoch, index), as for NSASynthesize and the trainer.
+
+    Returns (image, label, record): the anomalous image and its float label (arrays of the
+    destination's shape) and a dict describing every patch (boxes, scale, status).
+    Raises ParameterError, InputError with the toolkit's messages.
+    """
+    image, label, record = _nsatoolkit._synthesize(
+        destination, source, mask, source_mask, spacing, source_spacing, preset, _overrides(parameters),
+        int(seed), int(epoch), int(index))
+    return image, label, _json.loads(record)

@@ -1,0 +1,311 @@
+// Reading DICOM Segmentation and Parametric Map objects back into ITK images (round trips
+// of the writers in nsaDicomWriters.cxx, and SEG/PM files from other tools).
+
+#include "nsaDicomHeaders.h"
+#include "nsaDicomWriters.h"
+#include "nsaError.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmfg/fgderimg.h>
+#include <dcmtk/dcmfg/fginterface.h>
+#include <dcmtk/dcmfg/fgpixmsr.h>
+#include <dcmtk/dcmfg/fgplanor.h>
+#include <dcmtk/dcmfg/fgplanpo.h>
+#include <dcmtk/dcmpmap/dpmparametricmapiod.h>
+#include <dcmtk/dcmseg/segdoc.h>
+#include <dcmtk/dcmseg/segment.h>
+#include <dcmtk/dcmseg/segutils.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+namespace nsa
+{
+
+namespace
+{
+
+using FloatImage = itk::Image<float, 3>;
+
+std::string
+GetString(DcmItem * dataset, const DcmTagKey & tag)
+{
+  OFString value;
+  return dataset->findAndGetOFStringArray(tag, value).good() ? value.c_str() : std::string();
+}
+
+/** Geometry of a multi-frame object of parallel slices; `order[k]` is the frame of slice k. */
+struct FrameGeometry
+{
+  FloatImage::Pointer      image;
+  std::vector<size_t>      order;
+  std::vector<std::string> referencedInstances; // per slice
+};
+
+FrameGeometry
+ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t frames, const std::string & path)
+{
+  if (frames == 0)
+  {
+    throw InputError("Cannot read '" + path + "': it has no frames");
+  }
+  auto * orientation = dynamic_cast<FGPlaneOrientationPatient *>(groups.get(0, DcmFGTypes::EFG_PLANEORIENTPATIENT));
+  auto * measures = dynamic_cast<FGPixelMeasures *>(groups.get(0, DcmFGTypes::EFG_PIXELMEASURES));
+  if (orientation == nullptr || measures == nullptr)
+  {
+    throw InputError("Cannot read '" + path + "': no Plane Orientation or Pixel Measures functional group");
+  }
+  Float64 o[6];
+  if (orientation->getImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]).bad())
+  {
+    throw InputError("Cannot read '" + path + "': invalid Image Orientation (Patient)");
+  }
+  const double normal[3] = { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3] };
+  Float64 rowSpacing = 0.0, columnSpacing = 0.0, between = 0.0;
+  if (measures->getPixelSpacing(rowSpacing, 0).bad() || measures->getPixelSpacing(columnSpacing, 1).bad())
+  {
+    throw InputError("Cannot read '" + path + "': no Pixel Spacing");
+  }
+  if (measures->getSpacingBetweenSlices(between).bad() || between <= 0.0)
+  {
+    if (measures->getSliceThickness(between).bad() || between <= 0.0)
+    {
+      between = 1.0;
+    }
+  }
+  std::vector<std::array<double, 3>> positions(frames);
+  std::vector<double>                along(frames);
+  FrameGeometry                      geometry;
+  std::vector<std::string>           references(frames);
+  for (size_t f = 0; f < frames; ++f)
+  {
+    auto * position = dynamic_cast<FGPlanePosPatient *>(groups.get(static_cast<Uint32>(f), DcmFGTypes::EFG_PLANEPOSPATIENT));
+    if (position == nullptr ||
+        position->getImagePositionPatient(positions[f][0], positions[f][1], positions[f][2]).bad())
+    {
+      throw InputError("Cannot read '" + path + "': frame " + std::to_string(f + 1) + " has no Image Position (Patient)");
+    }
+    along[f] = normal[0] * positions[f][0] + normal[1] * positions[f][1] + normal[2] * positions[f][2];
+    if (auto * derivation =
+          dynamic_cast<FGDerivationImage *>(groups.get(static_cast<Uint32>(f), DcmFGTypes::EFG_DERIVATIONIMAGE)))
+    {
+      if (!derivation->getDerivationImageItems().empty() &&
+          !derivation->getDerivationImageItems()[0]->getSourceImageItems().empty())
+      {
+        OFString uid;
+        derivation->getDerivationImageItems()[0]->getSourceImageItems()[0]->getImageSOPInstanceReference()
+          .getReferencedSOPInstanceUID(uid);
+        references[f] = uid.c_str();
+      }
+    }
+  }
+  geometry.order.resize(frames);
+  std::iota(geometry.order.begin(), geometry.order.end(), 0);
+  std::stable_sort(geometry.order.begin(), geometry.order.end(),
+                   [&along](size_t a, size_t b) { return along[a] < along[b]; });
+  double spacing = between;
+  if (frames > 1)
+  {
+    spacing = (along[geometry.order.back()] - along[geometry.order.front()]) / static_cast<double>(frames - 1);
+    for (size_t k = 1; k < frames; ++k)
+    {
+      const double step = along[geometry.order[k]] - along[geometry.order[k - 1]];
+      // Positions are written as decimal strings of up to 16 characters: 1e-3 of the
+      // spacing covers their rounding.
+      if (std::abs(step - spacing) > 1e-3 * std::abs(spacing) + 1e-4)
+      {
+        throw InputError("Cannot read '" + path + "': frames " + std::to_string(geometry.order[k - 1] + 1) + " and " +
+                         std::to_string(geometry.order[k] + 1) +
+                         " are not on a regular grid of parallel slices (several segments or a missing slice)");
+      }
+    }
+  }
+  auto image = FloatImage::New();
+  image->SetRegions(FloatImage::SizeType{ { columns, rows, frames } });
+  const double imageSpacing[3] = { columnSpacing, rowSpacing, spacing };
+  image->SetSpacing(imageSpacing);
+  image->SetOrigin(positions[geometry.order.front()].data());
+  FloatImage::DirectionType direction;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    direction(i, 0) = o[i];
+    direction(i, 1) = o[3 + i];
+    direction(i, 2) = normal[i];
+  }
+  image->SetDirection(direction);
+  image->Allocate(true);
+  geometry.image = image;
+  for (size_t k = 0; k < frames; ++k)
+  {
+    geometry.referencedInstances.push_back(references[geometry.order[k]]);
+  }
+  if (std::all_of(geometry.referencedInstances.begin(), geometry.referencedInstances.end(),
+                  [](const std::string & s) { return s.empty(); }))
+  {
+    geometry.referencedInstances.clear();
+  }
+  return geometry;
+}
+
+void
+ReadCommon(DcmDataset * dataset, DerivedDicomObject & object)
+{
+  object.sopClassUid = GetString(dataset, DCM_SOPClassUID);
+  object.studyInstanceUid = GetString(dataset, DCM_StudyInstanceUID);
+  object.seriesInstanceUid = GetString(dataset, DCM_SeriesInstanceUID);
+  object.frameOfReferenceUid = GetString(dataset, DCM_FrameOfReferenceUID);
+  object.patientId = GetString(dataset, DCM_PatientID);
+  DcmItem * series = nullptr;
+  if (dataset->findAndGetSequenceItem(DCM_ReferencedSeriesSequence, series, 0).good() && series != nullptr)
+  {
+    object.referencedSeriesInstanceUid = GetString(series, DCM_SeriesInstanceUID);
+  }
+}
+
+std::unique_ptr<DcmFileFormat>
+LoadFile(const std::string & path)
+{
+  detail::QuietDcmtk();
+  auto              format = std::make_unique<DcmFileFormat>();
+  const OFCondition status = format->loadFile(path.c_str());
+  if (status.bad())
+  {
+    throw InputError("Cannot read DICOM file '" + path + "': " + status.text());
+  }
+  return format;
+}
+
+} // namespace
+
+DerivedDicomObject
+ReadDicomSegmentation(const std::string & path)
+{
+  auto               format = LoadFile(path);
+  DcmDataset *       dataset = format->getDataset();
+  DerivedDicomObject object;
+  ReadCommon(dataset, object);
+  DcmSegmentation * loaded = nullptr;
+  const OFCondition status = DcmSegmentation::loadDataset(*dataset, loaded);
+  std::unique_ptr<DcmSegmentation> seg(loaded);
+  if (status.bad() || !seg)
+  {
+    throw InputError("Cannot read '" + path + "' as a DICOM Segmentation: " + status.text());
+  }
+  if (seg->getNumberOfSegments() != 1)
+  {
+    throw InputError("Cannot read '" + path + "': it has " + std::to_string(seg->getNumberOfSegments()) +
+                     " segments; one is supported");
+  }
+  OFString label;
+  if (DcmSegment * segment = seg->getSegment(1))
+  {
+    segment->getSegmentLabel(label);
+  }
+  object.segmentLabel = label.c_str();
+  const bool fractional = seg->getSegmentationType() == DcmSegTypes::ST_FRACTIONAL;
+  object.segmentationType = fractional ? "FRACTIONAL" : "BINARY";
+  Uint16 rows = 0, columns = 0, maxFractional = 255;
+  dataset->findAndGetUint16(DCM_Rows, rows);
+  dataset->findAndGetUint16(DCM_Columns, columns);
+  if (fractional)
+  {
+    dataset->findAndGetUint16(DCM_MaximumFractionalValue, maxFractional);
+    if (maxFractional == 0)
+    {
+      throw InputError("Cannot read '" + path + "': Maximum Fractional Value is 0");
+    }
+  }
+  const size_t  frames = seg->getNumberOfFrames();
+  FrameGeometry geometry = ReadFrameGeometry(seg->getFunctionalGroups(), rows, columns, frames, path);
+  const size_t  count = static_cast<size_t>(rows) * columns;
+  for (size_t k = 0; k < frames; ++k)
+  {
+    const DcmIODTypes::Frame * frame = seg->getFrame(geometry.order[k]);
+    if (frame == nullptr)
+    {
+      throw InputError("Cannot read '" + path + "': frame " + std::to_string(geometry.order[k] + 1) + " is missing");
+    }
+    std::unique_ptr<DcmIODTypes::Frame> unpacked;
+    const Uint8 *                       pixels = frame->pixData;
+    if (!fractional)
+    {
+      unpacked.reset(DcmSegUtils::unpackBinaryFrame(frame, rows, columns));
+      if (!unpacked)
+      {
+        throw InputError("Cannot read '" + path + "': cannot unpack binary frame " + std::to_string(k + 1));
+      }
+      pixels = unpacked->pixData;
+    }
+    else if (frame->length < count)
+    {
+      throw InputError("Cannot read '" + path + "': frame " + std::to_string(k + 1) + " is truncated");
+    }
+    float * slice = geometry.image->GetBufferPointer() + k * count;
+    for (size_t i = 0; i < count; ++i)
+    {
+      slice[i] = fractional ? static_cast<float>(pixels[i]) / static_cast<float>(maxFractional)
+                            : (pixels[i] != 0 ? 1.0f : 0.0f);
+    }
+  }
+  object.image = geometry.image;
+  object.referencedSopInstanceUids = geometry.referencedInstances;
+  return object;
+}
+
+DerivedDicomObject
+ReadParametricMap(const std::string & path)
+{
+  auto               format = LoadFile(path);
+  DcmDataset *       dataset = format->getDataset();
+  DerivedDicomObject object;
+  ReadCommon(dataset, object);
+  OFvariant<OFCondition, DPMParametricMapIOD *> loaded = DPMParametricMapIOD::loadDataset(*dataset);
+  if (OFCondition * error = OFget<OFCondition>(&loaded))
+  {
+    throw InputError("Cannot read '" + path + "' as a DICOM Parametric Map: " + error->text());
+  }
+  std::unique_ptr<DPMParametricMapIOD> pm(*OFget<DPMParametricMapIOD *>(&loaded));
+  Uint16                               rows = 0, columns = 0;
+  pm->getRows(rows);
+  pm->getColumns(columns);
+  const size_t                    frames = pm->getNumberOfFrames();
+  FrameGeometry                   geometry = ReadFrameGeometry(pm->getFunctionalGroups(), rows, columns, frames, path);
+  const size_t                    count = static_cast<size_t>(rows) * columns;
+  DPMParametricMapIOD::FramesType typed = pm->getFrames();
+  auto *                          floats = OFget<DPMParametricMapIOD::Frames<Float32>>(&typed);
+  auto *                          doubles = OFget<DPMParametricMapIOD::Frames<Float64>>(&typed);
+  if (floats == nullptr && doubles == nullptr)
+  {
+    throw InputError("Cannot read '" + path + "': only float32 and float64 Parametric Maps are supported");
+  }
+  for (size_t k = 0; k < frames; ++k)
+  {
+    float * slice = geometry.image->GetBufferPointer() + k * count;
+    if (floats != nullptr)
+    {
+      const Float32 * data = floats->getFrame(geometry.order[k]);
+      if (data == nullptr)
+      {
+        throw InputError("Cannot read '" + path + "': frame " + std::to_string(geometry.order[k] + 1) + " is missing");
+      }
+      std::copy(data, data + count, slice);
+    }
+    else
+    {
+      const Float64 * data = doubles->getFrame(geometry.order[k]);
+      if (data == nullptr)
+      {
+        throw InputError("Cannot read '" + path + "': frame " + std::to_string(geometry.order[k] + 1) + " is missing");
+      }
+      std::transform(data, data + count, slice, [](Float64 v) { return static_cast<float>(v); });
+    }
+  }
+  object.image = geometry.image;
+  object.referencedSopInstanceUids = geometry.referencedInstances;
+  return object;
+}
+
+} // namespace nsa

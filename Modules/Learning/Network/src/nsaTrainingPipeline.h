@@ -1,0 +1,107 @@
+#ifndef nsaTrainingPipeline_h
+#define nsaTrainingPipeline_h
+
+// Internal header of the Learning module; free of LibTorch (the pipeline is ITK and
+// synthesis work only).
+
+#include "nsaTrainer.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace nsa
+{
+
+/** \class Trainer::Pipeline
+ * \brief The training units (slices or volumes) and the per-sample recipe: selection,
+ * augmentation, synthesis, padding. Const after construction, so any number of threads may
+ * call MakeSample at once. */
+class Trainer::Pipeline
+{
+public:
+  Pipeline(const ModelDescription & description, std::vector<TrainingImage> images);
+  ~Pipeline();
+
+  std::size_t
+  NumberOfUnits() const;
+  std::int64_t
+  SamplesPerEpoch() const;
+  /** Spatial sizes of every sample, tensor order. */
+  const std::vector<std::int64_t> &
+  CanvasSize() const
+  {
+    return m_Canvas;
+  }
+  TrainingSample
+  MakeSample(int epoch, std::int64_t index) const;
+
+  struct Units2D;
+  struct Units3D;
+
+private:
+  ModelDescription          m_Description;
+  std::unique_ptr<Units2D>  m_Units2D;
+  std::unique_ptr<Units3D>  m_Units3D;
+  std::vector<std::int64_t> m_Canvas;
+};
+
+/** \class SampleProducer
+ * \brief Worker threads making the samples of one epoch ahead of the training thread.
+ *
+ * Workers take sample indices in increasing order from a shared counter, at most `window`
+ * indices ahead of what the training thread has consumed, and store finished samples by
+ * index; NextBatch() hands out batches in index order, so batches do not depend on thread
+ * timing. An exception in a worker is re-thrown by NextBatch(). With zero workers the
+ * samples are made in the calling thread. */
+class SampleProducer
+{
+public:
+  SampleProducer(const Trainer::Pipeline & pipeline, int epoch, std::int64_t samples, int batchSize, int workers);
+  ~SampleProducer();
+  SampleProducer(const SampleProducer &) = delete;
+  SampleProducer & operator=(const SampleProducer &) = delete;
+
+  /** The next batch (empty after the last); `waitSeconds` accumulates the time spent
+   * waiting for workers. */
+  std::vector<TrainingSample>
+  NextBatch(double & waitSeconds);
+
+private:
+  void
+  Work();
+
+  const Trainer::Pipeline &             m_Pipeline;
+  const int                             m_Epoch;
+  const std::int64_t                    m_Samples;
+  const int                             m_BatchSize;
+  const std::int64_t                    m_Window;
+  std::int64_t                          m_NextToMake{ 0 };
+  std::int64_t                          m_Consumed{ 0 };
+  bool                                  m_Stop{ false };
+  std::exception_ptr                    m_Error;
+  std::map<std::int64_t, TrainingSample> m_Ready;
+  std::mutex                            m_Mutex;
+  std::condition_variable               m_Changed;
+  std::vector<std::thread>              m_Workers;
+};
+
+/** Writes the loss curve (log scale, epochs on x) as an RGB PNG drawn with ITK. */
+void
+WriteLossCurvePng(const std::string & path, const std::vector<double> & losses);
+
+/** Writes a grey PNG with one row per sample and `columns` panels per row; each panel is a
+ * [H, W] float buffer (tensor order), scaled from [low, high] of its column to 0..255 (the
+ * first column by its own range, the others by [0, 1]). */
+void
+WriteExamplePng(const std::string &                            path,
+                const std::vector<std::vector<std::vector<float>>> & rows,
+                std::int64_t                                   height,
+                std::int64_t                                   width);
+
+} // namespace nsa
+
+#endif

@@ -1,0 +1,323 @@
+#include "nsaOverlay.h"
+
+#include "nsaAtomicOutput.h"
+#include "nsaError.h"
+
+#include "itkImageFileWriter.h"
+#include "itkRGBPixel.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <sstream>
+
+namespace nsa
+{
+
+namespace
+{
+using FloatImage = itk::Image<float, 3>;
+using RgbImage = itk::Image<itk::RGBPixel<unsigned char>, 2>;
+
+double
+Clip01(double v)
+{
+  return std::min(1.0, std::max(0.0, v));
+}
+
+/** Piecewise-linear colormap through evenly spaced anchors. */
+std::array<double, 3>
+Interpolate(const std::vector<std::array<double, 3>> & anchors, double t)
+{
+  const double position = Clip01(t) * static_cast<double>(anchors.size() - 1);
+  const auto   i = std::min(static_cast<size_t>(position), anchors.size() - 2);
+  const double f = position - static_cast<double>(i);
+  std::array<double, 3> c;
+  for (int k = 0; k < 3; ++k)
+  {
+    c[k] = anchors[i][k] + f * (anchors[i + 1][k] - anchors[i][k]);
+  }
+  return c;
+}
+
+std::array<double, 3>
+Colour(const std::string & colormap, double t)
+{
+  t = Clip01(t);
+  if (colormap == "hot")
+  {
+    // black -> red -> yellow -> white, in thirds.
+    return { Clip01(3.0 * t), Clip01(3.0 * t - 1.0), Clip01(3.0 * t - 2.0) };
+  }
+  if (colormap == "jet")
+  {
+    return { Clip01(1.5 - std::abs(4.0 * t - 3.0)), Clip01(1.5 - std::abs(4.0 * t - 2.0)),
+             Clip01(1.5 - std::abs(4.0 * t - 1.0)) };
+  }
+  if (colormap == "viridis")
+  {
+    // Five anchors of matplotlib's viridis (#440154, #3b528b, #21918c, #5ec962, #fde725).
+    static const std::vector<std::array<double, 3>> anchors{ { 68 / 255.0, 1 / 255.0, 84 / 255.0 },
+                                                             { 59 / 255.0, 82 / 255.0, 139 / 255.0 },
+                                                             { 33 / 255.0, 145 / 255.0, 140 / 255.0 },
+                                                             { 94 / 255.0, 201 / 255.0, 98 / 255.0 },
+                                                             { 253 / 255.0, 231 / 255.0, 37 / 255.0 } };
+    return Interpolate(anchors, t);
+  }
+  throw ParameterError("overlay colormap '" + colormap + "' is unknown (expected hot, jet or viridis)");
+}
+
+/** Voxel (u, v) of slice s: u along the first in-plane axis, v along the second. */
+struct SliceView
+{
+  unsigned int  axis;
+  unsigned int  uAxis;
+  unsigned int  vAxis;
+  bool          flipU;
+  bool          flipV;
+  FloatImage::SizeType size;
+
+  size_t
+  Offset(size_t u, size_t v, size_t s) const
+  {
+    size_t index[3];
+    index[axis] = s;
+    index[uAxis] = flipU ? size[uAxis] - 1 - u : u;
+    index[vAxis] = flipV ? size[vAxis] - 1 - v : v;
+    return index[0] + size[0] * (index[1] + size[1] * index[2]);
+  }
+};
+
+double
+Percentile(std::vector<float> values, double p)
+{
+  if (values.empty())
+  {
+    return 0.0;
+  }
+  const size_t k = static_cast<size_t>(std::round(p / 100.0 * static_cast<double>(values.size() - 1)));
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
+  return values[k];
+}
+
+void
+CheckOptions(const OverlayOptions & options)
+{
+  Colour(options.colormap, 0.0);
+  if (options.axis > 2)
+  {
+    throw ParameterError("overlay axis must be 0, 1 or 2");
+  }
+  if (options.mapRange.size() != 2 || !(options.mapRange[1] > options.mapRange[0]))
+  {
+    throw ParameterError("overlay mapRange must be [low, high] with low < high");
+  }
+  if (!options.window.empty() && (options.window.size() != 2 || !(options.window[1] > options.window[0])))
+  {
+    throw ParameterError("overlay window must be empty or [low, high] with low < high");
+  }
+  if (!(options.opacity >= 0.0 && options.opacity <= 1.0))
+  {
+    throw ParameterError("overlay opacity must be in [0, 1]");
+  }
+  if (options.montage && options.montageSlices == 0)
+  {
+    throw ParameterError("overlay montageSlices must be at least 1");
+  }
+}
+
+} // namespace
+
+std::vector<unsigned char>
+ColormapRgb(const std::string & colormap, double t)
+{
+  const auto c = Colour(colormap, t);
+  return { static_cast<unsigned char>(std::lround(255.0 * c[0])), static_cast<unsigned char>(std::lround(255.0 * c[1])),
+           static_cast<unsigned char>(std::lround(255.0 * c[2])) };
+}
+
+void
+WriteOverlayPng(const FloatImage * image, const FloatImage * map, const std::string & path,
+                const OverlayOptions & options)
+{
+  CheckOptions(options);
+  if (image == nullptr || map == nullptr)
+  {
+    throw ParameterError("Cannot write '" + path + "': no image or no map given");
+  }
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  if (map->GetLargestPossibleRegion().GetSize() != size)
+  {
+    std::ostringstream message;
+    message << "Cannot write '" << path << "': the map is " << map->GetLargestPossibleRegion().GetSize()
+            << " voxels, the image " << size << " (the map must have the image's geometry)";
+    throw ParameterError(message.str());
+  }
+  SliceView view;
+  view.axis = options.axis;
+  view.uAxis = options.axis == 0 ? 1 : 0;
+  view.vAxis = options.axis == 2 ? 1 : 2;
+  // Radiological display in patient coordinates (ITK's LPS): the patient's left on the
+  // right of the picture; axial with anterior up, coronal and sagittal with superior up,
+  // sagittal with anterior on the left. Each in-plane axis is flipped when its direction
+  // cosine points the other way.
+  const auto & direction = image->GetDirection();
+  if (options.axis == 2)
+  {
+    view.flipU = direction(0, view.uAxis) < 0.0; // screen right: +x (left)
+    view.flipV = direction(1, view.vAxis) < 0.0; // screen down: +y (posterior)
+  }
+  else
+  {
+    view.flipU = options.axis == 1 ? direction(0, view.uAxis) < 0.0  // coronal, screen right: +x
+                                   : direction(1, view.uAxis) < 0.0; // sagittal, screen right: +y (posterior)
+    view.flipV = direction(2, view.vAxis) > 0.0; // screen down: -z (inferior)
+  }
+  view.size = size;
+  const size_t slices = size[view.axis];
+  const size_t width = size[view.uAxis];
+  const size_t height = size[view.vAxis];
+
+  std::vector<size_t> chosen;
+  if (options.montage)
+  {
+    const size_t tiles = std::min<size_t>(options.montageSlices, slices);
+    for (size_t i = 0; i < tiles; ++i)
+    {
+      // Evenly spaced, away from the first and last slice when there are more slices than tiles.
+      chosen.push_back(tiles == slices ? i
+                                       : static_cast<size_t>(std::llround((i + 1.0) * slices / (tiles + 1.0) - 0.5)));
+    }
+  }
+  else if (options.slice >= 0)
+  {
+    if (static_cast<size_t>(options.slice) >= slices)
+    {
+      throw ParameterError("overlay slice " + std::to_string(options.slice) + " is outside 0.." +
+                           std::to_string(slices - 1));
+    }
+    chosen.push_back(static_cast<size_t>(options.slice));
+  }
+  else
+  {
+    size_t best = 0;
+    double bestSum = -1.0;
+    for (size_t s = 0; s < slices; ++s)
+    {
+      double sum = 0.0;
+      for (size_t v = 0; v < height; ++v)
+      {
+        for (size_t u = 0; u < width; ++u)
+        {
+          sum += std::max(0.0f, map->GetBufferPointer()[view.Offset(u, v, s)]);
+        }
+      }
+      if (sum > bestSum)
+      {
+        bestSum = sum;
+        best = s;
+      }
+    }
+    chosen.push_back(best);
+  }
+
+  // Grey window from the shown slices.
+  double low = 0.0, high = 1.0;
+  if (!options.window.empty())
+  {
+    low = options.window[0];
+    high = options.window[1];
+  }
+  else
+  {
+    std::vector<float> values;
+    for (const size_t s : chosen)
+    {
+      for (size_t v = 0; v < height; ++v)
+      {
+        for (size_t u = 0; u < width; ++u)
+        {
+          values.push_back(image->GetBufferPointer()[view.Offset(u, v, s)]);
+        }
+      }
+    }
+    low = Percentile(values, 1.0);
+    high = Percentile(values, 99.0);
+    if (!(high > low))
+    {
+      high = low + 1.0;
+    }
+  }
+
+  const size_t columns = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(chosen.size()))));
+  const size_t rows = (chosen.size() + columns - 1) / columns;
+  const size_t border = chosen.size() > 1 ? 2 : 0;
+  auto         rgb = RgbImage::New();
+  rgb->SetRegions(RgbImage::SizeType{ { columns * width + (columns - 1) * border, rows * height + (rows - 1) * border } });
+  rgb->Allocate();
+  rgb->FillBuffer(itk::RGBPixel<unsigned char>(static_cast<unsigned char>(0)));
+  for (size_t tile = 0; tile < chosen.size(); ++tile)
+  {
+    const size_t x0 = (tile % columns) * (width + border);
+    const size_t y0 = (tile / columns) * (height + border);
+    for (size_t v = 0; v < height; ++v)
+    {
+      for (size_t u = 0; u < width; ++u)
+      {
+        const size_t offset = view.Offset(u, v, chosen[tile]);
+        const double grey = Clip01((image->GetBufferPointer()[offset] - low) / (high - low));
+        const double t = Clip01((map->GetBufferPointer()[offset] - options.mapRange[0]) /
+                                (options.mapRange[1] - options.mapRange[0]));
+        const auto   colour = Colour(options.colormap, t);
+        const double alpha = std::isfinite(t) ? options.opacity * t : 0.0;
+        itk::RGBPixel<unsigned char> pixel;
+        for (unsigned int k = 0; k < 3; ++k)
+        {
+          pixel[k] = static_cast<unsigned char>(std::lround(255.0 * ((1.0 - alpha) * grey + alpha * colour[k])));
+        }
+        rgb->SetPixel({ { static_cast<itk::IndexValueType>(x0 + u), static_cast<itk::IndexValueType>(y0 + v) } },
+                      pixel);
+      }
+    }
+  }
+
+  AtomicOutput output(path);
+  try
+  {
+    auto writer = itk::ImageFileWriter<RgbImage>::New();
+    writer->SetInput(rgb);
+    writer->SetFileName(output.TemporaryPath());
+    writer->Update();
+  }
+  catch (const itk::ExceptionObject & error)
+  {
+    throw OutputError("Cannot write '" + path + "': " + error.GetDescription());
+  }
+  output.Commit();
+}
+
+void
+WriteOverlayPng(const itk::Image<float, 2> * image, const itk::Image<float, 2> * map, const std::string & path,
+                const OverlayOptions & options)
+{
+  if (image == nullptr || map == nullptr)
+  {
+    throw ParameterError("Cannot write '" + path + "': no image or no map given");
+  }
+  auto to3D = [](const itk::Image<float, 2> * in) {
+    auto       out = FloatImage::New();
+    const auto size = in->GetLargestPossibleRegion().GetSize();
+    out->SetRegions(FloatImage::SizeType{ { size[0], size[1], 1 } });
+    out->Allocate();
+    std::copy(in->GetBufferPointer(), in->GetBufferPointer() + in->GetLargestPossibleRegion().GetNumberOfPixels(),
+              out->GetBufferPointer());
+    return out;
+  };
+  OverlayOptions flat = options;
+  flat.axis = 2;
+  flat.montage = false;
+  flat.slice = 0;
+  WriteOverlayPng(to3D(image).GetPointer(), to3D(map).GetPointer(), path, flat);
+}
+
+} // namespace nsa

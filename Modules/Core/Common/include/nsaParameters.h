@@ -94,9 +94,10 @@ struct SynthesisParameters
     v.RealVector("resize_bounds", self.resize_bounds, 0.01, 100.0, { 2 },
                  "Resize factor bounds [low, high]; the aspect ratio is kept.");
     v.Boolean("shift", self.shift, "Move the patch to a new destination location (false: same location).");
-    v.Choice("object_mask", self.object_mask, { "none", "background", "threshold", "image" },
+    v.Choice("object_mask", self.object_mask, { "none", "background", "threshold", "otsu", "image" },
              "Object mask: none, from background_intensity +- background_tolerance (the paper), from "
-             "object_threshold (e.g. HU for CT), or from a mask image given to the filter.");
+             "object_threshold (e.g. HU for CT), above Otsu's threshold of the image (MR, any scanner "
+             "units), or from a mask image given to the filter.");
     v.OptionalReal("background_intensity", self.background_intensity, -Unbounded, Unbounded,
                    "Background intensity for object_mask 'background' (image units).");
     v.Real("background_tolerance", self.background_tolerance, 0.0, Unbounded,

@@ -31,8 +31,8 @@ namespace itk
  *   patches are transferred along index axes;
  * - "DestinationMask", "SourceMask" (optional): object masks (non-zero = object), on the
  *   grid of their image. Without them, object_mask "background" and "threshold" compute the
- *   masks from the intensities (cleaned by a majority filter of radius
- *   object_median_radius); object_mask "image" requires them; "none" ignores them.
+ *   masks from the intensities ("otsu" too; cleaned by a majority filter
+ *   of radius object_median_radius); object_mask "image" requires them; "none" ignores them.
  *
  * Outputs: 0 the anomalous image (TImage, the destination's geometry), 1 the label
  * (TLabelImage, same geometry).
@@ -131,8 +131,8 @@ public:
 
   /** The object mask used for `image` under the current parameters: nullptr for
    * object_mask "none"; `given` (binarised) when not null; otherwise computed from the
-   * intensities (|channel mean - background_intensity| > background_tolerance, or channel
-   * mean > object_threshold) and cleaned by a majority (binary median) filter of radius
+   * intensities (|channel mean - background_intensity| > background_tolerance, channel
+   * mean > object_threshold, or channel mean > Otsu's threshold) and cleaned by a majority (binary median) filter of radius
    * object_median_radius. Compute it once per training image and pass it as input to save
    * time. */
   typename ObjectMaskType::Pointer

@@ -12,6 +12,7 @@
 #include "itkImageRegionConstIterator.h"
 #include "itkImageRegionIterator.h"
 #include "itkLinearInterpolateImageFunction.h"
+#include "itkOtsuThresholdImageFilter.h"
 #include "itkPasteImageFilter.h"
 #include "itkPoissonBlendImageFilter.h"
 #include "itkRegionOfInterestImageFilter.h"
@@ -200,17 +201,49 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
     }
     return mask;
   }
-  // The paper: object where |mean over channels - background| > tolerance, or (CT) above a
-  // threshold; then a median (majority) filter removes grain from the threshold choice.
+  // The paper: object where |mean over channels - background| > tolerance; or (CT) above a
+  // threshold; or (MR) above Otsu's threshold of the channel mean. Then a median (majority)
+  // filter removes grain from the threshold choice.
+  using MeanImageType = Image<float, ImageDimension>;
+  auto channelMean = MeanImageType::New();
+  channelMean->CopyInformation(image);
+  channelMean->SetRegions(region);
+  channelMean->Allocate();
   {
     ImageRegionConstIterator<ImageType> in(image, region);
-    ImageRegionIterator<ObjectMaskType> out(mask, region);
-    const bool                          background = mode == "background";
-    const double                        level = background ? *m_Parameters.background_intensity : *m_Parameters.object_threshold;
-    const double                        tolerance = m_Parameters.background_tolerance;
+    ImageRegionIterator<MeanImageType>  out(channelMean, region);
     for (; !in.IsAtEnd(); ++in, ++out)
     {
-      const double value = NaturalSyntheticAnomalyDetail::ComponentMean(in.Get());
+      out.Set(static_cast<float>(NaturalSyntheticAnomalyDetail::ComponentMean(in.Get())));
+    }
+  }
+  double level = 0.0;
+  if (mode == "background")
+  {
+    level = *m_Parameters.background_intensity;
+  }
+  else if (mode == "threshold")
+  {
+    level = *m_Parameters.object_threshold;
+  }
+  else
+  {
+    using OtsuType = OtsuThresholdImageFilter<MeanImageType, ObjectMaskType>;
+    auto otsu = OtsuType::New();
+    otsu->SetInput(channelMean);
+    otsu->SetNumberOfHistogramBins(256);
+    otsu->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
+    otsu->Update();
+    level = otsu->GetThreshold();
+  }
+  {
+    ImageRegionConstIterator<MeanImageType> in(channelMean, region);
+    ImageRegionIterator<ObjectMaskType>     out(mask, region);
+    const bool                              background = mode == "background";
+    const double                            tolerance = m_Parameters.background_tolerance;
+    for (; !in.IsAtEnd(); ++in, ++out)
+    {
+      const double value = in.Get();
       out.Set(background ? (std::abs(value - level) > tolerance ? 1 : 0) : (value > level ? 1 : 0));
     }
   }
@@ -221,7 +254,6 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
   // The median of a binary image is a majority vote; the box mean computes it in O(N) with an
   // integral image, independent of the radius (BinaryMedianImageFilter costs O(N r^D)). At
   // the image border the vote counts the voxels inside the image.
-  using MeanImageType = Image<float, ImageDimension>;
   using BoxMeanType = BoxMeanImageFilter<ObjectMaskType, MeanImageType>;
   auto boxMean = BoxMeanType::New();
   boxMean->SetInput(mask);
@@ -491,12 +523,13 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   }
 
   // Labels, on regions around the patches: the label can only be non-zero within r1 (+ r2
-  // for intensity labels) voxels of a replaced voxel, and these regions are computed exactly
-  // when each is padded by one more voxel (the medians then see zeros beyond it, as in the
-  // whole image). Overlapping regions are merged so that each voxel is labelled once.
-  const bool         intensityLabel = p.label_mode == "intensity" || p.label_mode == "logistic-intensity";
+  // for intensity labels, which are not multiplied by the cleaned mask) voxels of a replaced
+  // voxel, and these regions are computed exactly when each is padded by one more voxel: the
+  // medians, which replicate the region's border, then see there the zeros that the whole
+  // image has beyond it. Overlapping regions are merged so that each voxel is labelled once.
   const auto         maskRadius = static_cast<IndexValueType>(p.label_mask_median_radius);
-  const auto         medianRadius = intensityLabel ? static_cast<IndexValueType>(p.label_median_radius) : 0;
+  const auto         medianRadius =
+    p.label_mode == "intensity" ? static_cast<IndexValueType>(p.label_median_radius) : IndexValueType{ 0 };
   const IndexValueType pad = maskRadius + medianRadius + 1;
   std::vector<RegionType> groups;
   for (const auto & patch : patches)

@@ -32,7 +32,7 @@ struct SynthesisResult
 /** Synthesises one example: patches of `source` blended into `destination`.
  *
  * `source` may be nullptr (the destination is its own source); the object masks may be
- * nullptr (then object_mask "background" / "threshold" computes them from the intensities,
+ * nullptr (then object_mask "background" / "threshold" / "otsu" computes them from the intensities,
  * "image" throws). Passing precomputed masks avoids recomputing them for every sample.
  * The result depends only on the inputs, `parameters` and `stream` (not on threads).
  * `numberOfWorkUnits` 0 keeps ITK's default; a data loader running one synthesis per
@@ -50,7 +50,7 @@ Synthesize(const itk::Image<float, VDimension> *         destination,
            unsigned int                                  numberOfWorkUnits = 0);
 
 /** The object mask the filter would use for `image` under `parameters` (object_mask
- * "background" or "threshold", median-cleaned); nullptr for "none" and "image". Compute it
+ * "background", "threshold" or "otsu", median-cleaned); nullptr for "none" and "image". Compute it
  * once per training image and pass it to Synthesize(). */
 template <unsigned int VDimension>
 typename itk::Image<unsigned char, VDimension>::Pointer

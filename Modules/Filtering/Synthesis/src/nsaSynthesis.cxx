@@ -87,7 +87,8 @@ ComputeObjectMask(const itk::Image<float, VDimension> * image, const SynthesisPa
   {
     throw InputError("ComputeObjectMask: no image");
   }
-  if (parameters.object_mask != "background" && parameters.object_mask != "threshold")
+  if (parameters.object_mask != "background" && parameters.object_mask != "threshold" &&
+      parameters.object_mask != "otsu")
   {
     return nullptr;
   }

@@ -96,6 +96,7 @@ main(int argc, char * argv[])
     settings.voxel.threshold = program.GetDouble("threshold");
     settings.voxel.fullyConnected = !program.GetBoolean("face_connectivity");
     settings.fprLimit = program.GetDouble("fpr_limit");
+    settings.voxel.scoreBits = program.GetInteger("score_bits");
 
     nsa::CohortEvaluation evaluation;
     unsigned int          shard = 0;
@@ -114,10 +115,11 @@ main(int argc, char * argv[])
       const auto & arguments = program.Arguments();
       if ((arguments.WasGiven("threshold") && settings.voxel.threshold != merged.voxel.threshold) ||
           (arguments.WasGiven("fpr_limit") && settings.fprLimit != merged.fprLimit) ||
-          (arguments.WasGiven("face_connectivity") && settings.voxel.fullyConnected != merged.voxel.fullyConnected))
+          (arguments.WasGiven("face_connectivity") && settings.voxel.fullyConnected != merged.voxel.fullyConnected) ||
+          (arguments.WasGiven("score_bits") && settings.voxel.scoreBits != merged.voxel.scoreBits))
       {
-        throw nsa::ParameterError("--merge: --threshold, --fpr_limit and --face_connectivity must match the values the "
-                                  "shards were evaluated with, or be left out");
+        throw nsa::ParameterError("--merge: --threshold, --fpr_limit, --face_connectivity and --score_bits must match "
+                                  "the values the shards were evaluated with, or be left out");
       }
     }
     else

@@ -22,7 +22,18 @@ struct VoxelEvaluationOptions
    * connectivity (8 neighbours in 2D, 26 in 3D), as MVTec's evaluation labels regions with a
    * 3x3 structuring element of ones; false = face connectivity (4 / 6). */
   bool fullyConnected = true;
+  /** Mantissa bits kept of each float32 score before it enters the score table (1-23;
+   * default 23 = exact). Fewer bits round every score to the nearest value with that many
+   * bits (ties to even; relative change at most 2^-(bits+1)) and cap the distinct values,
+   * hence the table's memory, at about 2^bits per power of two of the score range. The
+   * metrics are then exact for the rounded scores. Dice at the threshold uses the rounded
+   * scores too; the case score (map mean) does not. */
+  int scoreBits = 23;
 };
+
+/** `score` rounded to `bits` mantissa bits (ties to even); infinities unchanged. */
+float
+RoundScoreToBits(float score, int bits);
 
 /** \brief What one case contributes to the cohort's voxel-level metrics. */
 struct CaseVoxelResult

@@ -5,12 +5,32 @@
 #include "itkConnectedComponentImageFilter.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <sstream>
 
 namespace nsa
 {
+
+float
+RoundScoreToBits(float score, int bits)
+{
+  if (bits >= 23 || !std::isfinite(score))
+  {
+    return score;
+  }
+  std::uint32_t pattern;
+  std::memcpy(&pattern, &score, sizeof(pattern));
+  const int           dropped = 23 - bits;
+  const std::uint32_t half = (std::uint32_t{ 1 } << (dropped - 1)) - 1 + ((pattern >> dropped) & 1u);
+  // A carry out of the mantissa moves to the next exponent, which is the correct rounding;
+  // it can reach infinity only from the largest finite binade.
+  pattern = (pattern + half) & ~((std::uint32_t{ 1 } << dropped) - 1);
+  float rounded;
+  std::memcpy(&rounded, &pattern, sizeof(rounded));
+  return rounded;
+}
 
 template <unsigned int VDimension>
 void
@@ -72,6 +92,10 @@ EvaluateCaseVoxels(const itk::Image<float, VDimension> *         scoreMap,
   if (scoreMap == nullptr)
   {
     throw InputError(caseName + ": no score map");
+  }
+  if (options.scoreBits < 1 || options.scoreBits > 23)
+  {
+    throw ParameterError("score bits must be in [1, 23], got " + std::to_string(options.scoreBits));
   }
   if (groundTruth != nullptr)
   {
@@ -162,12 +186,13 @@ EvaluateCaseVoxels(const itk::Image<float, VDimension> *         scoreMap,
       maxScore = score;
       peak = i;
     }
+    const float tabled = RoundScoreToBits(score, options.scoreBits);
     const bool lesion = labels != nullptr && labels[i] != 0;
     if (lesion)
     {
-      positives.emplace_back(score, perVoxelWeight[labels[i]]);
+      positives.emplace_back(tabled, perVoxelWeight[labels[i]]);
       ++lesionPerSlice[i / sliceSize];
-      if (score >= options.threshold)
+      if (tabled >= options.threshold)
       {
         ++result.counts.truePositives;
       }
@@ -178,8 +203,8 @@ EvaluateCaseVoxels(const itk::Image<float, VDimension> *         scoreMap,
     }
     else
     {
-      negatives.push_back(score);
-      if (score >= options.threshold)
+      negatives.push_back(tabled);
+      if (tabled >= options.threshold)
       {
         ++result.counts.falsePositives;
       }

@@ -24,6 +24,7 @@ SettingsToJson(const EvaluationSettings & settings)
 {
   return { { "threshold", settings.voxel.threshold },
            { "fully_connected", settings.voxel.fullyConnected },
+           { "score_bits", settings.voxel.scoreBits },
            { "fpr_limit", settings.fprLimit },
            { "region", settings.region } };
 }
@@ -34,6 +35,7 @@ SettingsFromJson(const nlohmann::json & json)
   EvaluationSettings settings;
   settings.voxel.threshold = json.at("threshold").get<double>();
   settings.voxel.fullyConnected = json.at("fully_connected").get<bool>();
+  settings.voxel.scoreBits = json.at("score_bits").get<int>();
   settings.fprLimit = json.at("fpr_limit").get<double>();
   settings.region = json.at("region").get<std::string>();
   return settings;
@@ -134,7 +136,7 @@ bool
 EvaluationSettings::operator==(const EvaluationSettings & other) const
 {
   return voxel.threshold == other.voxel.threshold && voxel.fullyConnected == other.voxel.fullyConnected &&
-         fprLimit == other.fprLimit && region == other.region;
+         voxel.scoreBits == other.voxel.scoreBits && fprLimit == other.fprLimit && region == other.region;
 }
 
 std::optional<double>

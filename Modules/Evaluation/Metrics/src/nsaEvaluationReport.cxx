@@ -291,6 +291,7 @@ MetricsJson(const CohortEvaluation & evaluation, const CohortMetrics & m)
   json["software"] = { { "name", "NSA Toolkit" }, { "program", "NSAEvaluate" }, { "version", Version() } };
   json["settings"] = { { "threshold", s.voxel.threshold },
                        { "fully_connected", s.voxel.fullyConnected },
+                       { "score_bits", s.voxel.scoreBits },
                        { "fpr_limit", s.fprLimit },
                        { "region", s.region } };
   json["cohort"] = { { "cases", m.cases },

@@ -4,6 +4,9 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
+#include <limits>
+
 namespace
 {
 template <unsigned int D>
@@ -186,4 +189,43 @@ TEST(CaseEvaluation, MismatchedGridAndBadInputThrow)
                nsa::InputError);
   Set(map.GetPointer(), { 2, 2 }, std::numeric_limits<float>::quiet_NaN());
   EXPECT_THROW(nsa::EvaluateCaseVoxels<2>(map, nullptr, nullptr, nsa::VoxelEvaluationOptions()), nsa::InputError);
+}
+
+TEST(CaseEvaluation, ScoreBitsRoundAndCapTheTable)
+{
+  const float one = 1.0f;
+  const float ulp = std::nextafter(one, 2.0f) - one; // 2^-23
+  EXPECT_EQ(nsa::RoundScoreToBits(one + ulp, 22), one);               // tie -> even
+  EXPECT_EQ(nsa::RoundScoreToBits(one + 3 * ulp, 22), one + 4 * ulp); // tie -> even (up)
+  EXPECT_EQ(nsa::RoundScoreToBits(0.3f, 23), 0.3f);                   // 23 bits: exact
+  EXPECT_EQ(nsa::RoundScoreToBits(-(one + 3 * ulp), 22), -(one + 4 * ulp));
+  EXPECT_EQ(nsa::RoundScoreToBits(std::numeric_limits<float>::infinity(), 4),
+            std::numeric_limits<float>::infinity());
+
+  // A positive at 0.5 + 2^-20 and a negative at 0.5: distinct with 23 bits (AUROC 1), tied
+  // with 8 bits (AUROC 1/2).
+  using T = Images<2>;
+  auto map = MakeImage<T::Map>({ 2, 1 }, 0.5f);
+  auto truth = MakeImage<T::Mask>({ 2, 1 }, 0);
+  Set(map.GetPointer(), { 1, 0 }, 0.5f + std::ldexp(1.0f, -20));
+  Set(truth.GetPointer(), { 1, 0 }, 1);
+  nsa::VoxelEvaluationOptions exact;
+  nsa::VoxelEvaluationOptions coarse;
+  coarse.scoreBits = 8;
+  EXPECT_EQ(*nsa::AreaUnderRocCurve(nsa::EvaluateCaseVoxels<2>(map, truth, nullptr, exact).table), 1.0);
+  EXPECT_EQ(*nsa::AreaUnderRocCurve(nsa::EvaluateCaseVoxels<2>(map, truth, nullptr, coarse).table), 0.5);
+  coarse.scoreBits = 0;
+  EXPECT_THROW(nsa::EvaluateCaseVoxels<2>(map, truth, nullptr, coarse), nsa::ParameterError);
+
+  // Scores spread over [2^-10, 1): at most 2^8 values per power of two, 10 powers of two.
+  auto noise = MakeImage<T::Map>({ 200, 200 }, 0.0f);
+  for (size_t i = 0; i < 40000; ++i)
+  {
+    noise->GetBufferPointer()[i] = std::ldexp(1.0f + (i % 4999) / 5000.0f, -1 - static_cast<int>(i % 10));
+  }
+  nsa::VoxelEvaluationOptions eight;
+  eight.scoreBits = 8;
+  const auto table = nsa::EvaluateCaseVoxels<2>(noise, nullptr, nullptr, eight).table;
+  EXPECT_LE(table.Entries().size(), 10u * 256u + 10u); // + rounding up into the next power of two
+  EXPECT_GT(table.Entries().size(), 10u * 200u);
 }

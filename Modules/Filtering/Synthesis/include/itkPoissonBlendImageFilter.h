@@ -33,10 +33,11 @@ namespace itk
  * of OpenCV's seamlessClone (without its 3-pixel mask erosion and 8-bit rounding), kept for
  * comparison with the NSA paper; destination voxels in the box but outside the mask change.
  *
- * Solver: discrete sine transforms through FFTW (nsa::PoissonSolver). The Box problem is one
- * DST solve; the Exact problem is solved by a conjugate gradient preconditioned with the DST
- * solve of the mask's bounding box, enlarged to fast FFT lengths (see
- * Documentation/PoissonBlending.md for the measurements behind this choice). The
+ * Solver (nsa::PoissonSolver): the Box problem, and an Exact problem whose mask fills its
+ * bounding box, is one discrete sine transform solve through FFTW; any other mask is solved
+ * by a float64 conjugate gradient preconditioned with a geometric multigrid cycle (or,
+ * UseMultigrid off, with the DST solve of the bounding box); see
+ * Documentation/PoissonBlending.md for the measurements behind this choice. The
  * computation is single-threaded and deterministic: the output does not depend on the number
  * of threads or work units. Separate filter instances may run concurrently (FFTW plans are
  * cached under a lock).
@@ -148,8 +149,15 @@ public:
   itkSetMacro(MaximumNumberOfIterations, unsigned int);
   itkGetConstMacro(MaximumNumberOfIterations, unsigned int);
 
-  /** Exact formulation: enlarge the DST grid to lengths n with n + 1 free of primes above 7.
-   * Default true. */
+  /** Exact formulation, masks that do not fill their bounding box: precondition the conjugate
+   * gradient with a geometric multigrid cycle (true, default) or with the DST solve of the
+   * bounding box (false). A mask that fills its box is one direct DST solve either way. */
+  itkSetMacro(UseMultigrid, bool);
+  itkGetConstMacro(UseMultigrid, bool);
+  itkBooleanMacro(UseMultigrid);
+
+  /** Exact formulation with the DST preconditioner: enlarge its grid to lengths n with n + 1
+   * free of primes above 7. Default true. */
   itkSetMacro(EnlargeToFastSize, bool);
   itkGetConstMacro(EnlargeToFastSize, bool);
   itkBooleanMacro(EnlargeToFastSize);
@@ -197,6 +205,7 @@ private:
   bool             m_UseImageSpacing{ true };
   double           m_RelativeTolerance{ 1e-6 };
   unsigned int     m_MaximumNumberOfIterations{ 1000 };
+  bool             m_UseMultigrid{ true };
   bool             m_EnlargeToFastSize{ true };
   unsigned int     m_NumberOfIterations{ 0 };
   double           m_RelativeResidual{ 0.0 };

@@ -4,16 +4,44 @@
 #include "itkPoissonBlendImageFilter.h"
 
 #include "itkImageAlgorithm.h"
-#include "itkImageRegionConstIteratorWithIndex.h"
 #include "nsaPoissonSolver.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace itk
 {
+
+namespace PoissonBlendDetail
+{
+/** Calls function(index of the row's first voxel, row number) for every line along x of the
+ * region, in buffer order. */
+template <typename TRegion, typename TFunction>
+void
+ForEachRow(const TRegion & region, TFunction && function)
+{
+  constexpr unsigned int dimension = TRegion::ImageDimension;
+  auto                   index = region.GetIndex();
+  const auto             start = region.GetIndex();
+  const auto             size = region.GetSize();
+  const SizeValueType    rows = region.GetNumberOfPixels() / size[0];
+  for (SizeValueType row = 0; row < rows; ++row)
+  {
+    function(index, row);
+    for (unsigned int i = 1; i < dimension; ++i)
+    {
+      if (++index[i] < start[i] + static_cast<IndexValueType>(size[i]))
+      {
+        break;
+      }
+      index[i] = start[i];
+    }
+  }
+}
+} // namespace PoissonBlendDetail
 
 template <typename TImage, typename TMaskImage>
 PoissonBlendImageFilter<TImage, TMaskImage>::PoissonBlendImageFilter()
@@ -122,25 +150,60 @@ PoissonBlendImageFilter<TImage, TMaskImage>::GenerateData()
   m_NumberOfIterations = 0;
   m_RelativeResidual = 0.0;
 
-  // Bounding box of the mask.
-  IndexType    lower;
-  IndexType    upper;
-  lower.Fill(NumericTraits<IndexValueType>::max());
-  upper.Fill(NumericTraits<IndexValueType>::NonpositiveMin());
-  SizeValueType maskCount = 0;
-  for (ImageRegionConstIteratorWithIndex<MaskImageType> it(mask, imageRegion); !it.IsAtEnd(); ++it)
+  for (const DataObject * input : std::initializer_list<const DataObject *>{ destination, source, mask })
   {
-    if (it.Get() != NumericTraits<typename MaskImageType::PixelType>::ZeroValue())
+    // Requested in full (GenerateInputRequestedRegion); the raw-buffer loops below rely on it.
+    if (static_cast<const ImageBase<ImageDimension> *>(input)->GetBufferedRegion() != imageRegion)
     {
-      const IndexType & index = it.GetIndex();
-      for (unsigned int i = 0; i < ImageDimension; ++i)
-      {
-        lower[i] = std::min(lower[i], index[i]);
-        upper[i] = std::max(upper[i], index[i]);
-      }
-      ++maskCount;
+      itkExceptionMacro("An input's buffered region differs from the destination's largest possible region");
     }
   }
+
+  // Bounding box of the mask, row by row on the raw buffer.
+  using MaskPixelType = typename MaskImageType::PixelType;
+  IndexType lower;
+  IndexType upper;
+  lower.Fill(NumericTraits<IndexValueType>::max());
+  upper.Fill(NumericTraits<IndexValueType>::NonpositiveMin());
+  SizeValueType         maskCount = 0;
+  const MaskPixelType * maskBuffer = mask->GetBufferPointer();
+  const SizeValueType   rowLength = imageRegion.GetSize(0);
+  PoissonBlendDetail::ForEachRow(imageRegion, [&](const IndexType & rowIndex, SizeValueType row) {
+    const MaskPixelType * begin = maskBuffer + row * rowLength;
+    const MaskPixelType * end = begin + rowLength;
+    const auto            isSet = [](MaskPixelType v) { return v != NumericTraits<MaskPixelType>::ZeroValue(); };
+    // Most rows are empty: an OR over the row (vectorised) rejects them cheaply.
+    if constexpr (std::is_integral<MaskPixelType>::value)
+    {
+      MaskPixelType any{};
+      for (const MaskPixelType * v = begin; v != end; ++v)
+      {
+        any |= *v;
+      }
+      if (any == 0)
+      {
+        return;
+      }
+    }
+    const MaskPixelType * first = std::find_if(begin, end, isSet);
+    if (first == end)
+    {
+      return;
+    }
+    const MaskPixelType * last = end - 1;
+    while (!isSet(*last))
+    {
+      --last;
+    }
+    ++maskCount;
+    lower[0] = std::min(lower[0], rowIndex[0] + static_cast<IndexValueType>(first - begin));
+    upper[0] = std::max(upper[0], rowIndex[0] + static_cast<IndexValueType>(last - begin));
+    for (unsigned int i = 1; i < ImageDimension; ++i)
+    {
+      lower[i] = std::min(lower[i], rowIndex[i]);
+      upper[i] = std::max(upper[i], rowIndex[i]);
+    }
+  });
   if (maskCount == 0)
   {
     itkExceptionMacro("MaskImage has no non-zero voxel: there is no region to blend");
@@ -159,55 +222,55 @@ PoissonBlendImageFilter<TImage, TMaskImage>::GenerateData()
     }
   }
 
-  // Working arrays over the mask's bounding box grown by one voxel (the padded box), x fastest.
-  const unsigned int  components = destination->GetNumberOfComponentsPerPixel();
-  const bool          exact = m_Formulation == FormulationEnum::Exact;
+  const unsigned int components = destination->GetNumberOfComponentsPerPixel();
+  const bool         exact = m_Formulation == FormulationEnum::Exact;
+  const bool         mixed = m_GradientMode == GradientModeEnum::Mixed;
+  const double       f = m_InterpolationFactor;
+
+  // The voxels the solve reads: the mask's bounding box grown by one voxel. All values there
+  // must be finite.
   IndexType           paddedIndex;
   SizeType            paddedSize;
+  SizeType            boxItkSize;
   std::vector<size_t> boxSize(ImageDimension);
-  std::vector<size_t> paddedStride(ImageDimension, 1);
-  size_t              paddedCount = 1;
   size_t              boxCount = 1;
   for (unsigned int i = 0; i < ImageDimension; ++i)
   {
     paddedIndex[i] = lower[i] - 1;
     boxSize[i] = static_cast<size_t>(upper[i] - lower[i] + 1);
-    paddedSize[i] = static_cast<SizeValueType>(boxSize[i] + 2);
-    paddedStride[i] = paddedCount;
-    paddedCount *= paddedSize[i];
+    boxItkSize[i] = static_cast<SizeValueType>(boxSize[i]);
+    paddedSize[i] = boxItkSize[i] + 2;
     boxCount *= boxSize[i];
   }
-  const RegionType paddedRegion(paddedIndex, paddedSize);
-
-  std::vector<double>        destinationValues(paddedCount * components);
-  std::vector<double>        sourceValues(paddedCount * components);
-  std::vector<unsigned char> inMask(paddedCount);
-  {
-    const InternalPixelType * destinationBuffer = destination->GetBufferPointer();
-    const InternalPixelType * sourceBuffer = source->GetBufferPointer();
-    size_t                    linear = 0;
-    for (ImageRegionConstIteratorWithIndex<MaskImageType> it(mask, paddedRegion); !it.IsAtEnd(); ++it, ++linear)
+  const RegionType          paddedRegion(paddedIndex, paddedSize);
+  const RegionType          boxRegion(lower, boxItkSize);
+  const InternalPixelType * destinationBuffer = destination->GetBufferPointer();
+  const InternalPixelType * sourceBuffer = source->GetBufferPointer();
+  PoissonBlendDetail::ForEachRow(paddedRegion, [&](const IndexType & rowIndex, SizeValueType) {
+    const OffsetValueType offset = destination->ComputeOffset(rowIndex);
+    const size_t          length = paddedSize[0] * components;
+    for (const InternalPixelType * buffer : { destinationBuffer, sourceBuffer })
     {
-      const IndexType & index = it.GetIndex();
-      inMask[linear] = it.Get() != NumericTraits<typename MaskImageType::PixelType>::ZeroValue();
-      const InternalPixelType * d = destinationBuffer + destination->ComputeOffset(index) * components;
-      const InternalPixelType * s = sourceBuffer + source->ComputeOffset(index) * components;
-      for (unsigned int c = 0; c < components; ++c)
+      const InternalPixelType * row = buffer + offset * components;
+      bool                      finite = true;
+      for (size_t j = 0; j < length; ++j)
       {
-        const double dValue = static_cast<double>(d[c]);
-        const double sValue = static_cast<double>(s[c]);
-        if (!std::isfinite(dValue) || !std::isfinite(sValue))
-        {
-          itkExceptionMacro("" << (std::isfinite(dValue) ? "SourceImage" : "DestinationImage")
-                            << " has a non-finite value (" << (std::isfinite(dValue) ? sValue : dValue)
-                            << ") at index " << index << ", component " << c
-                            << ", which the Poisson solve would read (the mask's bounding box grown by one voxel)");
-        }
-        destinationValues[c * paddedCount + linear] = dValue;
-        sourceValues[c * paddedCount + linear] = sValue;
+        finite = finite && std::isfinite(static_cast<double>(row[j]));
+      }
+      if (!finite)
+      {
+        const size_t bad = static_cast<size_t>(
+          std::find_if(row, row + length, [](InternalPixelType v) { return !std::isfinite(static_cast<double>(v)); }) -
+          row);
+        IndexType index = rowIndex;
+        index[0] += static_cast<IndexValueType>(bad / components);
+        itkExceptionMacro("" << (buffer == destinationBuffer ? "DestinationImage" : "SourceImage")
+                             << " has a non-finite value (" << row[bad] << ") at index " << index << ", component "
+                             << bad % components
+                             << ", which the Poisson solve would read (the mask's bounding box grown by one voxel)");
       }
     }
-  }
+  });
 
   // Laplacian weights 1 / h_i^2.
   std::vector<double> weights(ImageDimension, 1.0);
@@ -220,102 +283,102 @@ PoissonBlendImageFilter<TImage, TMaskImage>::GenerateData()
     }
   }
 
-  // Unknowns on the box grid, the right-hand side b and the initial guess, per component.
-  std::vector<unsigned char> unknowns(boxCount);
-  std::vector<size_t>        paddedOfBox(boxCount);
+  // Unknowns on the box grid (x fastest), the right-hand side b (Pérez Eq. 7 with the Dirichlet
+  // values moved to the right) and the initial guess, per component; read straight from the
+  // image buffers (the mask keeps a one-voxel margin, so every neighbour exists).
+  OffsetValueType imageStride[ImageDimension];
+  for (unsigned int i = 0; i < ImageDimension; ++i)
   {
-    std::vector<size_t> index(ImageDimension, 0);
-    for (size_t u = 0; u < boxCount; ++u)
-    {
-      size_t p = 0;
-      for (unsigned int i = 0; i < ImageDimension; ++i)
-      {
-        p += (index[i] + 1) * paddedStride[i];
-      }
-      paddedOfBox[u] = p;
-      unknowns[u] = exact ? inMask[p] : 1;
-      for (unsigned int i = 0; i < ImageDimension; ++i)
-      {
-        if (++index[i] < boxSize[i])
-        {
-          break;
-        }
-        index[i] = 0;
-      }
-    }
+    imageStride[i] = i == 0 ? 1 : static_cast<OffsetValueType>(output->GetOffsetTable()[i]);
   }
-  // In padded coordinates a voxel is an unknown when it lies in the box and unknowns says so;
-  // the padding ring is never an unknown.
-  std::vector<unsigned char> paddedUnknown(paddedCount, 0);
-  for (size_t u = 0; u < boxCount; ++u)
-  {
-    paddedUnknown[paddedOfBox[u]] = unknowns[u];
-  }
-
-  const double        f = m_InterpolationFactor;
-  const bool          mixed = m_GradientMode == GradientModeEnum::Mixed;
-  std::vector<double> rhs(boxCount * components, 0.0);
-  std::vector<double> solution(boxCount * components, 0.0);
-  std::vector<double> sourceDifference(components);
-  std::vector<double> destinationDifference(components);
-  for (size_t u = 0; u < boxCount; ++u)
-  {
-    if (!unknowns[u])
-    {
-      continue;
-    }
-    const size_t p = paddedOfBox[u];
-    for (unsigned int i = 0; i < ImageDimension; ++i)
-    {
-      for (const int direction : { -1, 1 })
+  const auto isSet = [](MaskPixelType v) { return v != NumericTraits<MaskPixelType>::ZeroValue(); };
+  std::vector<unsigned char> unknowns(boxCount, 0);
+  std::vector<double>        rhs(boxCount * components, 0.0);
+  std::vector<double>        solution(boxCount * components, 0.0);
+  // Generic over the component count: compiled for 1 (scalar images, the common case) and for
+  // a run-time count (up to kMaximumComponents on the stack, more on the heap).
+  constexpr unsigned int kMaximumComponents = 16;
+  const auto             assemble = [&](auto componentsTag) {
+    constexpr unsigned int K = decltype(componentsTag)::value; // 0 = run-time count
+    const unsigned int     count = K ? K : components;
+    std::vector<double>    heap(K == 0 && count > kMaximumComponents ? 2 * count : 0);
+    double                 stack[2 * kMaximumComponents];
+    double *               sourceDifference = heap.empty() ? stack : heap.data();
+    double *               destinationDifference = sourceDifference + count;
+    PoissonBlendDetail::ForEachRow(boxRegion, [&](const IndexType & rowIndex, SizeValueType row) {
+      const OffsetValueType rowOffset = destination->ComputeOffset(rowIndex);
+      for (size_t x = 0; x < boxSize[0]; ++x)
       {
-        const size_t q = direction < 0 ? p - paddedStride[i] : p + paddedStride[i];
-        double       sourceMagnitude = 0.0;
-        double       destinationMagnitude = 0.0;
-        for (unsigned int c = 0; c < components; ++c)
+        const OffsetValueType o = rowOffset + static_cast<OffsetValueType>(x);
+        const bool            inMaskP = isSet(maskBuffer[o]);
+        if (exact && !inMaskP)
         {
-          sourceDifference[c] = sourceValues[c * paddedCount + p] - sourceValues[c * paddedCount + q];
-          destinationDifference[c] = destinationValues[c * paddedCount + p] - destinationValues[c * paddedCount + q];
-          sourceMagnitude += std::abs(sourceDifference[c]);
-          destinationMagnitude += std::abs(destinationDifference[c]);
+          continue;
         }
-        // Box formulation: edges with neither end in the mask keep the destination's gradient.
-        const bool guided = exact || inMask[p] || inMask[q];
-        // Mixed (Pérez Eq. 13): the destination's gradient wins only where it is stronger.
-        const bool fromSource = guided && !(mixed && destinationMagnitude > sourceMagnitude);
-        const bool boundary = !paddedUnknown[q];
-        for (unsigned int c = 0; c < components; ++c)
+        const size_t u = row * boxSize[0] + x;
+        unknowns[u] = 1;
+        const InternalPixelType * dp = destinationBuffer + o * count;
+        const InternalPixelType * sp = sourceBuffer + o * count;
+        for (unsigned int i = 0; i < ImageDimension; ++i)
         {
-          double guidance = destinationDifference[c];
-          if (fromSource)
+          const IndexValueType coordinate = (i == 0 ? rowIndex[0] + static_cast<IndexValueType>(x) : rowIndex[i]);
+          for (const int direction : { -1, 1 })
           {
-            guidance = f * sourceDifference[c] + (1.0 - f) * destinationDifference[c];
+            const OffsetValueType q = o + direction * imageStride[i];
+            const bool            inMaskQ = isSet(maskBuffer[q]);
+            const IndexValueType  neighbour = coordinate + direction;
+            // Exact: the unknowns are the mask; Box: the whole bounding box.
+            const bool boundary = exact ? !inMaskQ : (neighbour < lower[i] || neighbour > upper[i]);
+            const InternalPixelType * dq = destinationBuffer + q * count;
+            const InternalPixelType * sq = sourceBuffer + q * count;
+            double                    sourceMagnitude = 0.0;
+            double                    destinationMagnitude = 0.0;
+            for (unsigned int c = 0; c < count; ++c)
+            {
+              sourceDifference[c] = static_cast<double>(sp[c]) - static_cast<double>(sq[c]);
+              destinationDifference[c] = static_cast<double>(dp[c]) - static_cast<double>(dq[c]);
+              sourceMagnitude += std::abs(sourceDifference[c]);
+              destinationMagnitude += std::abs(destinationDifference[c]);
+            }
+            // Box formulation: edges with neither end in the mask keep the destination's gradient.
+            const bool guided = exact || inMaskP || inMaskQ;
+            // Mixed (Pérez Eq. 13): the destination's gradient wins only where it is stronger.
+            const bool   fromSource = guided && !(mixed && destinationMagnitude > sourceMagnitude);
+            const double sourceShare = fromSource ? f : 0.0;
+            const double boundaryShare = boundary ? 1.0 : 0.0;
+            for (unsigned int c = 0; c < count; ++c)
+            {
+              const double guidance = sourceShare * sourceDifference[c] + (1.0 - sourceShare) * destinationDifference[c] +
+                                      boundaryShare * static_cast<double>(dq[c]);
+              rhs[c * boxCount + u] += weights[i] * guidance;
+            }
           }
-          if (boundary)
-          {
-            guidance += destinationValues[c * paddedCount + q];
-          }
-          rhs[c * boxCount + u] += weights[i] * guidance;
+        }
+        // The same initial guess in both modes: where the guidance agrees so do the results.
+        for (unsigned int c = 0; c < count; ++c)
+        {
+          solution[c * boxCount + u] = f * static_cast<double>(sp[c]) + (1.0 - f) * static_cast<double>(dp[c]);
         }
       }
-    }
-    for (unsigned int c = 0; c < components; ++c)
-    {
-      const double d = destinationValues[c * paddedCount + p];
-      const double s = sourceValues[c * paddedCount + p];
-      // The same initial guess in both modes: where the guidance agrees so do the results.
-      solution[c * boxCount + u] = f * s + (1.0 - f) * d;
-    }
+    });
+  };
+  if (components == 1)
+  {
+    assemble(std::integral_constant<unsigned int, 1>{});
+  }
+  else
+  {
+    assemble(std::integral_constant<unsigned int, 0>{});
   }
   this->UpdateProgress(0.1f);
 
   nsa::PoissonSolver::Options options;
   options.RelativeTolerance = m_RelativeTolerance;
   options.MaximumNumberOfIterations = m_MaximumNumberOfIterations;
-  // The Box formulation is defined on the mask's bounding box itself; only the Exact one may
-  // move its preconditioner grid to fast lengths.
-  options.EnlargeToFastSize = exact && m_EnlargeToFastSize;
-  const nsa::PoissonSolver solver(boxSize, weights, std::move(unknowns), options);
+  options.Preconditioner = m_UseMultigrid ? nsa::PoissonSolver::PreconditionerEnum::Multigrid
+                                          : nsa::PoissonSolver::PreconditionerEnum::DiscreteSineTransform;
+  options.EnlargeToFastSize = m_EnlargeToFastSize;
+  const nsa::PoissonSolver solver(boxSize, weights, unknowns, options);
   for (unsigned int c = 0; c < components; ++c)
   {
     const nsa::PoissonSolver::Report report = solver.Solve(&rhs[c * boxCount], &solution[c * boxCount]);
@@ -331,43 +394,31 @@ PoissonBlendImageFilter<TImage, TMaskImage>::GenerateData()
     this->UpdateProgress(0.1f + 0.85f * static_cast<float>(c + 1) / static_cast<float>(components));
   }
 
-  // Write the solved voxels.
+  // Write the solved voxels, row by row over the box.
   InternalPixelType * outputBuffer = output->GetBufferPointer();
   const double        minimum = m_OutputMinimum;
   const double        maximum = m_OutputMaximum;
-  {
-    std::vector<size_t> index(ImageDimension, 0);
-    const bool          allUnknown = !exact;
-    for (size_t u = 0; u < boxCount; ++u)
+  PoissonBlendDetail::ForEachRow(boxRegion, [&](const IndexType & rowIndex, SizeValueType row) {
+    const OffsetValueType offset = output->ComputeOffset(rowIndex);
+    for (size_t x = 0; x < boxSize[0]; ++x)
     {
-      if (allUnknown || inMask[paddedOfBox[u]])
+      const size_t u = row * boxSize[0] + x;
+      if (!unknowns[u])
       {
-        IndexType imageIndex;
-        for (unsigned int i = 0; i < ImageDimension; ++i)
-        {
-          imageIndex[i] = lower[i] + static_cast<IndexValueType>(index[i]);
-        }
-        InternalPixelType * out = outputBuffer + output->ComputeOffset(imageIndex) * components;
-        for (unsigned int c = 0; c < components; ++c)
-        {
-          double value = solution[c * boxCount + u];
-          if (m_ClampOutput)
-          {
-            value = std::min(std::max(value, minimum), maximum);
-          }
-          out[c] = static_cast<InternalPixelType>(value);
-        }
+        continue;
       }
-      for (unsigned int i = 0; i < ImageDimension; ++i)
+      InternalPixelType * out = outputBuffer + (offset + static_cast<OffsetValueType>(x)) * components;
+      for (unsigned int c = 0; c < components; ++c)
       {
-        if (++index[i] < boxSize[i])
+        double value = solution[c * boxCount + u];
+        if (m_ClampOutput)
         {
-          break;
+          value = std::min(std::max(value, minimum), maximum);
         }
-        index[i] = 0;
+        out[c] = static_cast<InternalPixelType>(value);
       }
     }
-  }
+  });
   this->UpdateProgress(1.0f);
 }
 
@@ -385,6 +436,7 @@ PoissonBlendImageFilter<TImage, TMaskImage>::PrintSelf(std::ostream & os, Indent
   os << indent << "UseImageSpacing: " << m_UseImageSpacing << std::endl;
   os << indent << "RelativeTolerance: " << m_RelativeTolerance << std::endl;
   os << indent << "MaximumNumberOfIterations: " << m_MaximumNumberOfIterations << std::endl;
+  os << indent << "UseMultigrid: " << m_UseMultigrid << std::endl;
   os << indent << "EnlargeToFastSize: " << m_EnlargeToFastSize << std::endl;
   os << indent << "NumberOfIterations: " << m_NumberOfIterations << std::endl;
   os << indent << "RelativeResidual: " << m_RelativeResidual << std::endl;

@@ -90,13 +90,12 @@ private:
  * neighbour q that is not an unknown (the caller folds Dirichlet values into b). The matrix is
  * symmetric positive definite.
  *
- * When the unknowns fill the box and its size is used as is, one DST solve is exact (up to
- * float rounding, which a refinement step removes). Otherwise the solver runs a
- * preconditioned conjugate gradient in double precision whose preconditioner is the DST
- * solve of the whole working box (float precision): restricted to the unknowns it is the
- * exact inverse of the box problem, so only the mask's outline separates the two problems
- * and few iterations are needed. The working box is the given box, optionally enlarged
- * (centred) to fast DST lengths; it is only a preconditioner grid and may extend beyond the
+ * When the unknowns fill the box, one DST solve of the box is exact (up to float rounding,
+ * which a refinement step removes). Otherwise the solver runs a conjugate gradient in double
+ * precision with a float preconditioner: a geometric multigrid cycle (default) or the DST
+ * solve of the whole box (restricted to the unknowns it is the exact inverse of the box
+ * problem, so only the mask's outline separates the two problems), optionally on a box
+ * enlarged (centred) to fast DST lengths; the preconditioner grid may extend beyond the
  * image. The conjugate-gradient update uses the Polak-Ribiere form, which tolerates the
  * float rounding of the preconditioner.
  *
@@ -108,13 +107,30 @@ class PoissonSolver
 public:
   using SizeType = std::vector<std::size_t>;
 
+  /** How the conjugate gradient is preconditioned when the unknowns do not fill the box. */
+  enum class PreconditionerEnum
+  {
+    /** Geometric multigrid V(1,1)-cycle on the box (float): red-black Gauss-Seidel on the
+     * masked 5/7-point stencil, full weighting and linear interpolation, coarse masks by
+     * injection, and semi-coarsening of axes that are coupled much more weakly than the
+     * others (anisotropic spacing). Cost O(N) per iteration, iterations almost independent
+     * of the size. */
+    Multigrid,
+    /** One DST solve of the (optionally enlarged) box. Cost O(N log N) per iteration; the
+     * iteration count grows slowly with the size of the mask's outline. */
+    DiscreteSineTransform
+  };
+
   struct Options
   {
+    /** Preconditioner for masks that do not fill their box (a filled box is one direct DST
+     * solve whatever is chosen here). */
+    PreconditionerEnum Preconditioner{ PreconditionerEnum::Multigrid };
     /** Stop when ||b - A x||_2 <= RelativeTolerance * ||b||_2. */
     double RelativeTolerance{ 1e-6 };
     /** Give up (Report::Converged false) after this many iterations. */
     unsigned int MaximumNumberOfIterations{ 1000 };
-    /** Enlarge the working box so that every n_i + 1 has only factors 2, 3, 5, 7. */
+    /** DST preconditioner: enlarge its grid so that every n_i + 1 has only factors 2, 3, 5, 7. */
     bool EnlargeToFastSize{ true };
   };
 
@@ -139,7 +155,7 @@ public:
   Report
   Solve(const double * b, double * x) const;
 
-  /** Size of the DST grid the preconditioner runs on. */
+  /** Size of the grid the preconditioner runs on (the DST grid, or multigrid's finest level). */
   const SizeType &
   GetWorkingSize() const;
 

@@ -7,6 +7,8 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -155,6 +157,418 @@ DiscreteSineTransform::NextFastLength(std::size_t n)
   return n;
 }
 
+
+namespace
+{
+
+/** Geometric multigrid V(1,1)-cycle for the masked Poisson problem, used as the
+ * preconditioner of the conjugate gradient (see PoissonSolver). Grids are dense boxes with a
+ * one-voxel zero halo on every real axis, stored as 3D (a 2D grid has a phantom third axis of
+ * extent 1, stride 0 and weight 0). Non-unknown voxels hold zero (homogeneous Dirichlet).
+ * The finest box is enlarged at its upper end so that every coarsening halves n + 1 exactly
+ * (coarse voxel I sits on fine voxel 2I + 1); the added voxels are not unknowns.
+ * Everything is float: the cycle only has to approximate the inverse. */
+class Multigrid
+{
+public:
+  struct Level
+  {
+    std::array<std::size_t, 3> Extent{ 1, 1, 1 }; // interior voxels per axis
+    std::array<std::size_t, 3> Halo{ 0, 0, 0 };   // 1 on real axes
+    std::array<std::size_t, 3> Stride{ 0, 0, 0 }; // of the padded array; 0 on phantom axes
+    std::array<float, 3>       Weight{ 0.0f, 0.0f, 0.0f };
+    std::array<bool, 3>        CoarsenNext{ false, false, false };
+    float                      Diagonal{ 0.0f };
+    float                      InverseDiagonal{ 0.0f };
+    std::size_t                Count{ 0 }; // padded voxels
+    std::vector<unsigned char> Unknown;    // padded
+    std::vector<float>         MaskValue;  // padded, 1 on unknowns, 0 elsewhere (branch-free loops)
+
+    std::size_t
+    Offset(std::size_t i, std::size_t j, std::size_t k) const
+    {
+      return (i + Halo[0]) + (j + Halo[1]) * Stride[1] + (k + Halo[2]) * Stride[2];
+    }
+  };
+
+  struct Workspace
+  {
+    std::vector<std::vector<float>> X;
+    std::vector<std::vector<float>> B;
+    std::vector<std::vector<float>> R;
+  };
+
+  Multigrid(const std::vector<std::size_t> & size,
+            const std::vector<double> &      weights,
+            const std::vector<std::size_t> & boxOffsets,
+            const std::vector<std::size_t> & boxStride)
+  {
+    const std::size_t dimension = size.size();
+    // Coarsening schedule: an axis is coarsened while it has at least 7 voxels and its
+    // coupling is within a factor 3.5 of the strongest coarsenable axis (semi-coarsening
+    // for anisotropic spacing keeps the point smoother effective).
+    std::array<std::size_t, 3>       extent{ 1, 1, 1 };
+    std::array<double, 3>            weight{ 0.0, 0.0, 0.0 };
+    std::vector<std::array<bool, 3>> schedule;
+    for (std::size_t a = 0; a < dimension; ++a)
+    {
+      extent[a] = size[a];
+      weight[a] = weights[a];
+    }
+    while (schedule.size() < 16)
+    {
+      double strongest = 0.0;
+      for (std::size_t a = 0; a < dimension; ++a)
+      {
+        if (extent[a] >= 7)
+        {
+          strongest = std::max(strongest, weight[a]);
+        }
+      }
+      if (strongest == 0.0)
+      {
+        break;
+      }
+      std::array<bool, 3> coarsen{ false, false, false };
+      for (std::size_t a = 0; a < dimension; ++a)
+      {
+        if (extent[a] >= 7 && weight[a] * 3.5 >= strongest)
+        {
+          coarsen[a] = true;
+          extent[a] = (extent[a] - 1) / 2;
+          weight[a] /= 4.0;
+        }
+      }
+      schedule.push_back(coarsen);
+    }
+
+    // Finest extents: n + 1 divisible by 2^(number of coarsenings of that axis).
+    std::array<std::size_t, 3> fine{ 1, 1, 1 };
+    for (std::size_t a = 0; a < dimension; ++a)
+    {
+      std::size_t factor = 1;
+      for (const auto & coarsen : schedule)
+      {
+        factor *= coarsen[a] ? 2 : 1;
+      }
+      fine[a] = ((size[a] + 1 + factor - 1) / factor) * factor - 1;
+    }
+
+    m_Levels.resize(schedule.size() + 1);
+    for (std::size_t l = 0; l < m_Levels.size(); ++l)
+    {
+      Level & level = m_Levels[l];
+      if (l == 0)
+      {
+        level.Extent = fine;
+        for (std::size_t a = 0; a < dimension; ++a)
+        {
+          level.Weight[a] = static_cast<float>(weights[a]);
+        }
+      }
+      else
+      {
+        const Level & finer = m_Levels[l - 1];
+        for (std::size_t a = 0; a < 3; ++a)
+        {
+          level.Extent[a] = finer.CoarsenNext[a] ? (finer.Extent[a] - 1) / 2 : finer.Extent[a];
+          level.Weight[a] = finer.CoarsenNext[a] ? finer.Weight[a] / 4.0f : finer.Weight[a];
+        }
+      }
+      if (l < schedule.size())
+      {
+        level.CoarsenNext = schedule[l];
+      }
+      std::array<std::size_t, 3> padded{ 1, 1, 1 };
+      for (std::size_t a = 0; a < 3; ++a)
+      {
+        level.Halo[a] = a < dimension ? 1 : 0;
+        padded[a] = level.Extent[a] + 2 * level.Halo[a];
+      }
+      level.Stride = { 1, dimension > 1 ? padded[0] : 0, dimension > 2 ? padded[0] * padded[1] : 0 };
+      level.Count = padded[0] * padded[1] * padded[2];
+      level.Diagonal = 2.0f * (level.Weight[0] + level.Weight[1] + level.Weight[2]);
+      level.InverseDiagonal = 1.0f / level.Diagonal;
+      level.Unknown.assign(level.Count, 0);
+    }
+
+    // Finest mask from the unknowns; coarse masks by injection.
+    Level & finest = m_Levels[0];
+    m_FineOffsets.reserve(boxOffsets.size());
+    for (const std::size_t offset : boxOffsets)
+    {
+      std::array<std::size_t, 3> index{ 0, 0, 0 };
+      for (std::size_t a = 0; a < dimension; ++a)
+      {
+        index[a] = (offset / boxStride[a]) % size[a];
+      }
+      const std::size_t fineOffset = finest.Offset(index[0], index[1], index[2]);
+      finest.Unknown[fineOffset] = 1;
+      m_FineOffsets.push_back(fineOffset);
+    }
+    for (std::size_t l = 1; l < m_Levels.size(); ++l)
+    {
+      const Level & finer = m_Levels[l - 1];
+      Level &       level = m_Levels[l];
+      ForEachInterior(level, [&](std::size_t i, std::size_t j, std::size_t k, std::size_t p) {
+        level.Unknown[p] = finer.Unknown[finer.Offset(FineIndex(finer, 0, i), FineIndex(finer, 1, j), FineIndex(finer, 2, k))];
+      });
+    }
+    for (Level & level : m_Levels)
+    {
+      level.MaskValue.assign(level.Unknown.begin(), level.Unknown.end());
+    }
+  }
+
+  const std::array<std::size_t, 3> &
+  GetFinestExtent() const
+  {
+    return m_Levels[0].Extent;
+  }
+
+  Workspace
+  MakeWorkspace() const
+  {
+    Workspace workspace;
+    for (const Level & level : m_Levels)
+    {
+      workspace.X.emplace_back(level.Count, 0.0f);
+      workspace.B.emplace_back(level.Count, 0.0f);
+      workspace.R.emplace_back(level.Count, 0.0f);
+    }
+    return workspace;
+  }
+
+  /** z = V-cycle(r) on the unknowns (compact vectors in the order of boxOffsets). */
+  void
+  Apply(const std::vector<double> & r, std::vector<double> & z, Workspace & workspace) const
+  {
+    std::vector<float> & b = workspace.B[0];
+    for (std::size_t j = 0; j < m_FineOffsets.size(); ++j)
+    {
+      b[m_FineOffsets[j]] = static_cast<float>(r[j]);
+    }
+    Cycle(0, workspace);
+    const std::vector<float> & x = workspace.X[0];
+    for (std::size_t j = 0; j < m_FineOffsets.size(); ++j)
+    {
+      z[j] = static_cast<double>(x[m_FineOffsets[j]]);
+    }
+  }
+
+private:
+  static std::size_t
+  FineIndex(const Level & finer, std::size_t axis, std::size_t coarseIndex)
+  {
+    return finer.CoarsenNext[axis] ? 2 * coarseIndex + 1 : coarseIndex;
+  }
+
+  template <typename TFunction>
+  static void
+  ForEachInterior(const Level & level, TFunction && function)
+  {
+    for (std::size_t k = 0; k < level.Extent[2]; ++k)
+    {
+      for (std::size_t j = 0; j < level.Extent[1]; ++j)
+      {
+        const std::size_t base = level.Offset(0, j, k);
+        for (std::size_t i = 0; i < level.Extent[0]; ++i)
+        {
+          function(i, j, k, base + i);
+        }
+      }
+    }
+  }
+
+  /** One red (color 0) or black (color 1) Gauss-Seidel half-sweep. */
+  static void
+  Sweep(const Level & level, float * x, const float * b, unsigned int color)
+  {
+    const std::size_t      s1 = level.Stride[1];
+    const std::size_t      s2 = level.Stride[2];
+    const float            w0 = level.Weight[0];
+    const float            w1 = level.Weight[1];
+    const float            w2 = level.Weight[2];
+    const float            inverse = level.InverseDiagonal;
+    const float *          mask = level.MaskValue.data();
+    for (std::size_t k = 0; k < level.Extent[2]; ++k)
+    {
+      for (std::size_t j = 0; j < level.Extent[1]; ++j)
+      {
+        const std::size_t base = level.Offset(0, j, k);
+        for (std::size_t i = (color + j + k) & 1u; i < level.Extent[0]; i += 2)
+        {
+          const std::size_t p = base + i;
+          // Non-unknowns stay zero (mask 0): the homogeneous Dirichlet condition.
+          x[p] = mask[p] * inverse *
+                 (b[p] + w0 * (x[p - 1] + x[p + 1]) + w1 * (x[p - s1] + x[p + s1]) + w2 * (x[p - s2] + x[p + s2]));
+        }
+      }
+    }
+  }
+
+  static void
+  Residual(const Level & level, const float * x, const float * b, float * r)
+  {
+    const std::size_t     s1 = level.Stride[1];
+    const std::size_t     s2 = level.Stride[2];
+    const float           w0 = level.Weight[0];
+    const float           w1 = level.Weight[1];
+    const float           w2 = level.Weight[2];
+    const float           diagonal = level.Diagonal;
+    const float *         mask = level.MaskValue.data();
+    for (std::size_t k = 0; k < level.Extent[2]; ++k)
+    {
+      for (std::size_t j = 0; j < level.Extent[1]; ++j)
+      {
+        const std::size_t base = level.Offset(0, j, k);
+        for (std::size_t i = 0; i < level.Extent[0]; ++i)
+        {
+          const std::size_t p = base + i;
+          const float       ax = diagonal * x[p] - w0 * (x[p - 1] + x[p + 1]) - w1 * (x[p - s1] + x[p + s1]) -
+                           w2 * (x[p - s2] + x[p + s2]);
+          r[p] = mask[p] * (b[p] - ax);
+        }
+      }
+    }
+  }
+
+  /** Full weighting (1/4, 1/2, 1/4 along each coarsened axis) of the fine residual. */
+  static void
+  Restrict(const Level & finer, const float * r, const Level & coarser, float * b)
+  {
+    std::array<int, 3> lowest{ 0, 0, 0 };
+    for (std::size_t a = 0; a < 3; ++a)
+    {
+      lowest[a] = finer.CoarsenNext[a] ? -1 : 0;
+    }
+    static constexpr float kWeights[3] = { 0.25f, 0.5f, 0.25f };
+    ForEachInterior(coarser, [&](std::size_t i, std::size_t j, std::size_t k, std::size_t p) {
+      if (!coarser.Unknown[p])
+      {
+        b[p] = 0.0f;
+        return;
+      }
+      const std::size_t centre = finer.Offset(FineIndex(finer, 0, i), FineIndex(finer, 1, j), FineIndex(finer, 2, k));
+      float             sum = 0.0f;
+      for (int c = lowest[2]; c <= -lowest[2]; ++c)
+      {
+        const float wc = lowest[2] ? kWeights[c + 1] : 1.0f;
+        for (int bIndex = lowest[1]; bIndex <= -lowest[1]; ++bIndex)
+        {
+          const float wb = lowest[1] ? kWeights[bIndex + 1] : 1.0f;
+          const auto  row = static_cast<std::ptrdiff_t>(centre) + c * static_cast<std::ptrdiff_t>(finer.Stride[2]) +
+                           bIndex * static_cast<std::ptrdiff_t>(finer.Stride[1]);
+          for (int a = lowest[0]; a <= -lowest[0]; ++a)
+          {
+            const float wa = lowest[0] ? kWeights[a + 1] : 1.0f;
+            sum += wa * wb * wc * r[row + a];
+          }
+        }
+      }
+      b[p] = sum;
+    });
+  }
+
+  /** x_fine += linear interpolation of x_coarse (zero in the coarse halo), on fine unknowns. */
+  static void
+  ProlongAdd(const Level & coarser, const float * xc, const Level & finer, float * x)
+  {
+    // Per axis and fine index: two padded coarse coordinates and their weights.
+    std::array<std::vector<std::array<std::size_t, 2>>, 3> coordinates;
+    std::array<std::vector<std::array<float, 2>>, 3>       weights;
+    for (std::size_t a = 0; a < 3; ++a)
+    {
+      coordinates[a].resize(finer.Extent[a]);
+      weights[a].resize(finer.Extent[a]);
+      for (std::size_t f = 0; f < finer.Extent[a]; ++f)
+      {
+        if (!finer.CoarsenNext[a])
+        {
+          coordinates[a][f] = { f + coarser.Halo[a], f + coarser.Halo[a] };
+          weights[a][f] = { 1.0f, 0.0f };
+        }
+        else if (f % 2 == 1)
+        {
+          coordinates[a][f] = { (f - 1) / 2 + 1, (f - 1) / 2 + 1 };
+          weights[a][f] = { 1.0f, 0.0f };
+        }
+        else
+        {
+          coordinates[a][f] = { f / 2, f / 2 + 1 }; // coarse f/2 - 1 and f/2, padded
+          weights[a][f] = { 0.5f, 0.5f };
+        }
+      }
+    }
+    ForEachInterior(finer, [&](std::size_t i, std::size_t j, std::size_t k, std::size_t p) {
+      if (!finer.Unknown[p])
+      {
+        return;
+      }
+      float value = 0.0f;
+      for (std::size_t c = 0; c < 2; ++c)
+      {
+        const float wc = weights[2][k][c];
+        if (wc == 0.0f)
+        {
+          continue;
+        }
+        for (std::size_t bIndex = 0; bIndex < 2; ++bIndex)
+        {
+          const float wb = weights[1][j][bIndex];
+          if (wb == 0.0f)
+          {
+            continue;
+          }
+          const std::size_t row =
+            coordinates[2][k][c] * coarser.Stride[2] + coordinates[1][j][bIndex] * coarser.Stride[1];
+          value += wc * wb * (weights[0][i][0] * xc[row + coordinates[0][i][0]] + weights[0][i][1] * xc[row + coordinates[0][i][1]]);
+        }
+      }
+      x[p] += value;
+    });
+  }
+
+  void
+  Cycle(std::size_t l, Workspace & workspace) const
+  {
+    const Level & level = m_Levels[l];
+    float *       x = workspace.X[l].data();
+    const float * b = workspace.B[l].data();
+    std::fill(workspace.X[l].begin(), workspace.X[l].end(), 0.0f);
+    if (l + 1 == m_Levels.size())
+    {
+      // Coarsest grid (a few voxels per axis): symmetric Gauss-Seidel until well converged.
+      for (int sweep = 0; sweep < 20; ++sweep)
+      {
+        Sweep(level, x, b, 0);
+        Sweep(level, x, b, 1);
+      }
+      for (int sweep = 0; sweep < 20; ++sweep)
+      {
+        Sweep(level, x, b, 1);
+        Sweep(level, x, b, 0);
+      }
+      return;
+    }
+    // Pre-smoothing red then black, post-smoothing black then red: a symmetric cycle, as the
+    // conjugate gradient requires of its preconditioner.
+    Sweep(level, x, b, 0);
+    Sweep(level, x, b, 1);
+    Residual(level, x, b, workspace.R[l].data());
+    Restrict(level, workspace.R[l].data(), m_Levels[l + 1], workspace.B[l + 1].data());
+    Cycle(l + 1, workspace);
+    ProlongAdd(m_Levels[l + 1], workspace.X[l + 1].data(), level, x);
+    Sweep(level, x, b, 1);
+    Sweep(level, x, b, 0);
+  }
+
+  std::vector<Level>       m_Levels;
+  std::vector<std::size_t> m_FineOffsets;
+};
+
+} // namespace
+
 struct PoissonSolver::Internals
 {
   SizeType            Size;
@@ -166,11 +580,16 @@ struct PoissonSolver::Internals
   /** Per unknown: its offset in the box and in the working grid. */
   std::vector<std::size_t> BoxOffsets;
   std::vector<std::size_t> WorkingOffsets;
-  /** Per unknown, 2 D entries (axis-major, minus then plus): the neighbour's unknown index or -1. */
-  std::vector<std::int32_t> Neighbours;
+  /** Per unknown: its offset in the box padded by one zero voxel per side (matrix products). */
+  std::vector<std::size_t> PaddedOffsets;
+  std::size_t              PaddedCount{ 0 };
+  /** Strides of the padded box and axis weights, 3 entries (0 on axes beyond the dimension). */
+  std::array<std::size_t, 3> PaddedStride{ 0, 0, 0 };
+  std::array<double, 3>      Weight3{ 0.0, 0.0, 0.0 };
   bool                      FillsWorkingGrid{ false };
 
-  std::unique_ptr<DiscreteSineTransform> Transform;
+  std::unique_ptr<DiscreteSineTransform> Transform; // DST preconditioner (or direct solve)
+  std::unique_ptr<Multigrid>             Cycle;     // multigrid preconditioner
   /** Per axis: the eigenvalues of w_i times the second difference on N_i points, multiplied by
    * the normalisation factor so that one division per coefficient remains. */
   std::vector<std::vector<float>> ScaledEigenvalues;
@@ -181,29 +600,70 @@ struct PoissonSolver::Internals
     return BoxOffsets.size();
   }
 
+  /** q = A p: p is scattered into a zero-padded dense box (non-unknowns stay zero), then the
+   * stencil is evaluated at the unknowns without branches. */
   void
-  ApplyOperator(const std::vector<double> & p, std::vector<double> & q) const
+  ApplyOperator(const std::vector<double> & p, std::vector<double> & q, double * dense) const
   {
-    const std::size_t dimension2 = 2 * Size.size();
     const std::size_t count = Count();
     for (std::size_t j = 0; j < count; ++j)
     {
-      double               value = Diagonal * p[j];
-      const std::int32_t * neighbours = &Neighbours[j * dimension2];
-      for (std::size_t a = 0; a < dimension2; ++a)
-      {
-        if (neighbours[a] >= 0)
-        {
-          value -= Weights[a / 2] * p[static_cast<std::size_t>(neighbours[a])];
-        }
-      }
-      q[j] = value;
+      dense[PaddedOffsets[j]] = p[j];
+    }
+    const std::size_t s0 = PaddedStride[0];
+    const std::size_t s1 = PaddedStride[1];
+    const std::size_t s2 = PaddedStride[2];
+    const double      w0 = Weight3[0];
+    const double      w1 = Weight3[1];
+    const double      w2 = Weight3[2];
+    for (std::size_t j = 0; j < count; ++j)
+    {
+      const double * v = dense + PaddedOffsets[j];
+      q[j] = Diagonal * v[0] - w0 * (v[-static_cast<std::ptrdiff_t>(s0)] + v[s0]) -
+             w1 * (v[-static_cast<std::ptrdiff_t>(s1)] + v[s1]) - w2 * (v[-static_cast<std::ptrdiff_t>(s2)] + v[s2]);
+    }
+  }
+
+  /** Scratch memory of one Solve call (so that Solve is const and may run concurrently). */
+  struct Workspace
+  {
+    DiscreteSineTransform::BufferType Buffer;
+    Multigrid::Workspace              Levels;
+    std::vector<double>               Dense;
+  };
+
+  Workspace
+  MakeWorkspace() const
+  {
+    Workspace workspace;
+    workspace.Dense.assign(PaddedCount, 0.0);
+    if (Cycle)
+    {
+      workspace.Levels = Cycle->MakeWorkspace();
+    }
+    else
+    {
+      workspace.Buffer = DiscreteSineTransform::AllocateBuffer(Transform->GetNumberOfElements());
+    }
+    return workspace;
+  }
+
+  void
+  ApplyPreconditioner(const std::vector<double> & r, std::vector<double> & z, Workspace & workspace) const
+  {
+    if (Cycle)
+    {
+      Cycle->Apply(r, z, workspace.Levels);
+    }
+    else
+    {
+      ApplyTransformSolve(r, z, workspace.Buffer.get());
     }
   }
 
   /** z = (DST solve of the working box, restricted to the unknowns) r. */
   void
-  ApplyPreconditioner(const std::vector<double> & r, std::vector<double> & z, float * buffer) const
+  ApplyTransformSolve(const std::vector<double> & r, std::vector<double> & z, float * buffer) const
   {
     const std::size_t total = Transform->GetNumberOfElements();
     const std::size_t count = Count();
@@ -319,7 +779,9 @@ PoissonSolver::PoissonSolver(SizeType                   size,
   const bool fillsBox = count == total;
 
   s.WorkingSize = s.Size;
-  if (options.EnlargeToFastSize)
+  const bool useMultigrid = !fillsBox && options.Preconditioner == PreconditionerEnum::Multigrid;
+  // A filled box is solved directly by one DST of the box itself (no enlargement).
+  if (options.EnlargeToFastSize && !fillsBox && !useMultigrid)
   {
     for (std::size_t & extent : s.WorkingSize)
     {
@@ -342,9 +804,28 @@ PoissonSolver::PoissonSolver(SizeType                   size,
     workOrigin += ((s.WorkingSize[i] - s.Size[i]) / 2) * workStride[i];
   }
 
-  std::vector<std::int32_t> unknownIndex(total, -1);
+  // Padded box (one zero voxel per side) for the matrix products; unused axes: stride 0 and
+  // weight 0, so the stencil reads the centre voxel with weight zero there.
+  std::vector<std::size_t> paddedStride(dimension, 1);
+  s.PaddedCount = 1;
+  for (std::size_t i = 0; i < dimension; ++i)
+  {
+    paddedStride[i] = s.PaddedCount;
+    s.PaddedCount *= s.Size[i] + 2;
+    if (i < 3)
+    {
+      s.PaddedStride[i] = paddedStride[i];
+      s.Weight3[i] = s.Weights[i];
+    }
+  }
+  if (dimension > 3)
+  {
+    throw ParameterError("PoissonSolver: at most 3 dimensions are supported");
+  }
+
   s.BoxOffsets.reserve(count);
   s.WorkingOffsets.reserve(count);
+  s.PaddedOffsets.reserve(count);
   {
     std::vector<std::size_t> index(dimension, 0);
     for (std::size_t offset = 0; offset < total; ++offset)
@@ -352,13 +833,15 @@ PoissonSolver::PoissonSolver(SizeType                   size,
       if (unknowns[offset] != 0)
       {
         std::size_t workOffset = workOrigin;
+        std::size_t paddedOffset = 0;
         for (std::size_t i = 0; i < dimension; ++i)
         {
           workOffset += index[i] * workStride[i];
+          paddedOffset += (index[i] + 1) * paddedStride[i];
         }
-        unknownIndex[offset] = static_cast<std::int32_t>(s.BoxOffsets.size());
         s.BoxOffsets.push_back(offset);
         s.WorkingOffsets.push_back(workOffset);
+        s.PaddedOffsets.push_back(paddedOffset);
       }
       for (std::size_t i = 0; i < dimension; ++i)
       {
@@ -371,24 +854,13 @@ PoissonSolver::PoissonSolver(SizeType                   size,
     }
   }
 
-  s.Neighbours.assign(2 * dimension * count, -1);
-  for (std::size_t j = 0; j < count; ++j)
+  if (useMultigrid)
   {
-    std::size_t offset = s.BoxOffsets[j];
-    for (std::size_t i = 0; i < dimension; ++i)
-    {
-      const std::size_t coordinate = (offset / boxStride[i]) % s.Size[i];
-      if (coordinate > 0)
-      {
-        s.Neighbours[j * 2 * dimension + 2 * i] = unknownIndex[offset - boxStride[i]];
-      }
-      if (coordinate + 1 < s.Size[i])
-      {
-        s.Neighbours[j * 2 * dimension + 2 * i + 1] = unknownIndex[offset + boxStride[i]];
-      }
-    }
+    s.Cycle = std::make_unique<Multigrid>(s.Size, s.Weights, s.BoxOffsets, boxStride);
+    const auto & extent = s.Cycle->GetFinestExtent();
+    s.WorkingSize.assign(extent.begin(), extent.begin() + static_cast<std::ptrdiff_t>(dimension));
+    return;
   }
-
   s.Transform = std::make_unique<DiscreteSineTransform>(s.WorkingSize);
   const double normalization = s.Transform->GetNormalizationFactor();
   const double pi = 3.14159265358979323846;
@@ -445,7 +917,7 @@ PoissonSolver::Solve(const double * b, double * x) const
     return report;
   }
 
-  DiscreteSineTransform::BufferType buffer = DiscreteSineTransform::AllocateBuffer(s.Transform->GetNumberOfElements());
+  Internals::Workspace              workspace = s.MakeWorkspace();
   std::vector<double>               residual(count);
   std::vector<double>               previousResidual(count);
   std::vector<double>               preconditioned(count);
@@ -454,7 +926,7 @@ PoissonSolver::Solve(const double * b, double * x) const
   const double                      tolerance = s.SolverOptions.RelativeTolerance * rhsNorm;
 
   auto trueResidual = [&]() {
-    s.ApplyOperator(solution, product);
+    s.ApplyOperator(solution, product, workspace.Dense.data());
     for (std::size_t j = 0; j < count; ++j)
     {
       residual[j] = rhs[j] - product[j];
@@ -463,16 +935,28 @@ PoissonSolver::Solve(const double * b, double * x) const
   };
 
   double residualNorm = trueResidual();
+  if (residualNorm > tolerance && s.FillsWorkingGrid && !s.Cycle)
+  {
+    // The unknowns fill the DST grid: the preconditioner is the inverse (up to float
+    // rounding), so one correction solves; the conjugate gradient below only refines.
+    s.ApplyPreconditioner(residual, preconditioned, workspace);
+    for (std::size_t j = 0; j < count; ++j)
+    {
+      solution[j] += preconditioned[j];
+    }
+    report.Iterations = 1;
+    residualNorm = trueResidual();
+  }
   // The recurrence for the residual drifts from the true residual over many iterations; a
   // restart from the true residual (at most a few) guards the reported figure.
   for (unsigned int restart = 0; restart < 3 && residualNorm > tolerance; ++restart)
   {
-    s.ApplyPreconditioner(residual, preconditioned, buffer.get());
+    s.ApplyPreconditioner(residual, preconditioned, workspace);
     direction = preconditioned;
     double rz = Dot(residual, preconditioned);
     while (report.Iterations < s.SolverOptions.MaximumNumberOfIterations)
     {
-      s.ApplyOperator(direction, product);
+      s.ApplyOperator(direction, product, workspace.Dense.data());
       const double curvature = Dot(direction, product);
       if (!(curvature > 0.0) || !(rz > 0.0))
       {
@@ -490,7 +974,7 @@ PoissonSolver::Solve(const double * b, double * x) const
       {
         break;
       }
-      s.ApplyPreconditioner(residual, preconditioned, buffer.get());
+      s.ApplyPreconditioner(residual, preconditioned, workspace);
       // Polak-Ribiere: beta = z_new . (r_new - r_old) / (z_old . r_old)
       double rzNew = 0.0;
       double rzCross = 0.0;

@@ -37,7 +37,10 @@ struct ResolvedInput
   std::vector<std::string> sopClassUids;      ///< DICOM (series or file): per file, in order
   std::vector<std::string> sopInstanceUids;   ///< DICOM (series or file): per file, in order
   std::vector<unsigned int> numberOfFrames;   ///< DICOM (series or file): per file, in order
-  itk::ImageIOBase::Pointer io;   ///< header already read (first file of a series)
+  itk::ImageIOBase::Pointer io;   ///< header already read (first file of a series); null for derivedImage
+  /** A DICOM Segmentation or Parametric Map (multi-frame objects that GDCM cannot place
+   * in space or scale): read with the module's own readers, in physical space. */
+  itk::Image<float, 3>::Pointer derivedImage;
 };
 
 /** Checks that `path` exists and is readable, finds the series of a DICOM folder
@@ -100,6 +103,49 @@ CheckFinite(const TImage * image, const std::string & path)
 namespace detail
 {
 
+/** Copies a float volume into `TImage` (axes beyond the third get size 1; axes of the
+ * volume beyond TImage's dimension must have size 1, see CheckDimension). */
+template <typename TImage>
+typename TImage::Pointer
+ConvertFloatVolume(const itk::Image<float, 3> * volume)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  using ComponentType = typename itk::NumericTraits<typename TImage::PixelType>::ValueType;
+  auto                            out = TImage::New();
+  typename TImage::SizeType       size;
+  typename TImage::SpacingType    spacing;
+  typename TImage::PointType      origin;
+  typename TImage::DirectionType  direction;
+  direction.SetIdentity();
+  for (unsigned int i = 0; i < Dimension; ++i)
+  {
+    size[i] = i < 3 ? volume->GetLargestPossibleRegion().GetSize()[i] : 1;
+    spacing[i] = i < 3 ? volume->GetSpacing()[i] : 1.0;
+    origin[i] = i < 3 ? volume->GetOrigin()[i] : 0.0;
+    for (unsigned int j = 0; j < Dimension && i < 3; ++j)
+    {
+      if (j < 3)
+      {
+        direction(i, j) = volume->GetDirection()(i, j);
+      }
+    }
+  }
+  out->SetRegions(size);
+  out->SetSpacing(spacing);
+  out->SetOrigin(origin);
+  out->SetDirection(direction);
+  out->SetNumberOfComponentsPerPixel(1);
+  out->Allocate();
+  const size_t          count = out->GetLargestPossibleRegion().GetNumberOfPixels();
+  const float *         in = volume->GetBufferPointer();
+  ComponentType *       buffer = reinterpret_cast<ComponentType *>(out->GetBufferPointer());
+  for (size_t i = 0; i < count; ++i)
+  {
+    buffer[i] = static_cast<ComponentType>(in[i]);
+  }
+  return out;
+}
+
 /** Reads the image of an input already resolved by ResolveInput (ReadImage's body). */
 template <typename TImage>
 typename TImage::Pointer
@@ -108,6 +154,15 @@ ReadResolvedImage(const ResolvedInput & input, const ReadImageOptions & options)
   const std::string & path = input.path;
   constexpr unsigned int Dimension = TImage::ImageDimension;
   CheckDimension(input, Dimension, options.requireFullDimension);
+  if (input.derivedImage)
+  {
+    auto image = ConvertFloatVolume<TImage>(input.derivedImage.GetPointer());
+    if (!options.allowNonFinite)
+    {
+      CheckFinite(image.GetPointer(), path);
+    }
+    return image;
+  }
 
   using PixelType = typename TImage::PixelType;
   constexpr bool scalarImage = std::is_arithmetic<PixelType>::value;

@@ -1,6 +1,7 @@
 #include "nsaImageIO.hxx"
 
 #include "nsaDicomHeaders.h"
+#include "nsaDicomWriters.h"
 
 #include "itkGDCMSeriesFileNames.h"
 #include "itkImageIOFactory.h"
@@ -39,6 +40,19 @@ FullExtension(const std::string & path)
 
 namespace
 {
+const std::string SegmentationStorageUid = "1.2.840.10008.5.1.4.1.1.66.4";
+const std::string ParametricMapStorageUid = "1.2.840.10008.5.1.4.1.1.30";
+
+/** A DICOM Part 10 file: "DICM" after the 128-byte preamble. */
+bool
+IsDicomFile(const std::string & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  char          magic[132] = {};
+  in.read(magic, sizeof(magic));
+  return in.gcount() == sizeof(magic) && std::string(magic + 128, 4) == "DICM";
+}
+
 /** A gzip file (a `.nii.gz`) truncated or corrupted is read by ITK without complaint (the
  * missing voxels come back as zeros); decompressing the whole stream once catches it. */
 void
@@ -241,6 +255,21 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   }
 
   const std::string & first = input.files.front();
+  if (!input.isDicomSeries && IsDicomFile(first))
+  {
+    const DicomSliceHeader header = ReadDicomSliceHeader(first);
+    if (header.sopClassUid == SegmentationStorageUid || header.sopClassUid == ParametricMapStorageUid)
+    {
+      const DerivedDicomObject object = header.sopClassUid == SegmentationStorageUid ? ReadDicomSegmentation(first)
+                                                                                      : ReadParametricMap(first);
+      input.derivedImage = object.image;
+      input.seriesInstanceUid = header.seriesInstanceUid;
+      input.sopClassUids.push_back(header.sopClassUid);
+      input.sopInstanceUids.push_back(header.sopInstanceUid);
+      input.numberOfFrames.push_back(header.frames);
+      return input;
+    }
+  }
   input.io = itk::ImageIOFactory::CreateImageIO(first.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!input.io)
   {
@@ -274,7 +303,14 @@ void
 CheckDimension(const ResolvedInput & input, unsigned int dimension, bool requireFullDimension)
 {
   std::vector<size_t> size;
-  for (unsigned int axis = 0; axis < input.io->GetNumberOfDimensions(); ++axis)
+  if (input.derivedImage)
+  {
+    for (unsigned int axis = 0; axis < 3; ++axis)
+    {
+      size.push_back(input.derivedImage->GetLargestPossibleRegion().GetSize()[axis]);
+    }
+  }
+  for (unsigned int axis = 0; input.io && axis < input.io->GetNumberOfDimensions(); ++axis)
   {
     size.push_back(input.io->GetDimensions(axis));
   }
@@ -332,7 +368,19 @@ ReadImageInfo(const std::string & path)
 {
   const detail::ResolvedInput input = detail::ResolveInput(path, std::string());
   ImageFileInfo               info;
-  const auto &                io = input.io;
+  if (input.derivedImage)
+  {
+    info.dimension = 3;
+    info.components = 1;
+    info.pixelType = "float";
+    for (unsigned int axis = 0; axis < 3; ++axis)
+    {
+      info.size.push_back(input.derivedImage->GetLargestPossibleRegion().GetSize()[axis]);
+      info.spacing.push_back(input.derivedImage->GetSpacing()[axis]);
+    }
+    return info;
+  }
+  const auto & io = input.io;
   info.dimension = io->GetNumberOfDimensions();
   info.components = io->GetNumberOfComponents();
   info.pixelType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());

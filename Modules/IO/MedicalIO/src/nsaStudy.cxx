@@ -21,9 +21,11 @@ ReadStudy(const std::string & path, const ReadStudyOptions & options)
 
   StudyMetadata & metadata = study.metadata;
   metadata.sourcePath = path;
-  metadata.originalDimension = input.isDicomSeries ? 3 : input.io->GetNumberOfDimensions();
-  metadata.originalPixelType = itk::ImageIOBase::GetComponentTypeAsString(input.io->GetComponentType());
-  const bool dicom = input.isDicomSeries || std::string(input.io->GetNameOfClass()) == "GDCMImageIO";
+  const bool derived = input.derivedImage.IsNotNull();
+  metadata.originalDimension = input.isDicomSeries || derived ? 3 : input.io->GetNumberOfDimensions();
+  metadata.originalPixelType =
+    derived ? "float" : itk::ImageIOBase::GetComponentTypeAsString(input.io->GetComponentType());
+  const bool dicom = input.isDicomSeries || derived || std::string(input.io->GetNameOfClass()) == "GDCMImageIO";
   metadata.format = dicom ? "dicom" : input.io->GetNameOfClass();
   metadata.modality = options.modality;
   if (dicom)

@@ -172,6 +172,18 @@ TEST(DicomObjects, ParametricMapOfCtSeries)
   ExpectReferencesSource(object, study.metadata);
   // float32 pixels are stored as they are: equality, not a tolerance.
   ExpectSameVoxelsAtSamePositions(map.GetPointer(), object.image.GetPointer(), 0.0f);
+
+  // The generic readers route Parametric Maps and Segmentations to the readers above
+  // (GDCM knows neither the PM SOP class nor fractional scaling).
+  ExpectSameVoxelsAtSamePositions(map.GetPointer(), nsa::ReadImage<FloatImage3>(path).GetPointer(), 0.0f);
+  const auto info = nsa::ReadImageInfo(path);
+  EXPECT_EQ(info.size, (std::vector<size_t>{ 12, 10, 6 }));
+  EXPECT_EQ(info.pixelType, "float");
+  const nsa::Study study2 = nsa::ReadStudy(ObjectPath("seg-fractional-ct"));
+  EXPECT_EQ(study2.metadata.modality, "SEG");
+  EXPECT_EQ(study2.metadata.dicom.sopClassUids.front(), "1.2.840.10008.5.1.4.1.1.66.4");
+  ExpectSameVoxelsAtSamePositions(nsa::ReadDicomSegmentation(ObjectPath("seg-fractional-ct")).image.GetPointer(),
+                                  study2.image.GetPointer(), 0.0f);
 }
 
 TEST(DicomObjects, StandaloneObjectsOfNiftiInput)

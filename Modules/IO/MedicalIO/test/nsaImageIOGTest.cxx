@@ -254,3 +254,38 @@ TEST(ImageIO, NonFiniteVoxels)
   options.allowNonFinite = true;
   EXPECT_TRUE(std::isnan(nsa::ReadImage<FloatImage3>(path, options)->GetBufferPointer()[11]));
 }
+
+// Bad-input table, output side: an unwritable output folder gives nsa::OutputError naming
+// the file and leaves neither the file nor a temporary file behind.
+TEST(ImageIO, UnwritableOutputLeavesNothing)
+{
+  const auto image = MakeObliqueVolume();
+  const std::string folder = OutputPath("unwritable");
+  fs::remove_all(folder);
+  for (const std::string & path : { folder + "/missing-folder/map.nii.gz", std::string("/proc/nsa-map.nii.gz"),
+                                  std::string("/sys/nsa-map.nrrd") })
+  {
+    SCOPED_TRACE(path);
+    try
+    {
+      nsa::WriteImage(image.GetPointer(), path);
+      ADD_FAILURE() << "written";
+    }
+    catch (const nsa::OutputError & error)
+    {
+      EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+    }
+    EXPECT_FALSE(fs::exists(path));
+  }
+  // The final name is taken by a folder: refused, and nothing else appears in the folder
+  // (no temporary file).
+  fs::create_directories(folder + "/taken.nrrd/inside");
+  EXPECT_THROW(nsa::WriteImage(image.GetPointer(), folder + "/taken.nrrd"), nsa::OutputError);
+  size_t entries = 0;
+  for (const auto & entry : fs::directory_iterator(folder))
+  {
+    ++entries;
+    EXPECT_EQ(entry.path().filename(), "taken.nrrd");
+  }
+  EXPECT_EQ(entries, 1u);
+}

@@ -4,6 +4,10 @@
 #include "nsaCohortEvaluation.h"
 #include "nsaProgress.h"
 
+#include "itkImage.h"
+
+#include <functional>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +66,30 @@ EvaluatePredictionFolder(const std::vector<EvaluationCase> &   manifest,
                          const EvaluationSettings &            settings,
                          const PredictionEvaluationOptions &   options,
                          ProgressObserver &                    progress);
+
+/** \brief A case's prediction, supplied by a CasePredictor. */
+struct CasePrediction
+{
+  itk::Image<float, 3>::Pointer map;         ///< score map on the case's grid; null when none
+  std::optional<double>         score;       ///< case score; empty: the mean of the map
+  std::string                   scoreSource; ///< how the score was made ("file", "model mean", ...)
+  std::string                   mapPath;     ///< where the map is stored, for the report; may be empty
+};
+
+/** Predicts one case. Called concurrently from the worker threads, one case per call: it
+ * must be safe to call from several threads at once. */
+using CasePredictor = std::function<CasePrediction(const EvaluationCase &)>;
+
+/** Evaluates the cases of the shard with predictions made on the fly by `predictor` (a model,
+ * a baseline, a test double), on `options.threads` worker threads; `options.predictions` is
+ * not used. Otherwise as EvaluatePredictionFolder; the result does not depend on the number of
+ * threads. */
+CohortEvaluation
+EvaluateCohort(const std::vector<EvaluationCase> & manifest,
+               const EvaluationSettings &          settings,
+               const PredictionEvaluationOptions & options,
+               const CasePredictor &               predictor,
+               ProgressObserver &                  progress);
 
 /** Renders a case for the report as PNG bytes: the image's slice through `slice` (the last
  * axis; clamped) in grey (1st-99th percentile window), the score map in heat colours where

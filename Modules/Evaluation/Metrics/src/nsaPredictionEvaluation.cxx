@@ -54,6 +54,36 @@ Exists(const std::string & path)
   return fs::is_regular_file(path, error);
 }
 
+/** The prediction of a case in a MOOD-named folder. */
+CasePrediction
+ReadFolderPrediction(const EvaluationCase & c, const std::string & folder)
+{
+  CasePrediction    prediction;
+  const std::string mapPath = (fs::path(folder) / (c.caseId + ".nii.gz")).string();
+  std::string       scorePath = (fs::path(folder) / (c.caseId + ".txt")).string();
+  if (!Exists(scorePath))
+  {
+    scorePath = (fs::path(folder) / (c.caseId + ".nii.gz.txt")).string();
+  }
+  const bool hasMap = Exists(mapPath);
+  const bool hasScore = Exists(scorePath);
+  if (!hasMap && !hasScore)
+  {
+    throw InputError("case " + c.caseId + ": no prediction in " + folder + " (expected " + c.caseId +
+                     ".nii.gz and/or " + c.caseId + ".txt)");
+  }
+  if (hasScore)
+  {
+    prediction.score = ReadScoreFile(scorePath, c.caseId);
+  }
+  if (hasMap)
+  {
+    prediction.map = ReadImage<MapType>(mapPath);
+    prediction.mapPath = mapPath;
+  }
+  return prediction;
+}
+
 /** Evaluates one case; returns its record and, when voxel-level, its voxel result. */
 CaseRecord
 EvaluateOneCase(const EvaluationCase &              c,
@@ -61,6 +91,7 @@ EvaluateOneCase(const EvaluationCase &              c,
                 const EvaluationSettings &          settings,
                 const PredictionEvaluationOptions & options,
                 const MaskType *                    sharedRegion,
+                CasePrediction                      prediction,
                 std::optional<CaseVoxelResult> &    voxels)
 {
   CaseRecord record;
@@ -69,29 +100,22 @@ EvaluateOneCase(const EvaluationCase &              c,
   record.image = c.image;
   record.mask = c.mask;
   record.label = c.label;
-  const std::string mapPath = (fs::path(options.predictions) / (c.caseId + ".nii.gz")).string();
-  std::string       scorePath = (fs::path(options.predictions) / (c.caseId + ".txt")).string();
-  if (!Exists(scorePath))
+  record.map = prediction.mapPath;
+  if (!prediction.map && !prediction.score)
   {
-    scorePath = (fs::path(options.predictions) / (c.caseId + ".nii.gz.txt")).string();
+    throw InputError("case " + c.caseId + ": the predictor returned neither a score map nor a case score");
   }
-  const bool hasMap = Exists(mapPath);
-  const bool hasScore = Exists(scorePath);
-  if (!hasMap && !hasScore)
+  if (prediction.score)
   {
-    throw InputError("case " + c.caseId + ": no prediction in " + options.predictions + " (expected " + c.caseId +
-                     ".nii.gz and/or " + c.caseId + ".txt)");
+    if (!std::isfinite(*prediction.score))
+    {
+      throw InputError("case " + c.caseId + ": the case score is not a finite number");
+    }
+    record.score = prediction.score;
+    record.scoreSource = prediction.scoreSource.empty() ? "file" : prediction.scoreSource;
   }
-  if (hasScore)
-  {
-    record.score = ReadScoreFile(scorePath, c.caseId);
-    record.scoreSource = "file";
-  }
+  const bool hasMap = static_cast<bool>(prediction.map);
   const bool voxelLevel = hasMap && (!c.mask.empty() || (c.label && !*c.label));
-  if (hasMap)
-  {
-    record.map = mapPath;
-  }
   if (!hasMap)
   {
     if (!c.mask.empty() && !c.label)
@@ -105,7 +129,7 @@ EvaluateOneCase(const EvaluationCase &              c,
     return record;
   }
 
-  const auto map = ReadImage<MapType>(mapPath);
+  const MapType::Pointer map = prediction.map;
   MaskType::Pointer truth;
   if (!c.mask.empty())
   {
@@ -216,22 +240,16 @@ ReadEvaluationManifest(const std::string & path)
 }
 
 CohortEvaluation
-EvaluatePredictionFolder(const std::vector<EvaluationCase> & manifest,
-                         const EvaluationSettings &          settings,
-                         const PredictionEvaluationOptions & options,
-                         ProgressObserver &                  progress)
+EvaluateCohort(const std::vector<EvaluationCase> & manifest,
+               const EvaluationSettings &          settings,
+               const PredictionEvaluationOptions & options,
+               const CasePredictor &               predictor,
+               ProgressObserver &                  progress)
 {
   if (options.shards == 0 || options.shard >= options.shards)
   {
     throw ParameterError("--shard: shard " + std::to_string(options.shard) + " of " + std::to_string(options.shards) +
                          " is not a shard (expected k/n with 0 <= k < n)");
-  }
-  {
-    std::error_code error;
-    if (!fs::is_directory(options.predictions, error))
-    {
-      throw InputError("predictions folder " + options.predictions + " does not exist");
-    }
   }
   MaskType::Pointer sharedRegion;
   if (!options.regionMask.empty())
@@ -261,8 +279,9 @@ EvaluatePredictionFolder(const std::vector<EvaluationCase> & manifest,
       }
       try
       {
+        const EvaluationCase &         c = manifest[indices[k]];
         std::optional<CaseVoxelResult> voxels;
-        CaseRecord record = EvaluateOneCase(manifest[indices[k]], indices[k], settings, options, sharedRegion, voxels);
+        CaseRecord record = EvaluateOneCase(c, indices[k], settings, options, sharedRegion, predictor(c), voxels);
         std::lock_guard<std::mutex> lock(mutex);
         evaluation.AddCase(std::move(record), voxels ? &*voxels : nullptr);
         progress.Report(static_cast<double>(++done) / indices.size());
@@ -294,6 +313,23 @@ EvaluatePredictionFolder(const std::vector<EvaluationCase> & manifest,
   }
   progress.EndStage();
   return evaluation;
+}
+
+CohortEvaluation
+EvaluatePredictionFolder(const std::vector<EvaluationCase> & manifest,
+                         const EvaluationSettings &          settings,
+                         const PredictionEvaluationOptions & options,
+                         ProgressObserver &                  progress)
+{
+  std::error_code error;
+  if (!fs::is_directory(options.predictions, error))
+  {
+    throw InputError("predictions folder " + options.predictions + " does not exist");
+  }
+  const std::string folder = options.predictions;
+  return EvaluateCohort(
+    manifest, settings, options, [&folder](const EvaluationCase & c) { return ReadFolderPrediction(c, folder); },
+    progress);
 }
 
 std::string

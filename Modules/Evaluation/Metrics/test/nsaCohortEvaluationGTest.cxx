@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -280,4 +281,51 @@ TEST(EvaluationReport, Base64AndHtml)
   // case 2 (normal, 0.2) above anomalous case 1: both half wrong; equal severities keep the
   // order of descending score.
   EXPECT_EQ(misses, (std::vector<std::size_t>{ 2, 1 }));
+}
+
+TEST(CohortEvaluation, PredictorOnWorkerThreadsEqualsPredictionFolder)
+{
+  // A stand-in for a model: it "predicts" by reading the stored map and computes the case score
+  // itself, from four threads at once.
+  Cohort                cohort("EvaluationCohortPredictor");
+  nsa::NullProgress     progress;
+  std::atomic<int>      calls{ 0 };
+  const nsa::CasePredictor predictor = [&](const nsa::EvaluationCase & c) {
+    ++calls;
+    nsa::CasePrediction prediction;
+    prediction.mapPath = cohort.folder + "/predictions/" + c.caseId + ".nii.gz";
+    prediction.map = nsa::ReadImage<MapType>(prediction.mapPath);
+    const std::string text = cohort.folder + "/predictions/" + c.caseId + ".txt";
+    if (fs::exists(text))
+    {
+      std::ifstream in(text);
+      double        score = 0;
+      in >> score;
+      prediction.score = score;
+    }
+    return prediction;
+  };
+  const auto viaPredictor = nsa::EvaluateCohort(cohort.cases, nsa::EvaluationSettings(), cohort.Options(4), predictor,
+                                                progress);
+  EXPECT_EQ(calls.load(), 9);
+  const auto viaFolder =
+    nsa::EvaluatePredictionFolder(cohort.cases, nsa::EvaluationSettings(), cohort.Options(1), progress);
+  EXPECT_EQ(nsa::MetricsJson(viaPredictor, viaPredictor.Compute()), nsa::MetricsJson(viaFolder, viaFolder.Compute()));
+  EXPECT_EQ(nsa::CasesCsv(viaPredictor), nsa::CasesCsv(viaFolder));
+
+  // A failing predictor: its error reaches the caller; an empty prediction names the case.
+  const nsa::CasePredictor failing = [](const nsa::EvaluationCase & c) -> nsa::CasePrediction {
+    if (c.caseId == "case5")
+    {
+      throw nsa::InputError("model failed on case5");
+    }
+    nsa::CasePrediction prediction;
+    prediction.score = 0.5;
+    return prediction;
+  };
+  EXPECT_THROW(nsa::EvaluateCohort(cohort.cases, nsa::EvaluationSettings(), cohort.Options(3), failing, progress),
+               nsa::InputError);
+  const nsa::CasePredictor empty = [](const nsa::EvaluationCase &) { return nsa::CasePrediction(); };
+  EXPECT_THROW(nsa::EvaluateCohort(cohort.cases, nsa::EvaluationSettings(), cohort.Options(2), empty, progress),
+               nsa::InputError);
 }

@@ -39,9 +39,11 @@ public:
   };
   using BufferType = std::unique_ptr<float[], BufferDeleter>;
 
-  /** Looks up (or creates) the plan of a grid of size[0] x size[1] x ... points, x fastest.
-   * Throws nsa::ParameterError for an empty size or a zero extent. */
-  explicit DiscreteSineTransform(SizeType size);
+  /** Looks up (or creates) the plan of a grid of size[0] x size[1] x ... points, x fastest,
+   * transforming the leading transformedAxes axes (all by default; fewer = a batch of
+   * lower-dimensional transforms over the remaining axes). Throws nsa::ParameterError for an
+   * empty size, a zero extent or transformedAxes outside [1, size.size()]. */
+  explicit DiscreteSineTransform(SizeType size, std::size_t transformedAxes = 0);
 
   /** Transforms data (GetNumberOfElements() floats from AllocateBuffer) in place. */
   void
@@ -59,7 +61,8 @@ public:
     return m_NumberOfElements;
   }
 
-  /** \f$ \prod_i 2 (n_i + 1) \f$: Transform applied twice multiplies by this. */
+  /** \f$ \prod_i 2 (n_i + 1) \f$ over the transformed axes: Transform applied twice
+   * multiplies by this. */
   double
   GetNormalizationFactor() const;
 
@@ -77,6 +80,7 @@ public:
 
 private:
   SizeType    m_Size;
+  std::size_t m_TransformedAxes{ 0 };
   std::size_t m_NumberOfElements{ 0 };
   void *      m_Plan{ nullptr }; // fftwf_plan, owned by the process-wide cache
 };

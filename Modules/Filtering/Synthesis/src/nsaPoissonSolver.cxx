@@ -69,12 +69,18 @@ DiscreteSineTransform::AllocateBuffer(std::size_t count)
   return BufferType(memory);
 }
 
-DiscreteSineTransform::DiscreteSineTransform(SizeType size)
+DiscreteSineTransform::DiscreteSineTransform(SizeType size, std::size_t transformedAxes)
   : m_Size(std::move(size))
+  , m_TransformedAxes(transformedAxes == 0 ? m_Size.size() : transformedAxes)
 {
   if (m_Size.empty())
   {
     throw ParameterError("DiscreteSineTransform: the grid needs at least one axis");
+  }
+  if (m_TransformedAxes > m_Size.size())
+  {
+    throw ParameterError("DiscreteSineTransform: cannot transform " + std::to_string(m_TransformedAxes) +
+                         " axes of a " + std::to_string(m_Size.size()) + "-dimensional grid");
   }
   m_NumberOfElements = 1;
   for (const std::size_t extent : m_Size)
@@ -88,25 +94,46 @@ DiscreteSineTransform::DiscreteSineTransform(SizeType size)
 
   PlanCache &                 cache = GetPlanCache();
   std::lock_guard<std::mutex> cacheLock(cache.Mutex);
-  auto                        found = cache.Plans.find(m_Size);
+  std::vector<std::size_t>    key = m_Size;
+  key.push_back(m_TransformedAxes);
+  auto found = cache.Plans.find(key);
   if (found == cache.Plans.end())
   {
-    // FFTW is row-major (last index fastest); ITK buffers are x fastest.
-    const int             rank = static_cast<int>(m_Size.size());
-    std::vector<int>      extents(m_Size.rbegin(), m_Size.rend());
-    std::vector<fftw_r2r_kind> kinds(m_Size.size(), FFTW_RODFT00);
-    BufferType            scratch = AllocateBuffer(m_NumberOfElements);
-    fftwf_plan            plan = nullptr;
+    // FFTW is row-major (last index fastest); ITK buffers are x fastest. The leading
+    // (fastest) axes are transformed, the others form a batch of contiguous blocks.
+    const int                  rank = static_cast<int>(m_TransformedAxes);
+    std::vector<int>           extents(m_Size.rend() - static_cast<std::ptrdiff_t>(m_TransformedAxes), m_Size.rend());
+    std::vector<fftw_r2r_kind> kinds(m_TransformedAxes, FFTW_RODFT00);
+    int                        block = 1;
+    for (const int extent : extents)
+    {
+      block *= extent;
+    }
+    const int  batch = static_cast<int>(m_NumberOfElements / static_cast<std::size_t>(block));
+    BufferType scratch = AllocateBuffer(m_NumberOfElements);
+    fftwf_plan plan = nullptr;
     {
       // FFTW's planner is not thread-safe; ITK's FFT filters plan under this lock too.
       std::lock_guard<std::mutex> plannerLock(itk::FFTWGlobalConfiguration::GetLockMutex());
-      plan = fftwf_plan_r2r(rank, extents.data(), scratch.get(), scratch.get(), kinds.data(), FFTW_ESTIMATE);
+      plan = fftwf_plan_many_r2r(rank,
+                                 extents.data(),
+                                 batch,
+                                 scratch.get(),
+                                 nullptr,
+                                 1,
+                                 block,
+                                 scratch.get(),
+                                 nullptr,
+                                 1,
+                                 block,
+                                 kinds.data(),
+                                 FFTW_ESTIMATE);
     }
     if (plan == nullptr)
     {
       throw Error("DiscreteSineTransform: FFTW could not plan a DST-I of size " + SizeToString(m_Size));
     }
-    found = cache.Plans.emplace(m_Size, plan).first;
+    found = cache.Plans.emplace(key, plan).first;
   }
   m_Plan = found->second;
 }
@@ -126,9 +153,9 @@ double
 DiscreteSineTransform::GetNormalizationFactor() const
 {
   double factor = 1.0;
-  for (const std::size_t extent : m_Size)
+  for (std::size_t i = 0; i < m_TransformedAxes; ++i)
   {
-    factor *= 2.0 * static_cast<double>(extent + 1);
+    factor *= 2.0 * static_cast<double>(m_Size[i] + 1);
   }
   return factor;
 }
@@ -588,11 +615,16 @@ struct PoissonSolver::Internals
   std::array<double, 3>      Weight3{ 0.0, 0.0, 0.0 };
   bool                      FillsWorkingGrid{ false };
 
-  std::unique_ptr<DiscreteSineTransform> Transform; // DST preconditioner (or direct solve)
-  std::unique_ptr<Multigrid>             Cycle;     // multigrid preconditioner
-  /** Per axis: the eigenvalues of w_i times the second difference on N_i points, multiplied by
-   * the normalisation factor so that one division per coefficient remains. */
-  std::vector<std::vector<float>> ScaledEigenvalues;
+  /** DST along all axes but the last (none in 1D) of the working grid. */
+  std::unique_ptr<DiscreteSineTransform> Transform;
+  std::unique_ptr<Multigrid>             Cycle; // multigrid preconditioner
+  std::size_t                            WorkingCount{ 0 };
+  std::size_t                            Block{ 0 }; // modes per line of the last axis
+  std::size_t                            Lines{ 0 }; // working extent of the last axis
+  float                                  Scale{ 1.0f };
+  float                                  LastWeight{ 0.0f };
+  /** Per voxel of the working grid (mode fastest): Thomas algorithm 1 / denominator. */
+  std::vector<float> InverseDenominator;
 
   std::size_t
   Count() const
@@ -643,7 +675,7 @@ struct PoissonSolver::Internals
     }
     else
     {
-      workspace.Buffer = DiscreteSineTransform::AllocateBuffer(Transform->GetNumberOfElements());
+      workspace.Buffer = DiscreteSineTransform::AllocateBuffer(WorkingCount);
     }
     return workspace;
   }
@@ -661,50 +693,54 @@ struct PoissonSolver::Internals
     }
   }
 
-  /** z = (DST solve of the working box, restricted to the unknowns) r. */
+  /** z = (Poisson solve of the working box, restricted to the unknowns) r. */
   void
   ApplyTransformSolve(const std::vector<double> & r, std::vector<double> & z, float * buffer) const
   {
-    const std::size_t total = Transform->GetNumberOfElements();
     const std::size_t count = Count();
     if (!FillsWorkingGrid)
     {
-      std::fill(buffer, buffer + total, 0.0f);
+      std::fill(buffer, buffer + WorkingCount, 0.0f);
     }
     for (std::size_t j = 0; j < count; ++j)
     {
       buffer[WorkingOffsets[j]] = static_cast<float>(r[j]);
     }
-    Transform->Transform(buffer);
-
-    const std::size_t   dimension = WorkingSize.size();
-    const std::size_t   rowLength = WorkingSize[0];
-    const std::size_t   rows = total / rowLength;
-    std::vector<size_t> index(dimension, 0);
-    const float *       eigenvalues0 = ScaledEigenvalues[0].data();
-    for (std::size_t row = 0; row < rows; ++row)
+    if (Transform)
     {
-      float outer = 0.0f;
-      for (std::size_t i = 1; i < dimension; ++i)
+      Transform->Transform(buffer);
+    }
+    // Thomas algorithm along the last axis, all modes of a line at once (contiguous).
+    const float   w = LastWeight;
+    const float * inverse = InverseDenominator.data();
+    for (std::size_t m = 0; m < Block; ++m)
+    {
+      buffer[m] *= Scale * inverse[m];
+    }
+    for (std::size_t j = 1; j < Lines; ++j)
+    {
+      float *       current = buffer + j * Block;
+      const float * previous = current - Block;
+      const float * factor = inverse + j * Block;
+      for (std::size_t m = 0; m < Block; ++m)
       {
-        outer += ScaledEigenvalues[i][index[i]];
-      }
-      float * values = buffer + row * rowLength;
-      for (std::size_t k = 0; k < rowLength; ++k)
-      {
-        values[k] /= outer + eigenvalues0[k];
-      }
-      for (std::size_t i = 1; i < dimension; ++i)
-      {
-        if (++index[i] < WorkingSize[i])
-        {
-          break;
-        }
-        index[i] = 0;
+        current[m] = (Scale * current[m] + w * previous[m]) * factor[m];
       }
     }
-
-    Transform->Transform(buffer);
+    for (std::size_t j = Lines - 1; j-- > 0;)
+    {
+      float *       current = buffer + j * Block;
+      const float * next = current + Block;
+      const float * factor = inverse + j * Block;
+      for (std::size_t m = 0; m < Block; ++m)
+      {
+        current[m] += w * factor[m] * next[m];
+      }
+    }
+    if (Transform)
+    {
+      Transform->Transform(buffer);
+    }
     for (std::size_t j = 0; j < count; ++j)
     {
       z[j] = static_cast<double>(buffer[WorkingOffsets[j]]);
@@ -861,19 +897,57 @@ PoissonSolver::PoissonSolver(SizeType                   size,
     s.WorkingSize.assign(extent.begin(), extent.begin() + static_cast<std::ptrdiff_t>(dimension));
     return;
   }
-  s.Transform = std::make_unique<DiscreteSineTransform>(s.WorkingSize);
-  const double normalization = s.Transform->GetNormalizationFactor();
-  const double pi = 3.14159265358979323846;
-  s.ScaledEigenvalues.resize(dimension);
-  for (std::size_t i = 0; i < dimension; ++i)
+  // Fast Poisson solver on the working grid (Fourier analysis + cyclic reduction's simplest
+  // form, "FACR(0)"): DST-I along all axes but the last, then, for every transformed mode, a
+  // tridiagonal system along the last axis. This saves the slowest third (3D) or half (2D) of
+  // the transforms of a full DST solve, and the last axis may have any length.
+  const double      pi = 3.14159265358979323846;
+  const std::size_t last = dimension - 1;
+  s.WorkingCount = 1;
+  for (const std::size_t extent : s.WorkingSize)
   {
-    const std::size_t n = s.WorkingSize[i];
-    s.ScaledEigenvalues[i].resize(n);
-    for (std::size_t k = 0; k < n; ++k)
+    s.WorkingCount *= extent;
+  }
+  s.Lines = s.WorkingSize[last];
+  s.Block = s.WorkingCount / s.Lines;
+  double normalization = 1.0;
+  if (dimension > 1)
+  {
+    s.Transform = std::make_unique<DiscreteSineTransform>(s.WorkingSize, dimension - 1);
+    normalization = s.Transform->GetNormalizationFactor();
+  }
+  s.Scale = static_cast<float>(1.0 / normalization);
+  s.LastWeight = static_cast<float>(s.Weights[last]);
+  // Eigenvalue of every transformed mode: sum over the leading axes of w_i (2 - 2 cos(pi k / (n + 1))).
+  std::vector<double> modeEigenvalue(s.Block, 0.0);
+  {
+    std::size_t stride = 1;
+    for (std::size_t i = 0; i < last; ++i)
     {
-      const double eigenvalue =
-        s.Weights[i] * (2.0 - 2.0 * std::cos(pi * static_cast<double>(k + 1) / static_cast<double>(n + 1)));
-      s.ScaledEigenvalues[i][k] = static_cast<float>(eigenvalue * normalization);
+      const std::size_t n = s.WorkingSize[i];
+      for (std::size_t m = 0; m < s.Block; ++m)
+      {
+        const std::size_t k = (m / stride) % n;
+        modeEigenvalue[m] +=
+          s.Weights[i] * (2.0 - 2.0 * std::cos(pi * static_cast<double>(k + 1) / static_cast<double>(n + 1)));
+      }
+      stride *= n;
+    }
+  }
+  // Thomas algorithm factors of  -w x_{j-1} + (lambda + 2w) x_j - w x_{j+1} = r_j  per mode:
+  // 1 / denominator_j, with denominator_0 = d and denominator_j = d - w^2 / denominator_{j-1}.
+  s.InverseDenominator.resize(s.WorkingCount);
+  {
+    const double        w = s.Weights[last];
+    std::vector<double> denominator(s.Block);
+    for (std::size_t j = 0; j < s.Lines; ++j)
+    {
+      for (std::size_t m = 0; m < s.Block; ++m)
+      {
+        const double d = modeEigenvalue[m] + 2.0 * w;
+        denominator[m] = j == 0 ? d : d - w * w / denominator[m];
+        s.InverseDenominator[j * s.Block + m] = static_cast<float>(1.0 / denominator[m]);
+      }
     }
   }
 }

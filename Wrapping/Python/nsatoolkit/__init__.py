@@ -8,7 +8,7 @@ order as the array. See Documentation/Python.md.
 import json as _json
 
 from . import _nsatoolkit
-from ._nsatoolkit import __version__, poisson_blend
+from ._nsatoolkit import __version__, average_precision, evaluate_maps, poisson_blend, roc_auc
 from .errors import Error, InputError, OutputError, ParameterError
 
 __all__ = [
@@ -17,6 +17,9 @@ __all__ = [
     "OutputError",
     "ParameterError",
     "__version__",
+    "average_precision",
+    "evaluate_maps",
+    "roc_auc",
     "poisson_blend",
     "synthesis_parameters",
     "synthesize",

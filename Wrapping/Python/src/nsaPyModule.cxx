@@ -73,4 +73,5 @@ PYBIND11_MODULE(_nsatoolkit, module)
   module.attr("__version__") = nsa::Version();
   nsa::python::RegisterExceptionTranslator();
   nsa::python::RegisterSynthesis(module);
+  nsa::python::RegisterEvaluation(module);
 }

@@ -13,6 +13,8 @@ RegisterExceptionTranslator();
 
 void
 RegisterSynthesis(pybind11::module_ & module);
+void
+RegisterEvaluation(pybind11::module_ & module);
 } // namespace nsa::python
 
 #endif

@@ -41,6 +41,17 @@ struct ResolvedInput
   /** A DICOM Segmentation or Parametric Map (multi-frame objects that GDCM cannot place
    * in space or scale): read with the module's own readers, in physical space. */
   itk::Image<float, 3>::Pointer derivedImage;
+  /** Single legacy multi-frame DICOM file (frames without functional groups): GDCM
+   * ignores its Image Position/Orientation and Spacing Between Slices (origin 0, 1 mm), so
+   * the geometry is taken from the header. */
+  struct
+  {
+    bool   valid = false;
+    bool   hasPosition = false;
+    double origin[3] = { 0.0, 0.0, 0.0 };
+    double orientation[6] = { 1.0, 0.0, 0.0, 0.0, 1.0, 0.0 };
+    double spacing[3] = { 1.0, 1.0, 1.0 };
+  } multiFrame;
 };
 
 /** Checks that `path` exists and is readable, finds the series of a DICOM folder
@@ -205,6 +216,28 @@ ReadResolvedImage(const ResolvedInput & input, const ReadImageOptions & options)
     throw InputError("Cannot read '" + path + "': " + error.GetDescription());
   }
   image->DisconnectPipeline();
+  if (input.multiFrame.valid && Dimension >= 3)
+  {
+    auto spacing = image->GetSpacing();
+    auto origin = image->GetOrigin();
+    auto direction = image->GetDirection();
+    const auto & o = input.multiFrame.orientation;
+    const double normal[3] = { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3] };
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      spacing[i] = input.multiFrame.spacing[i];
+      if (input.multiFrame.hasPosition)
+      {
+        origin[i] = input.multiFrame.origin[i];
+        direction(i, 0) = o[i];
+        direction(i, 1) = o[3 + i];
+        direction(i, 2) = normal[i];
+      }
+    }
+    image->SetSpacing(spacing);
+    image->SetOrigin(origin);
+    image->SetDirection(direction);
+  }
   if (!options.allowNonFinite)
   {
     CheckFinite(image.GetPointer(), path);

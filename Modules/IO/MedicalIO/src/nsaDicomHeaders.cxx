@@ -92,6 +92,21 @@ ReadDicomSliceHeader(const std::string & file)
   {
     header.frames = static_cast<unsigned int>(frames);
   }
+  for (unsigned long i = 0; i < 2; ++i)
+  {
+    Float64 value = 0.0;
+    if (dataset->findAndGetFloat64(DCM_PixelSpacing, value, i).good() && value > 0.0)
+    {
+      header.pixelSpacing[i] = value;
+    }
+  }
+  Float64 between = 0.0;
+  if (dataset->findAndGetFloat64(DCM_SpacingBetweenSlices, between).good() && between > 0.0)
+  {
+    header.spacingBetweenSlices = between;
+  }
+  header.hasFunctionalGroups =
+    dataset->tagExists(DCM_SharedFunctionalGroupsSequence) || dataset->tagExists(DCM_PerFrameFunctionalGroupsSequence);
   Sint32 instance = 0;
   if (dataset->findAndGetSint32(DCM_InstanceNumber, instance).good())
   {

@@ -29,6 +29,9 @@ struct DicomSliceHeader
   unsigned int          rows = 0;
   unsigned int          columns = 0;
   unsigned int          frames = 1;
+  double                spacingBetweenSlices = 0.0; ///< (0018,0088), 0 if absent
+  double                pixelSpacing[2] = { 0.0, 0.0 }; ///< (0028,0030) row, column spacing; 0 if absent
+  bool                  hasFunctionalGroups = false; ///< enhanced multi-frame (per-frame geometry)
   int                   instanceNumber = 0;
 };
 

@@ -291,6 +291,27 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   if (!input.isDicomSeries && std::string(input.io->GetNameOfClass()) == "GDCMImageIO")
   {
     const DicomSliceHeader header = ReadDicomSliceHeader(first);
+    if (header.frames > 1 && !header.hasFunctionalGroups)
+    {
+      if (header.spacingBetweenSlices <= 0.0)
+      {
+        throw InputError("Cannot read '" + first + "': a multi-frame file (" + std::to_string(header.frames) +
+                         " frames) without per-frame geometry or Spacing Between Slices; the slice spacing is unknown");
+      }
+      input.multiFrame.valid = true;
+      input.multiFrame.hasPosition = header.hasPosition && header.hasOrientation;
+      for (unsigned int i = 0; i < 3; ++i)
+      {
+        input.multiFrame.origin[i] = header.position[i];
+      }
+      for (unsigned int i = 0; i < 6; ++i)
+      {
+        input.multiFrame.orientation[i] = header.orientation[i];
+      }
+      input.multiFrame.spacing[0] = header.pixelSpacing[1] > 0.0 ? header.pixelSpacing[1] : input.io->GetSpacing(0);
+      input.multiFrame.spacing[1] = header.pixelSpacing[0] > 0.0 ? header.pixelSpacing[0] : input.io->GetSpacing(1);
+      input.multiFrame.spacing[2] = header.spacingBetweenSlices;
+    }
     input.seriesInstanceUid = header.seriesInstanceUid;
     input.sopClassUids.push_back(header.sopClassUid);
     input.sopInstanceUids.push_back(header.sopInstanceUid);
@@ -387,7 +408,7 @@ ReadImageInfo(const std::string & path)
   for (unsigned int axis = 0; axis < info.dimension; ++axis)
   {
     info.size.push_back(io->GetDimensions(axis));
-    info.spacing.push_back(io->GetSpacing(axis));
+    info.spacing.push_back(input.multiFrame.valid && axis < 3 ? input.multiFrame.spacing[axis] : io->GetSpacing(axis));
   }
   if (input.isDicomSeries && input.files.size() > 1)
   {

@@ -146,6 +146,46 @@ WriteCtSeries(const std::string & folder, const CtSeriesSpec & spec)
   return files;
 }
 
+void
+WriteMultiFrameCt(const std::string & file, const CtSeriesSpec & spec)
+{
+  fs::create_directories(fs::path(file).parent_path());
+  double row[3], column[3], normal[3];
+  Direction(spec, row, column, normal);
+  const double  orientation[6] = { row[0], row[1], row[2], column[0], column[1], column[2] };
+  DcmFileFormat format;
+  DcmDataset *  d = format.getDataset();
+  d->putAndInsertString(DCM_SOPClassUID, UID_MultiframeGrayscaleWordSecondaryCaptureImageStorage);
+  d->putAndInsertString(DCM_SOPInstanceUID, NewUid().c_str());
+  d->putAndInsertString(DCM_StudyInstanceUID, spec.studyInstanceUid.empty() ? NewUid().c_str() : spec.studyInstanceUid.c_str());
+  d->putAndInsertString(DCM_SeriesInstanceUID,
+                        spec.seriesInstanceUid.empty() ? NewUid().c_str() : spec.seriesInstanceUid.c_str());
+  d->putAndInsertString(DCM_Modality, "OT");
+  d->putAndInsertString(DCM_PatientName, "Phantom^Synthetic");
+  d->putAndInsertString(DCM_PatientID, "NSA-TEST-002");
+  d->putAndInsertString(DCM_ImagePositionPatient, Decimals(spec.origin, 3).c_str());
+  d->putAndInsertString(DCM_ImageOrientationPatient, Decimals(orientation, 6).c_str());
+  d->putAndInsertString(DCM_PixelSpacing, Decimals(spec.pixelSpacing, 2).c_str());
+  d->putAndInsertString(DCM_SpacingBetweenSlices, Decimals(&spec.sliceSpacing, 1).c_str());
+  d->putAndInsertString(DCM_NumberOfFrames, std::to_string(spec.slices).c_str());
+  d->putAndInsertUint16(DCM_SamplesPerPixel, 1);
+  d->putAndInsertString(DCM_PhotometricInterpretation, "MONOCHROME2");
+  d->putAndInsertUint16(DCM_Rows, static_cast<Uint16>(spec.rows));
+  d->putAndInsertUint16(DCM_Columns, static_cast<Uint16>(spec.columns));
+  d->putAndInsertUint16(DCM_BitsAllocated, 16);
+  d->putAndInsertUint16(DCM_BitsStored, 16);
+  d->putAndInsertUint16(DCM_HighBit, 15);
+  d->putAndInsertUint16(DCM_PixelRepresentation, 0);
+  std::vector<Uint16> pixels;
+  for (unsigned int z = 0; z < spec.slices; ++z)
+    for (unsigned int y = 0; y < spec.rows; ++y)
+      for (unsigned int x = 0; x < spec.columns; ++x)
+        pixels.push_back(CtStoredValue(x, y, z));
+  Check(d->putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size())),
+        "pixel data");
+  Check(format.saveFile(file.c_str(), EXS_LittleEndianExplicit), "save " + file);
+}
+
 itk::Image<float, 3>::Pointer
 CtSeriesGeometry(const CtSeriesSpec & spec)
 {

@@ -42,6 +42,11 @@ CtStoredValue(unsigned int x, unsigned int y, unsigned int z);
 std::vector<std::string>
 WriteCtSeries(const std::string & folder, const CtSeriesSpec & spec);
 
+/** Writes all slices of `spec` as the frames of one multi-frame file (Secondary Capture
+ * style: Number of Frames, first slice's position, Spacing Between Slices). */
+void
+WriteMultiFrameCt(const std::string & file, const CtSeriesSpec & spec);
+
 /** Expected geometry of the series as an ITK image (no pixels allocated). */
 itk::Image<float, 3>::Pointer
 CtSeriesGeometry(const CtSeriesSpec & spec);

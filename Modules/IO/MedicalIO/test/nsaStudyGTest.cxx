@@ -153,6 +153,33 @@ TEST(Study, Colin27AndPng)
   EXPECT_EQ(png.image->GetLargestPossibleRegion().GetSize()[2], 1u);
 }
 
+TEST(Study, MultiFrameFile)
+{
+  // A legacy multi-frame file on its own is a volume; GDCM reads the frames as slices but
+  // ignores their position, orientation and spacing, which the reader takes from the header.
+  CtSeriesSpec spec;
+  const std::string folder = nsa::test::FreshFolder("multiframe");
+  nsa::test::WriteMultiFrameCt(folder + "/frames.dcm", spec);
+  const nsa::Study study = nsa::ReadStudy(folder + "/frames.dcm");
+  EXPECT_EQ(study.image->GetLargestPossibleRegion().GetSize(), (itk::Size<3>{ { 12, 10, 6 } }));
+  EXPECT_EQ(study.image->GetPixel({ { 4, 3, 5 } }), nsa::test::CtStoredValue(4, 3, 5));
+  // GDCM reports 1 mm between frames of a legacy multi-frame file; the reader takes
+  // Spacing Between Slices instead.
+  EXPECT_NEAR(study.image->GetSpacing()[2], spec.sliceSpacing, 1e-6);
+  const auto expected = nsa::test::CtSeriesGeometry(spec); // oblique
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    EXPECT_NEAR(study.image->GetOrigin()[i], spec.origin[i], 1e-6);
+    EXPECT_NEAR(study.image->GetSpacing()[i], expected->GetSpacing()[i], 1e-6);
+    for (unsigned int j = 0; j < 3; ++j)
+    {
+      EXPECT_NEAR(study.image->GetDirection()(i, j), expected->GetDirection()(i, j), 1e-6);
+    }
+  }
+  ASSERT_EQ(study.metadata.dicom.numberOfFrames.size(), 1u);
+  EXPECT_EQ(study.metadata.dicom.numberOfFrames[0], 6u);
+}
+
 // The bad-input table of issue 3: every row gives nsa::InputError whose message names the
 // file or folder and the problem.
 TEST(Study, BadInputTable)
@@ -202,6 +229,17 @@ TEST(Study, BadInputTable)
                      o.seriesInstanceUid = "1.2.3";
                      return o;
                    }() });
+  rows.push_back({ "multi-frame file inside a series",
+                   [&] {
+                     CtSeriesSpec spec;
+                     spec.seriesInstanceUid = "1.2.826.0.1.3680043.9.7307.1.1";
+                     spec.slices = 2;
+                     nsa::test::WriteCtSeries(root + "/mixed", spec);
+                     nsa::test::WriteMultiFrameCt(root + "/mixed/frames.dcm", spec);
+                     return root + "/mixed";
+                   },
+                   "is a multi-frame file",
+                   {} });
   rows.push_back({ "missing slice",
                    [&] {
                      CtSeriesSpec spec;

@@ -94,8 +94,10 @@ private:
  * neighbour q that is not an unknown (the caller folds Dirichlet values into b). The matrix is
  * symmetric positive definite.
  *
- * When the unknowns fill the box, one DST solve of the box is exact (up to float rounding,
- * which a refinement step removes). Otherwise the solver runs a conjugate gradient in double
+ * Box solves ("DST solve" below) use the fast Poisson solver FACR(0): a DST-I along all axes
+ * but the last, one tridiagonal (Thomas) solve per mode along the last axis, the inverse DST.
+ * When the unknowns fill the box, one box solve is exact (up to float rounding, which a
+ * refinement step removes). Otherwise the solver runs a conjugate gradient in double
  * precision with a float preconditioner: a geometric multigrid cycle (default) or the DST
  * solve of the whole box (restricted to the unknowns it is the exact inverse of the box
  * problem, so only the mask's outline separates the two problems), optionally on a box
@@ -134,7 +136,8 @@ public:
     double RelativeTolerance{ 1e-6 };
     /** Give up (Report::Converged false) after this many iterations. */
     unsigned int MaximumNumberOfIterations{ 1000 };
-    /** DST preconditioner: enlarge its grid so that every n_i + 1 has only factors 2, 3, 5, 7. */
+    /** DST preconditioner: enlarge its grid so that n_i + 1 has only factors 2, 3, 5, 7 on
+     * the transformed axes (all but the last, which tridiagonal solves handle at any length). */
     bool EnlargeToFastSize{ true };
   };
 

@@ -460,100 +460,159 @@ private:
     }
   }
 
+  /** Rows (axes 1 and 2) that contribute to one row of the other grid, with their weights. */
+  struct RowCombination
+  {
+    std::size_t Count{ 0 };
+    std::size_t Offset[9];
+    float       Weight[9];
+  };
+
+  /** Along one of the axes 1, 2: the padded coordinates and weights on the other grid that
+   * contribute to padded coordinate `index` of this grid. fineToCoarse: linear interpolation
+   * (coarse -> fine); otherwise full weighting (fine -> coarse). */
+  static std::size_t
+  AxisTerms(bool coarsened, bool fineToCoarse, std::size_t index, std::size_t * coordinates, float * weights)
+  {
+    if (!coarsened)
+    {
+      coordinates[0] = index;
+      weights[0] = 1.0f;
+      return 1;
+    }
+    if (fineToCoarse)
+    {
+      // Fine padded p = f + 1; odd interior f = 2I + 1 sits on coarse I (padded I + 1).
+      const std::size_t f = index - 1;
+      if (f % 2 == 1)
+      {
+        coordinates[0] = (f - 1) / 2 + 1;
+        weights[0] = 1.0f;
+        return 1;
+      }
+      coordinates[0] = f / 2; // coarse f/2 - 1, padded
+      coordinates[1] = f / 2 + 1;
+      weights[0] = weights[1] = 0.5f;
+      return 2;
+    }
+    // Coarse padded P = I + 1 gathers fine 2I, 2I + 1, 2I + 2 (padded 2I + 1 .. 2I + 3).
+    const std::size_t centre = 2 * (index - 1) + 2;
+    coordinates[0] = centre - 1;
+    coordinates[1] = centre;
+    coordinates[2] = centre + 1;
+    weights[0] = 0.25f;
+    weights[1] = 0.5f;
+    weights[2] = 0.25f;
+    return 3;
+  }
+
+  static RowCombination
+  Rows(const Level & finer, const Level & other, bool fineToCoarse, std::size_t j, std::size_t k)
+  {
+    std::size_t c1[3];
+    std::size_t c2[3];
+    float       w1[3];
+    float       w2[3];
+    // j, k: interior row coordinates of the grid being written (both grids share the halo).
+    const std::size_t n1 = AxisTerms(finer.CoarsenNext[1], fineToCoarse, j + finer.Halo[1], c1, w1);
+    const std::size_t n2 = AxisTerms(finer.CoarsenNext[2], fineToCoarse, k + finer.Halo[2], c2, w2);
+    RowCombination rows;
+    for (std::size_t b = 0; b < n2; ++b)
+    {
+      for (std::size_t a = 0; a < n1; ++a)
+      {
+        rows.Offset[rows.Count] = c1[a] * other.Stride[1] + c2[b] * other.Stride[2];
+        rows.Weight[rows.Count] = w1[a] * w2[b];
+        ++rows.Count;
+      }
+    }
+    return rows;
+  }
+
   /** Full weighting (1/4, 1/2, 1/4 along each coarsened axis) of the fine residual. */
   static void
   Restrict(const Level & finer, const float * r, const Level & coarser, float * b)
   {
-    std::array<int, 3> lowest{ 0, 0, 0 };
-    for (std::size_t a = 0; a < 3; ++a)
+    const std::size_t  fineRow = finer.Extent[0] + 2 * finer.Halo[0];
+    std::vector<float> line(fineRow);
+    for (std::size_t k = 0; k < coarser.Extent[2]; ++k)
     {
-      lowest[a] = finer.CoarsenNext[a] ? -1 : 0;
-    }
-    static constexpr float kWeights[3] = { 0.25f, 0.5f, 0.25f };
-    ForEachInterior(coarser, [&](std::size_t i, std::size_t j, std::size_t k, std::size_t p) {
-      if (!coarser.Unknown[p])
+      for (std::size_t j = 0; j < coarser.Extent[1]; ++j)
       {
-        b[p] = 0.0f;
-        return;
-      }
-      const std::size_t centre = finer.Offset(FineIndex(finer, 0, i), FineIndex(finer, 1, j), FineIndex(finer, 2, k));
-      float             sum = 0.0f;
-      for (int c = lowest[2]; c <= -lowest[2]; ++c)
-      {
-        const float wc = lowest[2] ? kWeights[c + 1] : 1.0f;
-        for (int bIndex = lowest[1]; bIndex <= -lowest[1]; ++bIndex)
+        const RowCombination rows = Rows(finer, finer, false, j, k);
+        std::fill(line.begin(), line.end(), 0.0f);
+        for (std::size_t c = 0; c < rows.Count; ++c)
         {
-          const float wb = lowest[1] ? kWeights[bIndex + 1] : 1.0f;
-          const auto  row = static_cast<std::ptrdiff_t>(centre) + c * static_cast<std::ptrdiff_t>(finer.Stride[2]) +
-                           bIndex * static_cast<std::ptrdiff_t>(finer.Stride[1]);
-          for (int a = lowest[0]; a <= -lowest[0]; ++a)
+          const float * source = r + rows.Offset[c];
+          const float   weight = rows.Weight[c];
+          for (std::size_t p = 0; p < fineRow; ++p)
           {
-            const float wa = lowest[0] ? kWeights[a + 1] : 1.0f;
-            sum += wa * wb * wc * r[row + a];
+            line[p] += weight * source[p];
+          }
+        }
+        const std::size_t base = coarser.Offset(0, j, k);
+        const float *     mask = coarser.MaskValue.data() + base;
+        float *           out = b + base;
+        if (finer.CoarsenNext[0])
+        {
+          for (std::size_t i = 0; i < coarser.Extent[0]; ++i)
+          {
+            out[i] = mask[i] * (0.25f * line[2 * i + 1] + 0.5f * line[2 * i + 2] + 0.25f * line[2 * i + 3]);
+          }
+        }
+        else
+        {
+          for (std::size_t i = 0; i < coarser.Extent[0]; ++i)
+          {
+            out[i] = mask[i] * line[i + 1];
           }
         }
       }
-      b[p] = sum;
-    });
+    }
   }
 
   /** x_fine += linear interpolation of x_coarse (zero in the coarse halo), on fine unknowns. */
   static void
   ProlongAdd(const Level & coarser, const float * xc, const Level & finer, float * x)
   {
-    // Per axis and fine index: two padded coarse coordinates and their weights.
-    std::array<std::vector<std::array<std::size_t, 2>>, 3> coordinates;
-    std::array<std::vector<std::array<float, 2>>, 3>       weights;
-    for (std::size_t a = 0; a < 3; ++a)
+    const std::size_t  coarseRow = coarser.Extent[0] + 2 * coarser.Halo[0];
+    std::vector<float> line(coarseRow);
+    for (std::size_t k = 0; k < finer.Extent[2]; ++k)
     {
-      coordinates[a].resize(finer.Extent[a]);
-      weights[a].resize(finer.Extent[a]);
-      for (std::size_t f = 0; f < finer.Extent[a]; ++f)
+      for (std::size_t j = 0; j < finer.Extent[1]; ++j)
       {
-        if (!finer.CoarsenNext[a])
+        const RowCombination rows = Rows(finer, coarser, true, j, k);
+        std::fill(line.begin(), line.end(), 0.0f);
+        for (std::size_t c = 0; c < rows.Count; ++c)
         {
-          coordinates[a][f] = { f + coarser.Halo[a], f + coarser.Halo[a] };
-          weights[a][f] = { 1.0f, 0.0f };
+          const float * source = xc + rows.Offset[c];
+          const float   weight = rows.Weight[c];
+          for (std::size_t p = 0; p < coarseRow; ++p)
+          {
+            line[p] += weight * source[p];
+          }
         }
-        else if (f % 2 == 1)
+        const std::size_t base = finer.Offset(0, j, k);
+        const float *     mask = finer.MaskValue.data() + base;
+        float *           out = x + base;
+        if (finer.CoarsenNext[0])
         {
-          coordinates[a][f] = { (f - 1) / 2 + 1, (f - 1) / 2 + 1 };
-          weights[a][f] = { 1.0f, 0.0f };
+          // Fine 2I + 1 sits on coarse I (padded I + 1); fine 2I averages padded I and I + 1.
+          for (std::size_t i = 0; i < finer.Extent[0]; ++i)
+          {
+            const float value = (i % 2 == 1) ? line[(i - 1) / 2 + 1] : 0.5f * (line[i / 2] + line[i / 2 + 1]);
+            out[i] += mask[i] * value;
+          }
         }
         else
         {
-          coordinates[a][f] = { f / 2, f / 2 + 1 }; // coarse f/2 - 1 and f/2, padded
-          weights[a][f] = { 0.5f, 0.5f };
+          for (std::size_t i = 0; i < finer.Extent[0]; ++i)
+          {
+            out[i] += mask[i] * line[i + 1];
+          }
         }
       }
     }
-    ForEachInterior(finer, [&](std::size_t i, std::size_t j, std::size_t k, std::size_t p) {
-      if (!finer.Unknown[p])
-      {
-        return;
-      }
-      float value = 0.0f;
-      for (std::size_t c = 0; c < 2; ++c)
-      {
-        const float wc = weights[2][k][c];
-        if (wc == 0.0f)
-        {
-          continue;
-        }
-        for (std::size_t bIndex = 0; bIndex < 2; ++bIndex)
-        {
-          const float wb = weights[1][j][bIndex];
-          if (wb == 0.0f)
-          {
-            continue;
-          }
-          const std::size_t row =
-            coordinates[2][k][c] * coarser.Stride[2] + coordinates[1][j][bIndex] * coarser.Stride[1];
-          value += wc * wb * (weights[0][i][0] * xc[row + coordinates[0][i][0]] + weights[0][i][1] * xc[row + coordinates[0][i][1]]);
-        }
-      }
-      x[p] += value;
-    });
   }
 
   void
@@ -819,9 +878,10 @@ PoissonSolver::PoissonSolver(SizeType                   size,
   // A filled box is solved directly by one DST of the box itself (no enlargement).
   if (options.EnlargeToFastSize && !fillsBox && !useMultigrid)
   {
-    for (std::size_t & extent : s.WorkingSize)
+    // The last axis is solved by tridiagonal systems, which take any length.
+    for (std::size_t i = 0; i + 1 < dimension; ++i)
     {
-      extent = DiscreteSineTransform::NextFastLength(extent);
+      s.WorkingSize[i] = DiscreteSineTransform::NextFastLength(s.WorkingSize[i]);
     }
   }
   s.FillsWorkingGrid = fillsBox && s.WorkingSize == s.Size;

@@ -6,7 +6,7 @@
 #include "itkBinaryMedianImageFilter.h"
 #include "itkImageRegionConstIterator.h"
 #include "itkImageRegionIterator.h"
-#include "itkMedianImageFilter.h"
+#include "itkSlidingRankMedian.h"
 #include "itkVariableLengthVector.h"
 
 #include <cmath>
@@ -170,15 +170,10 @@ SyntheticAnomalyLabelImageFilter<TImage, TMaskImage, TLabelImage>::GenerateData(
   typename RealImageType::Pointer intensity = change;
   if (m_MedianRadius > 0)
   {
-    using MedianType = MedianImageFilter<RealImageType, RealImageType>;
-    auto median = MedianType::New();
-    median->SetInput(change);
-    typename MedianType::InputSizeType radius;
-    radius.Fill(m_MedianRadius);
-    median->SetRadius(radius);
-    median->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
-    median->Update();
-    intensity = median->GetOutput();
+    // MedianImageFilter's result, computed by sliding rank histograms, and for logistic
+    // labels only inside the cleaned mask, the only voxels where they can be non-zero.
+    intensity = SlidingRankMedian<ImageDimension>(
+      change, m_LabelMode == LabelModeEnum::LogisticIntensity ? labelMask.GetPointer() : nullptr, m_MedianRadius);
   }
   ImageRegionConstIterator<RealImageType> in(intensity, region);
   if (m_LabelMode == LabelModeEnum::Intensity)

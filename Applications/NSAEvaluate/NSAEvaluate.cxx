@@ -8,8 +8,13 @@
 
 #include "NSAEvaluateXML.h"
 
+#include "NSAEvaluateModelPlugin.h"
+
+#include <dlfcn.h>
+
 #include <filesystem>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 namespace
@@ -55,6 +60,74 @@ PartialFiles(const std::string & folder)
     throw nsa::InputError("--merge: no partial results (*.nsaeval) in " + folder);
   }
   return files;
+}
+
+/** The model plug-in (libNSAEvaluateModel.so): $NSA_EVALUATE_MODEL_PLUGIN, else next to the
+ * executable (build tree) or in the folder above it (installed: lib/NSAToolkit/). */
+NSAEvaluateMakeModelPredictorFunction
+LoadModelPlugin()
+{
+  std::vector<std::string> candidates;
+  if (const char * variable = std::getenv("NSA_EVALUATE_MODEL_PLUGIN"))
+  {
+    candidates.emplace_back(variable);
+  }
+  std::error_code error;
+  const fs::path  executable = fs::read_symlink("/proc/self/exe", error);
+  if (!error)
+  {
+    candidates.push_back((executable.parent_path() / "libNSAEvaluateModel.so").string());
+    candidates.push_back((executable.parent_path().parent_path() / "libNSAEvaluateModel.so").string());
+  }
+  std::string tried;
+  for (const std::string & candidate : candidates)
+  {
+    if (!fs::exists(candidate, error))
+    {
+      tried += "\n  " + candidate + ": not found";
+      continue;
+    }
+    void * library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr)
+    {
+      tried += "\n  " + candidate + ": " + dlerror();
+      continue;
+    }
+    // Kept loaded for the rest of the program: the predictor's code lives in it.
+    if (auto * entry = reinterpret_cast<NSAEvaluateMakeModelPredictorFunction>(
+          dlsym(library, NSA_EVALUATE_MODEL_ENTRY_POINT)))
+    {
+      return entry;
+    }
+    tried += "\n  " + candidate + ": no entry point " + NSA_EVALUATE_MODEL_ENTRY_POINT;
+  }
+  throw nsa::ParameterError("--model needs the model plug-in libNSAEvaluateModel.so (built with "
+                            "NSA_BUILD_LEARNING=ON); tried:" + tried);
+}
+
+/** Evaluates the cohort with a model predicting every case (--model); the maps and scores
+ * are saved in <output>/predictions/ in MOOD naming, so that the report shows them and the run
+ * can be re-evaluated with --predictions. */
+nsa::CohortEvaluation
+EvaluateWithModel(nsa::ProgramContext &                    program,
+                  const std::vector<nsa::EvaluationCase> & manifest,
+                  const nsa::EvaluationSettings &          settings,
+                  const nsa::PredictionEvaluationOptions & options,
+                  const std::string &                      output)
+{
+  program.Progress().StartStage("Loading the model");
+  nsa::ModelPredictorRequest request;
+  request.model = program.GetString("model");
+  request.device = program.IsSet("device") ? program.GetString("device") : std::string();
+  request.folder = (fs::path(output) / "predictions").string();
+  nsa::ModelPredictorResult result;
+  LoadModelPlugin()(request, result);
+  program.Progress().EndStage();
+  if (!result.error.empty())
+  {
+    throw nsa::InputError("--model: " + result.error);
+  }
+  return nsa::EvaluateCohort(manifest, settings, options, result.predictor, program.Progress());
 }
 
 std::vector<nsa::ReportThumbnail>
@@ -124,12 +197,16 @@ main(int argc, char * argv[])
     }
     else
     {
-      if (!program.IsSet("manifest") || !program.IsSet("predictions"))
+      if (!program.IsSet("manifest") || program.IsSet("predictions") == program.IsSet("model"))
       {
-        throw nsa::ParameterError("--manifest and --predictions are required (unless --merge is given)");
+        throw nsa::ParameterError("--manifest and one of --predictions or --model are required (unless --merge is "
+                                  "given)");
       }
       nsa::PredictionEvaluationOptions options;
-      options.predictions = program.GetString("predictions");
+      if (program.IsSet("predictions"))
+      {
+        options.predictions = program.GetString("predictions");
+      }
       if (program.IsSet("region"))
       {
         options.regionMask = program.GetString("region");
@@ -149,7 +226,8 @@ main(int argc, char * argv[])
       options.shard = shard;
       options.shards = shards;
       const auto manifest = nsa::ReadEvaluationManifest(program.GetString("manifest"));
-      evaluation = nsa::EvaluatePredictionFolder(manifest, settings, options, program.Progress());
+      evaluation = program.IsSet("model") ? EvaluateWithModel(program, manifest, settings, options, output)
+                                          : nsa::EvaluatePredictionFolder(manifest, settings, options, program.Progress());
       if (program.IsSet("shard"))
       {
         const std::string path = (fs::path(output) / ("partial-" + std::to_string(shard) + "-of-" +

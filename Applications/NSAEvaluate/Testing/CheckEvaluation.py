@@ -6,6 +6,7 @@
                                                        independent computation (scikit-learn for
                                                        AUROC/AP, MVTec's AU-PRO algorithm in numpy)
   CheckEvaluation.py sharded   PROGRAM FIXTURE OUT     3 shards + merge == single run, byte for byte
+  CheckEvaluation.py model     PROGRAM FIXTURE OUT     --model run == evaluation of the maps it saved
   CheckEvaluation.py chromium  CHROMIUM REPORT OUT     report renders headless with its curves
 
 The reference computation reads the NIfTI files with a small reader of its own and shares no
@@ -210,6 +211,32 @@ def main():
         print(f"{'ok  ' if ok else 'FAIL'} merge without shard 1/3 fails naming it: {result.stdout.strip()}")
         if not ok:
             failures.append("missing shard")
+    elif mode == "model":
+        program, fixture, out = sys.argv[2:5]
+        common = ["--manifest", os.path.join(fixture, "manifest.csv"), "--region_nonzero_image", "--thumbnails", "2"]
+        run_folder = os.path.join(out, "run")
+        again = os.path.join(out, "again")
+        shutil.rmtree(run_folder, ignore_errors=True)
+        shutil.rmtree(again, ignore_errors=True)
+        run([program, "--model", os.path.join(out, "untrained.nsamodel"), "--output", run_folder, "--threads", "3"]
+            + common)
+        saved = sorted(os.listdir(os.path.join(run_folder, "predictions")))
+        ok = len(saved) == 16
+        print(f"{'ok  ' if ok else 'FAIL'} the run saved 8 maps and 8 scores: {saved}")
+        if not ok:
+            failures.append("saved predictions")
+        run([program, "--predictions", os.path.join(run_folder, "predictions"), "--output", again] + common)
+        a = open(os.path.join(run_folder, "metrics.json"), "rb").read()
+        b = open(os.path.join(again, "metrics.json"), "rb").read()
+        print(f"{'ok  ' if a == b else 'FAIL'} metrics.json of the model run == of its saved predictions")
+        if a != b:
+            failures.append("metrics.json")
+        # cases.csv differs only in where the case score came from.
+        a = open(os.path.join(run_folder, "cases.csv")).read().replace(",model mean,", ",file,")
+        b = open(os.path.join(again, "cases.csv")).read()
+        print(f"{'ok  ' if a == b else 'FAIL'} cases.csv of the model run == of its saved predictions")
+        if a != b:
+            failures.append("cases.csv")
     elif mode == "chromium":
         chromium, report, out = sys.argv[2:5]
         os.makedirs(out, exist_ok=True)

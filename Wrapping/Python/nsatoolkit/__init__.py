@@ -5,6 +5,7 @@ fastest, the layout of SimpleITK's GetArrayFromImage(). Spacing is given in the 
 order as the array. See Documentation/Python.md.
 """
 
+import collections as _collections
 import json as _json
 
 from . import _nsatoolkit
@@ -21,9 +22,41 @@ __all__ = [
     "evaluate_maps",
     "roc_auc",
     "poisson_blend",
+    "Image",
+    "read_image",
     "synthesis_parameters",
     "synthesize",
+    "write_image",
 ]
+
+Image = _collections.namedtuple("Image", ["array", "spacing", "origin", "direction"])
+Image.__doc__ = """An image read from a file: `array` in NumPy axis order ((z, y, x) or (y, x)),
+`spacing` in the same order as the array axes, `origin` as a physical point (x, y[, z]) in
+ITK's LPS coordinates, `direction` as ITK's direction matrix (rows x, y[, z]; column j is the
+direction of ITK axis j, i.e. of array axis -1 - j)."""
+
+
+def read_image(path, series_uid=None, allow_non_finite=False):
+    """Reads an image file (NIfTI, NRRD, MHA, PNG, DICOM file) or a DICOM series folder as
+    float32 with its geometry (an `Image`). 2D files give 2D arrays. series_uid chooses a
+    series in a folder with several; NaN/inf voxels raise InputError unless allowed."""
+    result = _nsatoolkit._read_image(str(path), series_uid or "", bool(allow_non_finite))
+    return Image(result["array"], tuple(result["spacing"]), tuple(result["origin"]),
+                 tuple(tuple(row) for row in result["direction"]))
+
+
+def write_image(path, array, spacing=None, origin=None, direction=None, compress=True):
+    """Writes an array (float32, or uint8/bool as a mask) atomically; the format follows
+    the extension (.nii.gz, .nii, .nrrd, .mha, .png). `array` may also be an `Image`, whose
+    geometry is used unless given. Raises OutputError naming the file on failure."""
+    if isinstance(array, Image):
+        spacing = array.spacing if spacing is None else spacing
+        origin = array.origin if origin is None else origin
+        direction = array.direction if direction is None else direction
+        array = array.array
+    _nsatoolkit._write_image(array, str(path), None if spacing is None else list(spacing),
+                             None if origin is None else list(origin),
+                             None if direction is None else [list(row) for row in direction], bool(compress))
 
 
 def _overrides(parameters):

@@ -74,4 +74,5 @@ PYBIND11_MODULE(_nsatoolkit, module)
   nsa::python::RegisterExceptionTranslator();
   nsa::python::RegisterSynthesis(module);
   nsa::python::RegisterEvaluation(module);
+  nsa::python::RegisterIO(module);
 }

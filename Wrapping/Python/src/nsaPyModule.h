@@ -15,6 +15,8 @@ void
 RegisterSynthesis(pybind11::module_ & module);
 void
 RegisterEvaluation(pybind11::module_ & module);
+void
+RegisterIO(pybind11::module_ & module);
 } // namespace nsa::python
 
 #endif

@@ -227,8 +227,7 @@ public:
 
   Multigrid(const std::vector<std::size_t> & size,
             const std::vector<double> &      weights,
-            const std::vector<std::size_t> & boxOffsets,
-            const std::vector<std::size_t> & boxStride)
+            const std::vector<std::size_t> & boxOffsets)
   {
     const std::size_t dimension = size.size();
     // Coarsening schedule: an axis is coarsened while it has at least 7 voxels and its
@@ -322,16 +321,30 @@ public:
     // Finest mask from the unknowns; coarse masks by injection.
     Level & finest = m_Levels[0];
     m_FineOffsets.reserve(boxOffsets.size());
-    for (const std::size_t offset : boxOffsets)
     {
+      // boxOffsets are increasing: walk the box once with an index counter (no divisions).
       std::array<std::size_t, 3> index{ 0, 0, 0 };
-      for (std::size_t a = 0; a < dimension; ++a)
+      std::array<std::size_t, 3> extent{ 1, 1, 1 };
+      std::copy(size.begin(), size.end(), extent.begin());
+      std::size_t next = 0;
+      for (std::size_t offset = 0; next < boxOffsets.size(); ++offset)
       {
-        index[a] = (offset / boxStride[a]) % size[a];
+        if (boxOffsets[next] == offset)
+        {
+          const std::size_t fineOffset = finest.Offset(index[0], index[1], index[2]);
+          finest.Unknown[fineOffset] = 1;
+          m_FineOffsets.push_back(fineOffset);
+          ++next;
+        }
+        for (std::size_t a = 0; a < 3; ++a)
+        {
+          if (++index[a] < extent[a])
+          {
+            break;
+          }
+          index[a] = 0;
+        }
       }
-      const std::size_t fineOffset = finest.Offset(index[0], index[1], index[2]);
-      finest.Unknown[fineOffset] = 1;
-      m_FineOffsets.push_back(fineOffset);
     }
     for (std::size_t l = 1; l < m_Levels.size(); ++l)
     {
@@ -886,13 +899,11 @@ PoissonSolver::PoissonSolver(SizeType                   size,
   }
   s.FillsWorkingGrid = fillsBox && s.WorkingSize == s.Size;
 
-  // Strides of the box and of the working grid, and the box's (centred) place in the latter.
-  std::vector<std::size_t> boxStride(dimension, 1);
+  // Strides of the working grid, and the box's (centred) place in it.
   std::vector<std::size_t> workStride(dimension, 1);
   std::size_t              workOrigin = 0;
   for (std::size_t i = 1; i < dimension; ++i)
   {
-    boxStride[i] = boxStride[i - 1] * s.Size[i - 1];
     workStride[i] = workStride[i - 1] * s.WorkingSize[i - 1];
   }
   for (std::size_t i = 0; i < dimension; ++i)
@@ -952,7 +963,7 @@ PoissonSolver::PoissonSolver(SizeType                   size,
 
   if (useMultigrid)
   {
-    s.Cycle = std::make_unique<Multigrid>(s.Size, s.Weights, s.BoxOffsets, boxStride);
+    s.Cycle = std::make_unique<Multigrid>(s.Size, s.Weights, s.BoxOffsets);
     const auto & extent = s.Cycle->GetFinestExtent();
     s.WorkingSize.assign(extent.begin(), extent.begin() + static_cast<std::ptrdiff_t>(dimension));
     return;

@@ -240,6 +240,15 @@ TEST(Study, BadInputTable)
                    },
                    "is a multi-frame file",
                    {} });
+  rows.push_back({ "duplicate slice positions",
+                   [&] {
+                     CtSeriesSpec spec;
+                     spec.sliceSpacing = 0.0;
+                     nsa::test::WriteCtSeries(root + "/duplicates", spec);
+                     return root + "/duplicates";
+                   },
+                   "are at the same position",
+                   {} });
   rows.push_back({ "missing slice",
                    [&] {
                      CtSeriesSpec spec;

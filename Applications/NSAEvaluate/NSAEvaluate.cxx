@@ -131,7 +131,10 @@ EvaluateWithModel(nsa::ProgramContext &                    program,
 }
 
 std::vector<nsa::ReportThumbnail>
-Thumbnails(const nsa::CohortEvaluation & evaluation, const std::vector<std::size_t> & selection, bool misses)
+Thumbnails(const nsa::CohortEvaluation & evaluation,
+           const std::vector<std::size_t> & selection,
+           bool                             misses,
+           nsa::ProgressObserver &          progress)
 {
   std::vector<nsa::ReportThumbnail> thumbnails;
   for (std::size_t i : selection)
@@ -147,8 +150,16 @@ Thumbnails(const nsa::CohortEvaluation & evaluation, const std::vector<std::size
       caption << ", Dice " << *c.Dice();
     }
     caption << ", slice " << slice;
-    thumbnails.push_back({ c.caseId, caption.str(),
-                           nsa::RenderCaseThumbnail(c, slice, evaluation.Settings().voxel.threshold) });
+    try
+    {
+      thumbnails.push_back({ c.caseId, caption.str(),
+                             nsa::RenderCaseThumbnail(c, slice, evaluation.Settings().voxel.threshold) });
+    }
+    catch (const std::exception & e)
+    {
+      // A merge may run where some images are not reachable: the metrics do not need them.
+      progress.Message("no thumbnail for case " + c.caseId + ": " + e.what());
+    }
   }
   return thumbnails;
 }
@@ -243,9 +254,9 @@ main(int argc, char * argv[])
     std::vector<std::size_t> top, misses;
     nsa::SelectReportCases(evaluation, static_cast<std::size_t>(program.GetInteger("thumbnails")), top, misses);
     program.Progress().StartStage("Rendering thumbnails");
-    const auto topThumbnails = Thumbnails(evaluation, top, false);
+    const auto topThumbnails = Thumbnails(evaluation, top, false, program.Progress());
     program.Progress().Report(0.5);
-    const auto missThumbnails = Thumbnails(evaluation, misses, true);
+    const auto missThumbnails = Thumbnails(evaluation, misses, true, program.Progress());
     program.Progress().EndStage();
 
     nsa::WriteTextFileAtomically((fs::path(output) / "metrics.json").string(), nsa::MetricsJson(evaluation, metrics));

@@ -54,6 +54,18 @@ Exists(const std::string & path)
   return fs::is_regular_file(path, error);
 }
 
+std::string
+Absolute(const std::string & path)
+{
+  if (path.empty())
+  {
+    return path;
+  }
+  std::error_code error;
+  const fs::path  absolute = fs::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
 /** The prediction of a case in a MOOD-named folder. */
 CasePrediction
 ReadFolderPrediction(const EvaluationCase & c, const std::string & folder)
@@ -97,10 +109,11 @@ EvaluateOneCase(const EvaluationCase &              c,
   CaseRecord record;
   record.index = index;
   record.caseId = c.caseId;
-  record.image = c.image;
-  record.mask = c.mask;
+  // Absolute paths: a merge of partial results may run in another working folder.
+  record.image = Absolute(c.image);
+  record.mask = Absolute(c.mask);
   record.label = c.label;
-  record.map = prediction.mapPath;
+  record.map = Absolute(prediction.mapPath);
   if (!prediction.map && !prediction.score)
   {
     throw InputError("case " + c.caseId + ": the predictor returned neither a score map nor a case score");

@@ -140,6 +140,7 @@ TEST(RankMetrics, AreaUnderProInterpolatesAtTheLimit)
   EXPECT_NEAR(*nsa::AreaUnderProCurve(table, 1, 1.0), (1.0 / 6.0 * 0 + 0.75 * 5.0 / 6.0), 1e-12);
   const auto curve = nsa::ProCurve(table, 1);
   ASSERT_EQ(curve.size(), 5u);
+  // Curve points are single long-double divisions rounded to double: exact to 1 ulp.
   EXPECT_NEAR(curve[2].x, 1.0 / 6.0, 1e-15);
   EXPECT_NEAR(curve[2].y, 0.5, 1e-15);
 }

@@ -250,7 +250,7 @@ def main():
             screenshot = os.path.join(out, "evaluation-report.png")
             if os.path.exists(screenshot):
                 os.remove(screenshot)
-            subprocess.run(flags + [f"--screenshot={screenshot}", "--window-size=1300,1900",
+            subprocess.run(flags + [f"--screenshot={screenshot}", "--window-size=1300,2300",
                                     "file://" + os.path.abspath(report)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
         finally:

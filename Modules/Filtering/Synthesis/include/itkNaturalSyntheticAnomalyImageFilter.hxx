@@ -356,8 +356,10 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
 
   nsa::RandomStream stream = m_RandomStream;
   const bool        interpolated = p.blend_mode == "uniform" || p.blend_mode == "poisson-uniform";
-  // One factor per sample, shared by its patches, as in the official code.
-  const double factor = interpolated ? stream.Uniform(p.interpolation_bounds[0], p.interpolation_bounds[1]) : 1.0;
+  // One factor per sample, shared by its patches, as in the official code; drawn from its own
+  // child stream so that the patch geometry of a seed is the same for every blend mode.
+  const double factor =
+    interpolated ? stream.Child(0xFAC7u).Uniform(p.interpolation_bounds[0], p.interpolation_bounds[1]) : 1.0;
   std::vector<nsa::PatchGeometry<ImageDimension>> patches;
   try
   {

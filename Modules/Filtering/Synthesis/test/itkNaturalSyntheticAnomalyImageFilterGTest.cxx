@@ -6,6 +6,8 @@
 #include "itkImageRegionIterator.h"
 #include "itkTestingHashImageFilter.h"
 
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -488,4 +490,28 @@ TEST(LogisticCalibration, SaturatesAtTheFortiethPercentile)
   const double k = calibration.logistic_k, x0 = calibration.logistic_x0;
   EXPECT_NEAR(1.0 / (1.0 + std::exp(k * x0)), 0.1, 1e-12);
   EXPECT_NEAR(1.0 / (1.0 + std::exp(-k * (calibration.change_percentile_40 - x0))), 0.99, 1e-12);
+}
+
+// The interpolation factor has its own random stream: a seed gives the same patches for every
+// blend mode, so that blend modes can be compared on equal geometry.
+TEST(NaturalSyntheticAnomaly, GeometryDoesNotDependOnTheBlendMode)
+{
+  std::vector<nlohmann::json> boxes;
+  for (const char * blend : BlendModes)
+  {
+    nsa::SynthesisParameters p;
+    p.blend_mode = blend;
+    p.num_patches = 4;
+    const auto     run = Synthesise<2>(p, 77, 96);
+    nlohmann::json geometry = nlohmann::json::array();
+    for (const auto & patch : run.filter->GetRecord().patches)
+    {
+      geometry.push_back({ patch.source_index, patch.source_size, patch.destination_index, patch.destination_size });
+    }
+    boxes.push_back(geometry);
+  }
+  for (const auto & geometry : boxes)
+  {
+    EXPECT_EQ(geometry, boxes.front());
+  }
 }

@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
@@ -107,6 +108,21 @@ ReadDicomSliceHeader(const std::string & file)
   }
   header.hasFunctionalGroups =
     dataset->tagExists(DCM_SharedFunctionalGroupsSequence) || dataset->tagExists(DCM_PerFrameFunctionalGroupsSequence);
+  // Frame Increment Pointer: which attribute steps from frame to frame. Frame Time,
+  // Frame Time Vector or Frame Reference Time mean a cine or dynamic series, not slices.
+  DcmElement * pointer = nullptr;
+  if (dataset->findAndGetElement(DCM_FrameIncrementPointer, pointer).good() && pointer != nullptr)
+  {
+    DcmTagKey increment;
+    for (unsigned long i = 0; i < pointer->getVM(); ++i)
+    {
+      if (static_cast<DcmAttributeTag *>(pointer)->getTagVal(increment, i).good() &&
+          (increment == DCM_FrameTime || increment == DCM_FrameTimeVector || increment == DCM_FrameReferenceTime))
+      {
+        header.temporalFrames = true;
+      }
+    }
+  }
   Sint32 instance = 0;
   if (dataset->findAndGetSint32(DCM_InstanceNumber, instance).good())
   {

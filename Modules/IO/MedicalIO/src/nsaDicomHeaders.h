@@ -32,6 +32,7 @@ struct DicomSliceHeader
   double                spacingBetweenSlices = 0.0; ///< (0018,0088), 0 if absent
   double                pixelSpacing[2] = { 0.0, 0.0 }; ///< (0028,0030) row, column spacing; 0 if absent
   bool                  hasFunctionalGroups = false; ///< enhanced multi-frame (per-frame geometry)
+  bool                  temporalFrames = false; ///< Frame Increment Pointer names a time (cine, dynamic)
   int                   instanceNumber = 0;
 };
 

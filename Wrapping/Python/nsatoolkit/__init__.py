@@ -23,6 +23,8 @@ __all__ = [
     "roc_auc",
     "poisson_blend",
     "Image",
+    "Model",
+    "load_model",
     "read_image",
     "synthesis_parameters",
     "synthesize",
@@ -63,7 +65,7 @@ def _overrides(parameters):
     if parameters is None:
         return ""
     if not isinstance(parameters, dict):
-        raise ParameterError("parameters: expected a dict with synthesis keys, got %s" % type(parameters).__name__)
+        raise ParameterError("parameters: expected a dict of parameter keys, got %s" % type(parameters).__name__)
     return _json.dumps(parameters)
 
 
@@ -92,3 +94,33 @@ def synthesize(destination, source=None, mask=None, source_mask=None, *, spacing
         destination, source, mask, source_mask, spacing, source_spacing, preset, _overrides(parameters),
         int(seed), int(epoch), int(index))
     return image, label, _json.loads(record)
+
+
+class Model:
+    """A trained NSA model (a file written by NSATrain) ready to predict.
+
+    predict(array, spacing=None) normalises the array with the model's saved normalisation
+    (exactly as training did), runs the network (2D models slice by slice across the
+    model's slice axis, 3D models by sliding windows) and returns (score_map, scores):
+    the map has the array's shape, scores is a dict with "mean" (the paper's case score),
+    "percentile", "top_k_mean" and "selected" (the model's case_score choice).
+    predict_file(path) does the same for a study on disk, as NSAPredict does.
+    """
+
+    def __init__(self, path, prediction=None):
+        from . import _nsalearning  # loads LibTorch only when a model is used
+
+        self._model = _nsalearning.Model(str(path), _overrides(prediction))
+        self.description = _json.loads(self._model.description_json())
+
+    def predict(self, array, spacing=None):
+        return self._model.predict(array, None if spacing is None else list(spacing))
+
+    def predict_file(self, path, modality=""):
+        return self._model.predict_file(str(path), modality)
+
+
+def load_model(path, prediction=None):
+    """Loads a model file; `prediction` is a dict of prediction keys overriding the model's
+    own (e.g. {"case_score": "percentile", "device": "cpu"})."""
+    return Model(path, prediction)

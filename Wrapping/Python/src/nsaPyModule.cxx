@@ -67,6 +67,7 @@ RegisterExceptionTranslator()
 
 } // namespace nsa::python
 
+#ifndef NSA_PYTHON_LEARNING_ONLY
 PYBIND11_MODULE(_nsatoolkit, module)
 {
   module.doc() = "NSA Toolkit: Natural Synthetic Anomalies for medical images (C++ core)";
@@ -76,3 +77,4 @@ PYBIND11_MODULE(_nsatoolkit, module)
   nsa::python::RegisterEvaluation(module);
   nsa::python::RegisterIO(module);
 }
+#endif

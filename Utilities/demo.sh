@@ -20,7 +20,7 @@ if [[ ! -x "${program}" ]]; then
   exit 1
 fi
 "${program}" --preset brain-mri --seed 2022 --count 3 \
-  --record "${output}/colin27-synthesis.json" \
+  --output_record "${output}/colin27-synthesis.json" \
   "${colin}" "${output}/colin27-anomalous.nii.gz" "${output}/colin27-label.nii.gz"
 echo
 echo "demo: wrote, in ${output}:"

@@ -103,3 +103,31 @@ def test_bad_input(texture):
         nsatoolkit.synthesize(texture, np.zeros((4, 4, 4), np.float32))
     with pytest.raises(nsatoolkit.ParameterError):
         nsatoolkit.synthesize(texture, parameters=["num_patches", 3])
+
+
+def test_identical_to_nsasynthesize(output_dir, texture):
+    """The same seed and input give the same image, label and record as the C++ program."""
+    import json
+    import pathlib
+    import subprocess
+
+    program = pathlib.Path(os.environ.get("NSA_BUILD_DIR", "")) / "bin" / "NSASynthesize"
+    if not program.exists():
+        pytest.skip("NSASynthesize not built")
+    source = output_dir / "texture.nrrd"
+    nsatoolkit.write_image(source, texture, spacing=(0.8, 1.2))
+    for seed in (3, 4):
+        subprocess.run([str(program), "--preset", "brain-mri", "--seed", str(seed), "--count", "2", "--output_record",
+                        str(output_dir / "record.json"), str(source), str(output_dir / "image.nrrd"),
+                        str(output_dir / "label.nrrd")], check=True, capture_output=True)
+        record = json.loads((output_dir / "record.json").read_text())
+        for index in range(2):
+            image, label, python_record = nsatoolkit.synthesize(texture, spacing=(0.8, 1.2), preset="brain-mri",
+                                                                seed=seed, index=index)
+            cli_image = nsatoolkit.read_image(output_dir / ("image_%d.nrrd" % index))
+            cli_label = nsatoolkit.read_image(output_dir / ("label_%d.nrrd" % index))
+            np.testing.assert_array_equal(image, cli_image.array)
+            np.testing.assert_array_equal(label, cli_label.array)
+            assert cli_image.spacing == pytest.approx((0.8, 1.2))
+            samples = record["samples"] if isinstance(record, dict) else record
+            assert samples[index]["record"] == python_record

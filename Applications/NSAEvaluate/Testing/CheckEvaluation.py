@@ -160,7 +160,12 @@ def main():
     mode = sys.argv[1]
     if mode == "perfect":
         program, fixture, out = sys.argv[2:5]
-        metrics = evaluate(program, fixture, "lesion", out)
+        returns = os.path.join(tempfile.mkdtemp(prefix="nsa-evaluate-"), "returns.txt")
+        metrics = evaluate(program, fixture, "lesion", out, ["--returnparameterfile", returns])
+        # Slicer's return parameters: "name = value" lines.
+        lines = dict(line.split(" = ", 1) for line in open(returns).read().splitlines() if " = " in line)
+        for name in ["caseAuroc", "voxelAuroc", "voxelAveragePrecision", "auPro", "bestDice"]:
+            expect_near(f"return parameter {name}", float(lines[name]) if name in lines else None, 1.0, 0.0)
         for name in ["case_auroc", "case_average_precision", "voxel_auroc", "voxel_average_precision", "au_pro",
                      "pooled_dice", "mean_dice", "best_dice"]:
             # The lesion map is the ground truth: exact integer counts give exactly 1.

@@ -31,7 +31,8 @@ struct ReadImageOptions
 };
 
 /** Reads an image file (anything ITK reads: NIfTI, NRRD, MetaImage, PNG, a single DICOM
- * file, ...) or a DICOM series folder into `TImage`, with origin, spacing and direction.
+ * file, ...) or a DICOM series folder (sub-folders included) into `TImage`, with origin,
+ * spacing and direction.
  *
  * Dimensions: a file with fewer dimensions than `TImage` is read as an image whose extra
  * axes have size 1 (a 2D PNG or a single DICOM slice read as a 3D volume is a one-slice

@@ -158,6 +158,8 @@ ListDicomSeries(const std::string & folder)
   auto names = itk::GDCMSeriesFileNames::New();
   // Group by Series Instance UID alone, so that the UIDs listed are the ones a user can pass.
   names->SetUseSeriesDetails(false);
+  // DICOM exports often nest series in sub-folders (PATIENT/STUDY/SERIES, DICOMDIR trees).
+  names->SetRecursive(true);
   names->SetDirectory(folder);
   for (const auto & uid : names->GetSeriesUIDs())
   {
@@ -183,7 +185,7 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   if (fs::is_directory(path, ec))
   {
     bool anyFile = false;
-    for (const auto & entry : fs::directory_iterator(path, ec))
+    for (const auto & entry : fs::recursive_directory_iterator(path, ec))
     {
       if (entry.is_regular_file())
       {

@@ -100,6 +100,16 @@ TEST(Study, CtSeriesInHounsfieldUnitsWithReferences)
   }
 }
 
+TEST(Study, SeriesInSubFolders)
+{
+  // An export tree PATIENT/STUDY/SERIES: the series is found below the folder given.
+  CtSeriesSpec      spec;
+  const std::string root = nsa::test::FreshFolder("ct-tree");
+  nsa::test::WriteCtSeries(root + "/patient/study/series", spec);
+  const nsa::Study study = nsa::ReadStudy(root);
+  ExpectCtStudy(study, spec);
+}
+
 TEST(Study, CtRescaleWithNonUnitSlope)
 {
   CtSeriesSpec spec;

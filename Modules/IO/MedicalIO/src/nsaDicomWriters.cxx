@@ -410,6 +410,11 @@ WriteDicomSegmentation(const FloatImage * map, const StudyMetadata & source, con
                                              options.type.meaning.c_str()),
                            DcmSegTypes::SAT_AUTOMATIC, options.algorithmName.c_str()),
         path, "creating the segment");
+  // Segmentation Algorithm Identification: family, name and version of the algorithm.
+  AlgorithmIdentificationMacro & algorithm = segment->getSegmentationAlgorithmIdentification();
+  Check(algorithm.getAlgorithmFamilyCode().set("123110", "DCM", "Artificial Intelligence"), path, "Algorithm Family");
+  Check(algorithm.setAlgorithmName(options.algorithmName.c_str()), path, "Algorithm Name");
+  Check(algorithm.setAlgorithmVersion(VersionOf(options).c_str()), path, "Algorithm Version");
   double L = 0.0, a = 0.0, b = 0.0;
   IODCIELabUtil::rgb2DicomLab(L, a, b, options.displayColour[0] / 255.0, options.displayColour[1] / 255.0,
                               options.displayColour[2] / 255.0);

@@ -7,7 +7,11 @@
 #include "nsaError.h"
 #include "nsaIOTestData.h"
 #include "nsaImageIO.h"
+#include "nsaPreset.h"
 #include "nsaStudy.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 
 #include "itkImageRegionIteratorWithIndex.h"
 
@@ -141,6 +145,28 @@ TEST(DicomObjects, BinarySegmentationOfCtSeries)
                             mask->GetBufferPointer() + mask->GetLargestPossibleRegion().GetNumberOfPixels(), 0.0f),
             0.0f);
   ExpectSameVoxelsAtSamePositions(mask.GetPointer(), object.image.GetPointer(), 0.0f);
+
+  // Segment description: coded category and type, algorithm name, family and version.
+  DcmFileFormat format;
+  ASSERT_TRUE(format.loadFile(path.c_str()).good());
+  DcmItem * segment = nullptr;
+  ASSERT_TRUE(format.getDataset()->findAndGetSequenceItem(DCM_SegmentSequence, segment, 0).good());
+  OFString value;
+  segment->findAndGetOFString(DCM_SegmentAlgorithmType, value);
+  EXPECT_EQ(value, "AUTOMATIC");
+  segment->findAndGetOFString(DCM_SegmentAlgorithmName, value);
+  EXPECT_EQ(value, "NSA");
+  DcmItem * code = nullptr;
+  ASSERT_TRUE(segment->findAndGetSequenceItem(DCM_SegmentedPropertyTypeCodeSequence, code, 0).good());
+  code->findAndGetOFString(DCM_CodeValue, value);
+  EXPECT_EQ(value, "52988006");
+  ASSERT_TRUE(segment->findAndGetSequenceItem(DCM_SegmentedPropertyCategoryCodeSequence, code, 0).good());
+  code->findAndGetOFString(DCM_CodeValue, value);
+  EXPECT_EQ(value, "49755003");
+  DcmItem * algorithm = nullptr;
+  ASSERT_TRUE(segment->findAndGetSequenceItem(DCM_SegmentationAlgorithmIdentificationSequence, algorithm, 0).good());
+  algorithm->findAndGetOFString(DCM_AlgorithmVersion, value);
+  EXPECT_EQ(value, nsa::Version());
 }
 
 TEST(DicomObjects, FractionalSegmentationOfCtSeries)

@@ -78,30 +78,39 @@ CheckGzipIntegrity(const std::string & path)
   }
 }
 
-/** Bytes before the voxel data in an uncompressed single-file image, or -1 if unknown. */
-long long
-HeaderBytes(const std::string & path, const std::string & ioName)
+/** Where the voxels of an uncompressed image are: a file and the bytes before the voxel
+ * data in it. `file` is empty when unknown (compressed data, lists of files, formats not
+ * handled here). */
+struct DataLocation
+{
+  std::string file;
+  long long   offset = 0;
+};
+
+DataLocation
+LocateVoxelData(const std::string & path, const std::string & ioName)
 {
   std::ifstream in(path, std::ios::binary);
   if (ioName == "NiftiImageIO")
   {
-    char header[180] = {};
+    char header[352] = {};
     in.read(header, sizeof(header));
     int sizeofHeader = 0;
     std::memcpy(&sizeofHeader, header, 4);
-    if (sizeofHeader == 348) // NIfTI-1: float vox_offset at byte 108
+    // Single-file NIfTI only ("n+1" / "n+2"): a .hdr/.img pair keeps its voxels elsewhere.
+    if (sizeofHeader == 348 && std::memcmp(header + 344, "n+1", 4) == 0) // NIfTI-1: float vox_offset at 108
     {
       float offset = 0.0f;
       std::memcpy(&offset, header + 108, 4);
-      return static_cast<long long>(offset);
+      return { path, static_cast<long long>(offset) };
     }
-    if (sizeofHeader == 540) // NIfTI-2: int64 vox_offset at byte 168
+    if (sizeofHeader == 540 && std::memcmp(header + 4, "n+2", 4) == 0) // NIfTI-2: int64 vox_offset at 168
     {
       long long offset = 0;
       std::memcpy(&offset, header + 168, 8);
-      return offset;
+      return { path, offset };
     }
-    return -1;
+    return {};
   }
   if (ioName == "MetaImageIO")
   {
@@ -110,15 +119,33 @@ HeaderBytes(const std::string & path, const std::string & ioName)
     {
       if (line.rfind("CompressedData", 0) == 0 && line.find("True") != std::string::npos)
       {
-        return -1;
+        return {};
+      }
+      if (line.rfind("HeaderSize", 0) == 0)
+      {
+        return {}; // skipped or computed headers: not checked
       }
       if (line.rfind("ElementDataFile", 0) == 0)
       {
-        return line.find("LOCAL") != std::string::npos ? static_cast<long long>(in.tellg()) : -1;
+        const auto equals = line.find('=');
+        std::string name = equals == std::string::npos ? std::string() : line.substr(equals + 1);
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t\r") + 1);
+        if (name == "LOCAL")
+        {
+          return { path, static_cast<long long>(in.tellg()) };
+        }
+        if (name.empty() || name == "LIST" || name.find('%') != std::string::npos || name.find(' ') != std::string::npos)
+        {
+          return {};
+        }
+        // A detached data file (.mhd + .raw), relative to the header's folder.
+        const fs::path data(name);
+        return { data.is_absolute() ? data.string() : (fs::path(path).parent_path() / data).string(), 0 };
       }
     }
   }
-  return -1;
+  return {};
 }
 
 /** Refuses a file that is shorter than its header says (ITK's NIfTI and MetaImage readers
@@ -134,19 +161,24 @@ CheckFileLength(const std::string & path, const itk::ImageIOBase & io)
     CheckGzipIntegrity(path);
     return;
   }
-  const std::string ioName = io.GetNameOfClass();
-  const long long header = HeaderBytes(path, ioName);
-  if (header < 0)
+  const DataLocation data = LocateVoxelData(path, io.GetNameOfClass());
+  if (data.file.empty())
   {
     return;
   }
-  std::error_code    ec;
-  const long long    length = static_cast<long long>(fs::file_size(path, ec));
-  const long long    expected = header + static_cast<long long>(io.GetImageSizeInBytes());
+  std::error_code ec;
+  if (!fs::exists(data.file, ec))
+  {
+    throw InputError("Cannot read '" + path + "': its voxel data file '" + data.file + "' does not exist");
+  }
+  const long long length = static_cast<long long>(fs::file_size(data.file, ec));
+  const long long expected = data.offset + static_cast<long long>(io.GetImageSizeInBytes());
   if (!ec && length < expected)
   {
-    throw InputError("Cannot read '" + path + "': the file is truncated (" + std::to_string(length) + " bytes, " +
-                     std::to_string(expected) + " expected from its header)");
+    throw InputError("Cannot read '" + path + "': " +
+                     (data.file == path ? std::string("the file") : "its voxel data file '" + data.file + "'") +
+                     " is truncated (" + std::to_string(length) + " bytes, " + std::to_string(expected) +
+                     " expected from the header)");
   }
 }
 } // namespace

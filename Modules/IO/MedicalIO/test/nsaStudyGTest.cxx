@@ -7,6 +7,8 @@
 #include "nsaIOTestData.h"
 #include "nsaImageIO.h"
 
+#include "itkImageFileWriter.h"
+
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
@@ -98,6 +100,20 @@ TEST(Study, CtSeriesInHounsfieldUnitsWithReferences)
     EXPECT_EQ(m.dicom.sopInstanceUids[z], SopInstanceUidOf(folder + "/ct" + std::to_string(z) + ".dcm")) << z;
     EXPECT_EQ(m.dicom.sopClassUids[z], "1.2.840.10008.5.1.4.1.1.2");
   }
+}
+
+TEST(Study, NiftiHeaderImagePair)
+{
+  // A NIfTI .hdr/.img pair keeps its voxels in the .img: not mistaken for a truncated file.
+  const auto        image = nsa::ReadImage<itk::Image<float, 3>>(ExamplesDir + "/BrainProtonDensity3Slices.mha");
+  const std::string folder = nsa::test::FreshFolder("nifti-pair");
+  auto              writer = itk::ImageFileWriter<itk::Image<float, 3>>::New();
+  writer->SetInput(image);
+  writer->SetFileName(folder + "/pair.hdr");
+  writer->Update();
+  ASSERT_TRUE(fs::exists(folder + "/pair.img"));
+  const nsa::Study study = nsa::ReadStudy(folder + "/pair.hdr");
+  EXPECT_EQ(study.image->GetPixel({ { 90, 100, 1 } }), image->GetPixel({ { 90, 100, 1 } }));
 }
 
 TEST(Study, SeriesInSubFolders)
@@ -389,6 +405,18 @@ TEST(Study, BadInputTable)
                      "truncated-raw" + extension,
                      {} });
   }
+  rows.push_back({ "truncated detached MetaImage data",
+                   [&] {
+                     // BrainProtonDensity3Slices.mha names its voxels in BrainProtonDensity3Slices.raw.
+                     fs::create_directories(root + "/detached");
+                     fs::copy_file(ExamplesDir + "/BrainProtonDensity3Slices.mha", root + "/detached/volume.mha");
+                     fs::copy_file(ExamplesDir + "/BrainProtonDensity3Slices.raw",
+                                   root + "/detached/BrainProtonDensity3Slices.raw");
+                     fs::resize_file(root + "/detached/BrainProtonDensity3Slices.raw", 1000);
+                     return root + "/detached/volume.mha";
+                   },
+                   "BrainProtonDensity3Slices.raw' is truncated",
+                   {} });
   rows.push_back({ "truncated DICOM",
                    [&] {
                      CtSeriesSpec spec;

@@ -822,10 +822,29 @@ struct PoissonSolver::Internals
 
 namespace
 {
+/** Inner product with four partial sums: a fixed summation order (results do not depend on
+ * anything but the inputs) that does not serialise on the latency of one accumulator. */
 double
 Dot(const std::vector<double> & a, const std::vector<double> & b)
 {
-  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+  const std::size_t n = a.size();
+  double            s0 = 0.0;
+  double            s1 = 0.0;
+  double            s2 = 0.0;
+  double            s3 = 0.0;
+  std::size_t       j = 0;
+  for (; j + 4 <= n; j += 4)
+  {
+    s0 += a[j] * b[j];
+    s1 += a[j + 1] * b[j + 1];
+    s2 += a[j + 2] * b[j + 2];
+    s3 += a[j + 3] * b[j + 3];
+  }
+  for (; j < n; ++j)
+  {
+    s0 += a[j] * b[j];
+  }
+  return (s0 + s1) + (s2 + s3);
 }
 } // namespace
 
@@ -1121,13 +1140,8 @@ PoissonSolver::Solve(const double * b, double * x) const
       }
       s.ApplyPreconditioner(residual, preconditioned, workspace);
       // Polak-Ribiere: beta = z_new . (r_new - r_old) / (z_old . r_old)
-      double rzNew = 0.0;
-      double rzCross = 0.0;
-      for (std::size_t j = 0; j < count; ++j)
-      {
-        rzNew += preconditioned[j] * residual[j];
-        rzCross += preconditioned[j] * previousResidual[j];
-      }
+      const double rzNew = Dot(preconditioned, residual);
+      const double rzCross = Dot(preconditioned, previousResidual);
       const double beta = std::max(0.0, (rzNew - rzCross) / rz);
       rz = rzNew;
       for (std::size_t j = 0; j < count; ++j)

@@ -28,10 +28,20 @@ SlidingRankMedian(const Image<float, VDimension> *         input,
                   const Image<unsigned char, VDimension> * where,
                   unsigned int                             radius);
 
+/** The same for an 8-bit image (each value is its own rank, no sort): for a 0/1 mask this is
+ * exactly BinaryMedianImageFilter's majority vote with replicated borders. */
+template <unsigned int VDimension>
+typename Image<unsigned char, VDimension>::Pointer
+SlidingRankMedian(const Image<unsigned char, VDimension> * input, unsigned int radius);
+
 extern template Image<float, 2>::Pointer
 SlidingRankMedian<2>(const Image<float, 2> *, const Image<unsigned char, 2> *, unsigned int);
 extern template Image<float, 3>::Pointer
 SlidingRankMedian<3>(const Image<float, 3> *, const Image<unsigned char, 3> *, unsigned int);
+extern template Image<unsigned char, 2>::Pointer
+SlidingRankMedian<2>(const Image<unsigned char, 2> *, unsigned int);
+extern template Image<unsigned char, 3>::Pointer
+SlidingRankMedian<3>(const Image<unsigned char, 3> *, unsigned int);
 
 } // namespace itk
 

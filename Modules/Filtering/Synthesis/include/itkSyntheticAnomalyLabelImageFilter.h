@@ -37,9 +37,9 @@ operator<<(std::ostream & out, SyntheticAnomalyLabelModeEnum value);
  * - Intensity: median_{r2}(M Delta) (MedianRadius r2 = 5);
  * - LogisticIntensity: M / (1 + exp(-k (median_{r2}(M Delta) - x0))).
  *
- * Medians are box medians with replicated borders: BinaryMedianImageFilter for the mask, and
- * for the change exactly MedianImageFilter's result computed by SlidingRankMedian (several
- * times faster; see itkSlidingRankMedian.h); the paper's second median uses a disk of
+ * Medians are box medians with replicated borders, exactly BinaryMedianImageFilter's (mask)
+ * and MedianImageFilter's (change) results, computed by SlidingRankMedian (several times
+ * faster; see itkSlidingRankMedian.h); the paper's second median uses a disk of
  * radius 5. The label is therefore
  * non-zero only within r1 (r1 + r2 for Intensity) voxels of the patch mask, which lets
  * NaturalSyntheticAnomalyImageFilter run this filter on small regions around the patches.

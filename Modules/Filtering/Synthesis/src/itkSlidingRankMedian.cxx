@@ -78,59 +78,29 @@ private:
   int                            m_Below{ 0 }; // elements with rank < m_Median
 };
 
-} // namespace
-
-template <unsigned int VDimension>
-typename Image<float, VDimension>::Pointer
-SlidingRankMedian(const Image<float, VDimension> *         input,
-                  const Image<unsigned char, VDimension> * where,
-                  unsigned int                             radius)
+/** The sliding median of ranks over a buffer of `extent` voxels; calls emit(offset, rank)
+ * where `mask` is non-zero (everywhere when null). */
+template <unsigned int VDimension, typename TEmit>
+void
+SlideRanks(const std::vector<std::uint32_t> & ranks,
+           std::size_t                        numberOfRanks,
+           const long (&extent)[VDimension],
+           const unsigned char *              mask,
+           unsigned int                       radius,
+           TEmit &&                           emit)
 {
-  using ImageType = Image<float, VDimension>;
-  using RegionType = typename ImageType::RegionType;
-  const RegionType region = input->GetBufferedRegion();
-  auto             output = ImageType::New();
-  output->CopyInformation(input);
-  output->SetRegions(region);
-  output->Allocate();
-  output->FillBuffer(0.0f);
-
-  const auto        size = region.GetSize();
-  const std::size_t count = region.GetNumberOfPixels();
-  const float *     values = input->GetBufferPointer();
-  const unsigned char * mask = where ? where->GetBufferPointer() : nullptr;
-  float *           out = output->GetBufferPointer();
-  if (count == 0)
-  {
-    return output;
-  }
-
-  // Ranks among the distinct values.
-  std::vector<float> distinct(values, values + count);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  std::vector<std::uint32_t> ranks(count);
-  for (std::size_t i = 0; i < count; ++i)
-  {
-    ranks[i] = static_cast<std::uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), values[i]) - distinct.begin());
-  }
-
-  long extent[VDimension];
   long stride[VDimension];
   long windowSize = 1;
   for (unsigned int axis = 0; axis < VDimension; ++axis)
   {
-    extent[axis] = static_cast<long>(size[axis]);
     stride[axis] = axis == 0 ? 1 : stride[axis - 1] * extent[axis - 1];
     windowSize *= 2 * static_cast<long>(radius) + 1;
   }
   const int     k = static_cast<int>(windowSize / 2);
   const long    r = static_cast<long>(radius);
-  RankHistogram histogram(distinct.size());
+  RankHistogram histogram(numberOfRanks);
 
-  // The offsets (relative to a row start at x) of the face of the window perpendicular to x:
-  // every combination of clamped indices along the other axes, per row position.
-  const long rows = static_cast<long>(count) / extent[0];
+  const long        rows = static_cast<long>(ranks.size()) / extent[0];
   std::vector<long> face;
   for (long row = 0; row < rows; ++row)
   {
@@ -157,7 +127,8 @@ SlidingRankMedian(const Image<float, VDimension> *         input,
         continue;
       }
     }
-    // Offsets of the face rows (clamped, i.e. replicated borders).
+    // Offsets of the rows that make up the window's face across x (clamped indices: the
+    // border is replicated, as ZeroFluxNeumannBoundaryCondition does).
     face.clear();
     face.push_back(0);
     for (unsigned int axis = 1; axis < VDimension; ++axis)
@@ -193,7 +164,7 @@ SlidingRankMedian(const Image<float, VDimension> *         input,
       }
       if (!mask || mask[rowStart + x])
       {
-        out[rowStart + x] = distinct[histogram.Select(k)];
+        emit(rowStart + x, histogram.Select(k));
       }
     }
     // Empty the histogram again by removing the last window (cheaper than clearing it).
@@ -203,6 +174,74 @@ SlidingRankMedian(const Image<float, VDimension> *         input,
     }
     histogram.Emptied();
   }
+}
+
+template <unsigned int VDimension, typename TPixel>
+typename Image<TPixel, VDimension>::Pointer
+MakeOutput(const Image<TPixel, VDimension> * input, long (&extent)[VDimension])
+{
+  using ImageType = Image<TPixel, VDimension>;
+  const auto region = input->GetBufferedRegion();
+  auto       output = ImageType::New();
+  output->CopyInformation(input);
+  output->SetRegions(region);
+  output->Allocate();
+  output->FillBuffer(TPixel{});
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    extent[axis] = static_cast<long>(region.GetSize()[axis]);
+  }
+  return output;
+}
+
+} // namespace
+
+template <unsigned int VDimension>
+typename Image<float, VDimension>::Pointer
+SlidingRankMedian(const Image<float, VDimension> *         input,
+                  const Image<unsigned char, VDimension> * where,
+                  unsigned int                             radius)
+{
+  long       extent[VDimension];
+  auto       output = MakeOutput(input, extent);
+  const auto count = input->GetBufferedRegion().GetNumberOfPixels();
+  if (count == 0)
+  {
+    return output;
+  }
+  // Ranks among the distinct values.
+  const float *      values = input->GetBufferPointer();
+  std::vector<float> distinct(values, values + count);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<std::uint32_t> ranks(count);
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    ranks[i] = static_cast<std::uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), values[i]) - distinct.begin());
+  }
+  float * out = output->GetBufferPointer();
+  SlideRanks<VDimension>(ranks, distinct.size(), extent, where ? where->GetBufferPointer() : nullptr, radius,
+                         [&](long offset, std::uint32_t rank) { out[offset] = distinct[rank]; });
+  return output;
+}
+
+template <unsigned int VDimension>
+typename Image<unsigned char, VDimension>::Pointer
+SlidingRankMedian(const Image<unsigned char, VDimension> * input, unsigned int radius)
+{
+  long                  extent[VDimension];
+  auto                  output = MakeOutput(input, extent);
+  const auto            count = input->GetBufferedRegion().GetNumberOfPixels();
+  const unsigned char * values = input->GetBufferPointer();
+  // An 8-bit value is its own rank.
+  std::vector<std::uint32_t> ranks(values, values + count);
+  unsigned char *            out = output->GetBufferPointer();
+  if (count > 0)
+  {
+    SlideRanks<VDimension>(ranks, 256, extent, nullptr, radius, [&](long offset, std::uint32_t rank) {
+      out[offset] = static_cast<unsigned char>(rank);
+    });
+  }
   return output;
 }
 
@@ -210,5 +249,9 @@ template Image<float, 2>::Pointer
 SlidingRankMedian<2>(const Image<float, 2> *, const Image<unsigned char, 2> *, unsigned int);
 template Image<float, 3>::Pointer
 SlidingRankMedian<3>(const Image<float, 3> *, const Image<unsigned char, 3> *, unsigned int);
+template Image<unsigned char, 2>::Pointer
+SlidingRankMedian<2>(const Image<unsigned char, 2> *, unsigned int);
+template Image<unsigned char, 3>::Pointer
+SlidingRankMedian<3>(const Image<unsigned char, 3> *, unsigned int);
 
 } // namespace itk

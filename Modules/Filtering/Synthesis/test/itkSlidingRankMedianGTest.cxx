@@ -84,3 +84,38 @@ TEST(SlidingRankMedian, EqualsMedianImageFilter3D)
     CompareWithMedianImageFilter<3>(15, radius, true);
   }
 }
+
+#include "itkBinaryMedianImageFilter.h"
+
+// The 8-bit form on a 0/1 mask is BinaryMedianImageFilter's majority vote, borders included.
+TEST(SlidingRankMedian, EqualsBinaryMedianImageFilter)
+{
+  using MaskType = itk::Image<unsigned char, 3>;
+  auto mask = MaskType::New();
+  mask->SetRegions(itk::Size<3>{ { 17, 13, 11 } });
+  mask->Allocate();
+  nsa::RandomStream                  stream(5, 0, 0, nsa::RandomPurpose::Test);
+  itk::ImageRegionIterator<MaskType> it(mask, mask->GetBufferedRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    it.Set(stream.Bernoulli(0.55) ? 1 : 0);
+  }
+  for (unsigned int radius : { 1u, 2u })
+  {
+    auto binary = itk::BinaryMedianImageFilter<MaskType, MaskType>::New();
+    binary->SetInput(mask);
+    itk::Size<3> r;
+    r.Fill(radius);
+    binary->SetRadius(r);
+    binary->SetForegroundValue(1);
+    binary->SetBackgroundValue(0);
+    binary->Update();
+    const auto                              ours = itk::SlidingRankMedian<3>(mask.GetPointer(), radius);
+    itk::ImageRegionConstIterator<MaskType> a(binary->GetOutput(), mask->GetBufferedRegion());
+    itk::ImageRegionConstIterator<MaskType> b(ours, mask->GetBufferedRegion());
+    for (; !a.IsAtEnd(); ++a, ++b)
+    {
+      ASSERT_EQ(a.Get(), b.Get());
+    }
+  }
+}

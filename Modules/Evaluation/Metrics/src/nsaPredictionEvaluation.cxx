@@ -3,6 +3,7 @@
 #include "nsaError.h"
 #include "nsaImageIO.h"
 #include "nsaManifest.h"
+#include "nsaOverlay.h"
 
 #include "itkImageFileWriter.h"
 #include "itkRGBPixel.h"
@@ -215,17 +216,6 @@ EvaluateOneCase(const EvaluationCase &              c,
   return record;
 }
 
-std::array<unsigned char, 3>
-Heat(double t)
-{
-  // Black-body-like ramp: red -> yellow -> white as t goes 0 -> 1.
-  t = std::clamp(t, 0.0, 1.0);
-  const double r = 1.0;
-  const double g = std::clamp(t * 2.0, 0.0, 1.0);
-  const double b = std::clamp(t * 2.0 - 1.0, 0.0, 1.0);
-  return { static_cast<unsigned char>(255 * r), static_cast<unsigned char>(255 * g),
-           static_cast<unsigned char>(255 * b) };
-}
 } // namespace
 
 std::vector<EvaluationCase>
@@ -401,7 +391,9 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
         const double s = map->GetBufferPointer()[offset + i];
         if (s >= threshold)
         {
-          const auto heat = Heat(mapHigh > threshold ? (s - threshold) / (mapHigh - threshold) : 1.0);
+          // The toolkit's "hot" colormap (IO module), as in NSAPredict's overlays.
+          const auto heat =
+            ColormapRgb("hot", mapHigh > threshold ? 0.35 + 0.65 * (s - threshold) / (mapHigh - threshold) : 1.0);
           for (int k = 0; k < 3; ++k)
           {
             c[k] = 0.45 * c[k] + 0.55 * heat[k];

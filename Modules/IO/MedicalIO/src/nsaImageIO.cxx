@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -85,6 +86,7 @@ struct DataLocation
 {
   std::string file;
   long long   offset = 0;
+  long long   bytes = -1; ///< stored data bytes; -1: the uncompressed image size
 };
 
 DataLocation
@@ -115,11 +117,18 @@ LocateVoxelData(const std::string & path, const std::string & ioName)
   if (ioName == "MetaImageIO")
   {
     std::string line;
+    bool        compressed = false;
+    long long   compressedSize = -1;
     while (std::getline(in, line))
     {
-      if (line.rfind("CompressedData", 0) == 0 && line.find("True") != std::string::npos)
+      if (line.rfind("CompressedDataSize", 0) == 0)
       {
-        return {};
+        const auto equals = line.find('=');
+        compressedSize = equals == std::string::npos ? -1 : std::atoll(line.c_str() + equals + 1);
+      }
+      else if (line.rfind("CompressedData", 0) == 0)
+      {
+        compressed = line.find("True") != std::string::npos;
       }
       if (line.rfind("HeaderSize", 0) == 0)
       {
@@ -131,17 +140,24 @@ LocateVoxelData(const std::string & path, const std::string & ioName)
         std::string name = equals == std::string::npos ? std::string() : line.substr(equals + 1);
         name.erase(0, name.find_first_not_of(" \t"));
         name.erase(name.find_last_not_of(" \t\r") + 1);
+        // Compressed data are checked against CompressedDataSize (ITK writes it); without
+        // it the stored length is unknown.
+        if (compressed && compressedSize <= 0)
+        {
+          return {};
+        }
+        const long long bytes = compressed ? compressedSize : -1;
         if (name == "LOCAL")
         {
-          return { path, static_cast<long long>(in.tellg()) };
+          return { path, static_cast<long long>(in.tellg()), bytes };
         }
         if (name.empty() || name == "LIST" || name.find('%') != std::string::npos || name.find(' ') != std::string::npos)
         {
           return {};
         }
-        // A detached data file (.mhd + .raw), relative to the header's folder.
+        // A detached data file (.mhd + .raw or .zraw), relative to the header's folder.
         const fs::path data(name);
-        return { data.is_absolute() ? data.string() : (fs::path(path).parent_path() / data).string(), 0 };
+        return { data.is_absolute() ? data.string() : (fs::path(path).parent_path() / data).string(), 0, bytes };
       }
     }
   }
@@ -172,7 +188,8 @@ CheckFileLength(const std::string & path, const itk::ImageIOBase & io)
     throw InputError("Cannot read '" + path + "': its voxel data file '" + data.file + "' does not exist");
   }
   const long long length = static_cast<long long>(fs::file_size(data.file, ec));
-  const long long expected = data.offset + static_cast<long long>(io.GetImageSizeInBytes());
+  const long long expected =
+    data.offset + (data.bytes >= 0 ? data.bytes : static_cast<long long>(io.GetImageSizeInBytes()));
   if (!ec && length < expected)
   {
     throw InputError("Cannot read '" + path + "': " +

@@ -390,6 +390,18 @@ TEST(Study, BadInputTable)
                    },
                    "truncated.nii.gz",
                    {} });
+  rows.push_back({ "truncated compressed .mha",
+                   [&root] {
+                     auto image = nsa::ReadImage<itk::Image<float, 3>>(ExamplesDir + "/BrainProtonDensity3Slices.mha");
+                     const std::string full = root + "/zipped.mha";
+                     nsa::WriteImage(image.GetPointer(), full, true);
+                     const std::string cut = root + "/truncated-zipped.mha";
+                     fs::copy_file(full, cut, fs::copy_options::overwrite_existing);
+                     fs::resize_file(cut, fs::file_size(full) - 200);
+                     return cut;
+                   },
+                   "truncated-zipped.mha",
+                   {} });
   for (const std::string extension : { ".nii", ".nrrd", ".mha" })
   {
     rows.push_back({ "truncated uncompressed " + extension,

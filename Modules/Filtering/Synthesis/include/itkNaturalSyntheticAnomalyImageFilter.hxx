@@ -6,6 +6,8 @@
 #include "nsaError.h"
 #include "nsaPatchSampler.h"
 
+#include <nlohmann/json.hpp>
+
 #include "itkBoxMeanImageFilter.h"
 #include "itkIdentityTransform.h"
 #include "itkImageAlgorithm.h"
@@ -634,13 +636,9 @@ void
 NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
-  const nsa::SynthesisParameters & p = m_Parameters;
-  os << indent << "num_patches: " << p.num_patches << ", patch_rule: " << p.patch_rule
-     << ", patch_shape: " << p.patch_shape << std::endl;
-  os << indent << "blend_mode: " << p.blend_mode << ", label_mode: " << p.label_mode
-     << ", object_mask: " << p.object_mask << std::endl;
+  os << indent << "Parameters: " << nsa::ToJson(m_Parameters).dump() << std::endl;
   os << indent << "RandomStream key: " << m_RandomStream.GetKey() << std::endl;
-  os << indent << "Blended patches in the last update: " << m_Record.NumberOfBlendedPatches() << std::endl;
+  os << indent << "Record of the last update: " << m_Record.ToJson().dump() << std::endl;
 }
 
 } // namespace itk

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -529,4 +530,15 @@ TEST(NaturalSyntheticAnomaly, GeometryDoesNotDependOnTheBlendMode)
   {
     EXPECT_EQ(geometry, boxes.front());
   }
+}
+
+TEST(NaturalSyntheticAnomaly, PrintSelfShowsParametersAndRecord)
+{
+  nsa::SynthesisParameters p;
+  p.blend_mode = "swap";
+  const auto         run = Synthesise<2>(p, 2, 64);
+  std::ostringstream text;
+  run.filter->Print(text);
+  EXPECT_NE(text.str().find("\"blend_mode\":\"swap\""), std::string::npos);
+  EXPECT_NE(text.str().find("\"patches\""), std::string::npos);
 }

@@ -359,3 +359,46 @@ TEST(CohortEvaluation, LevelledMergeOfManyCasesIsExact)
   }
   EXPECT_TRUE(evaluation.VoxelTable() == nsa::ScoreTable<float>::FromLabelledScores(allScores, allLabels));
 }
+
+TEST(CohortEvaluation, SharedRegionMaskFile)
+{
+  // A region file on the maps' grid: only its voxels (x < 8, half of each volume) count, and
+  // the voxel metrics equal those of the cases evaluated one by one with the same region.
+  Cohort cohort("EvaluationCohortRegion");
+  auto   region = Cohort::MakeImage<MaskType>(0);
+  for (long z = 0; z < 6; ++z)
+    for (long y = 0; y < 16; ++y)
+      for (long x = 0; x < 8; ++x)
+        region->SetPixel({ { x, y, z } }, 1);
+  const std::string regionPath = cohort.folder + "/region.nii.gz";
+  nsa::WriteImage(region.GetPointer(), regionPath);
+  auto options = cohort.Options(2);
+  options.regionMask = regionPath;
+  nsa::NullProgress progress;
+  const auto        evaluation = nsa::EvaluatePredictionFolder(cohort.cases, nsa::EvaluationSettings(), options, progress);
+  nsa::ScoreTable<float> expected;
+  for (const auto & c : evaluation.Cases())
+  {
+    EXPECT_EQ(c.evaluatedVoxels, 8u * 16u * 6u) << c.caseId;
+    const auto map = nsa::ReadImage<MapType>(c.map);
+    const auto truth = c.mask.empty() ? MaskType::Pointer() : nsa::ReadImage<MaskType>(c.mask);
+    expected.Merge(nsa::EvaluateCaseVoxels<3>(map, truth, region, nsa::VoxelEvaluationOptions()).table);
+  }
+  EXPECT_TRUE(evaluation.VoxelTable() == expected);
+
+  // A region on another grid is refused, naming the region file.
+  auto small = Cohort::MakeImage<MaskType>(1);
+  small->SetRegions(MaskType::SizeType{ { 8, 8, 6 } });
+  small->Allocate();
+  small->FillBuffer(1);
+  nsa::WriteImage(small.GetPointer(), regionPath);
+  try
+  {
+    nsa::EvaluatePredictionFolder(cohort.cases, nsa::EvaluationSettings(), options, progress);
+    FAIL() << "no exception";
+  }
+  catch (const nsa::InputError & e)
+  {
+    EXPECT_NE(std::string(e.what()).find("region"), std::string::npos) << e.what();
+  }
+}

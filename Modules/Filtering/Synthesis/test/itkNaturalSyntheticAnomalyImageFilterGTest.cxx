@@ -267,7 +267,10 @@ TEST(NaturalSyntheticAnomaly, ThreadCountDoesNotChangeTheResult)
     p.blend_mode = blend;
     p.num_patches = 4;
     p.label_mode = "logistic-intensity";
-    p.width_bounds = { 0.2, 0.45 }; // boxes above the single-thread threshold of 32768 voxels
+    // Boxes above the single-thread threshold of 32768 voxels: without resizing (whose width
+    // clipping would bound boxes by 0.45 * 72 = 32 voxels a side) they span 29-64 voxels a side.
+    p.width_bounds = { 0.2, 0.45 };
+    p.resize = false;
     p.label_median_radius = 2;
     const auto one = Synthesise<3>(p, 17, 72, 1);
     const auto many = Synthesise<3>(p, 17, 72, 4);

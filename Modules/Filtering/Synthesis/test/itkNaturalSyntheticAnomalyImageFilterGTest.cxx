@@ -545,3 +545,17 @@ TEST(NaturalSyntheticAnomaly, PrintSelfShowsParametersAndRecord)
   EXPECT_NE(text.str().find("\"blend_mode\":\"swap\""), std::string::npos);
   EXPECT_NE(text.str().find("\"patches\""), std::string::npos);
 }
+
+TEST(LogisticCalibration, WorksOnVolumes)
+{
+  nsa::SynthesisParameters p;
+  p.num_patches = 1;
+  p.width_bounds = { 0.1, 0.4 };
+  p.label_mask_median_radius = 1;
+  p.label_median_radius = 1;
+  std::vector<itk::Image<float, 3>::Pointer> images{ MakeImage<3>(32, 0.0), MakeImage<3>(32, 2.0) };
+  const auto calibration = nsa::CalibrateLogisticLabel<3>(images, p, nsa::RandomStream(3), 4);
+  EXPECT_GT(calibration.voxels, 0u);
+  EXPECT_GT(calibration.logistic_k, 0.0);
+  EXPECT_NEAR(calibration.logistic_x0 * calibration.logistic_k, std::log(9.0), 1e-12);
+}

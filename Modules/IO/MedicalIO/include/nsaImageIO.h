@@ -32,7 +32,10 @@ struct ReadImageOptions
 
 /** Reads an image file (anything ITK reads: NIfTI, NRRD, MetaImage, PNG, a single DICOM
  * file, ...) or a DICOM series folder (sub-folders included) into `TImage`, with origin,
- * spacing and direction.
+ * spacing and direction. DICOM Segmentation and Parametric Map files are read by
+ * nsa::ReadDicomSegmentation / nsa::ReadParametricMap (GDCM cannot place them in space);
+ * a legacy multi-frame file takes its geometry from its header; a cine (frames over time)
+ * is refused. See Documentation/IO.md for every case and its test.
  *
  * Dimensions: a file with fewer dimensions than `TImage` is read as an image whose extra
  * axes have size 1 (a 2D PNG or a single DICOM slice read as a 3D volume is a one-slice

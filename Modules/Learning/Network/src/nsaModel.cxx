@@ -3,6 +3,9 @@
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
 
+#include "nsaStudyPipeline.h"
+
+#include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/serialize/output-archive.h>
 #include <torch/utils.h>
@@ -225,6 +228,15 @@ ReadModelFile(const std::string & path, CheckpointState * state)
     }
   }
   return impl;
+}
+
+void
+SetNetworkThreads(int threads)
+{
+  if (threads > 0)
+  {
+    at::set_num_threads(threads);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

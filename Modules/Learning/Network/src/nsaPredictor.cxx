@@ -205,8 +205,21 @@ Predictor::Predict(const std::vector<const VolumeType *> & channels, ProgressObs
   CheckChannels(channels.size(), run.Channels());
   torch::NoGradGuard noGrad;
   const at::Tensor volume = ImagesToTensor<3>(channels); // [1, C, Z, Y, X]
-  const at::Tensor scores =
-    run.Dimension() == 2 ? run.VolumeBySlices(volume, m_Parameters.slice_axis) : run.VolumeByWindows(volume);
+  // A 2D image stored as a one-slice volume is one slice whatever slice_axis says.
+  int        axis = m_Parameters.slice_axis;
+  const auto size = channels[0]->GetLargestPossibleRegion().GetSize();
+  if (size[axis] != 1)
+  {
+    for (int a = 2; a >= 0; --a)
+    {
+      if (size[a] == 1)
+      {
+        axis = a;
+        break;
+      }
+    }
+  }
+  const at::Tensor scores = run.Dimension() == 2 ? run.VolumeBySlices(volume, axis) : run.VolumeByWindows(volume);
   return TensorToImage<3>(scores, channels[0]);
 }
 

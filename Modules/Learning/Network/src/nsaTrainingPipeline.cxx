@@ -355,7 +355,8 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
       throw InputError("training: the mask of image '" + entry.name + "' does not match the image's size");
     }
   }
-  const bool computeMask = synthesis.object_mask == "background" || synthesis.object_mask == "threshold";
+  // ComputeObjectMask returns null for the modes without a computed mask.
+  const bool computeMask = synthesis.object_mask != "none" && synthesis.object_mask != "image";
 
   if (training.dimension == 2)
   {

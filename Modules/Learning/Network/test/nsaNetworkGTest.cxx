@@ -5,7 +5,10 @@
 #include "nsaModelImpl.h"
 #include "nsaPredictor.h"
 #include "nsaResNetEncoderDecoder.h"
+#include "nsaStudyPipeline.h"
 #include "nsaTensorBridge.h"
+
+#include "nsaImageIO.h"
 
 #include "nsaError.h"
 
@@ -611,4 +614,56 @@ TEST(CaseScore, MeanPercentileTopK)
   mask->GetBufferPointer()[0] = 1;
   EXPECT_DOUBLE_EQ(nsa::ComputeCaseScores(map.GetPointer(), nsa::PredictionParameters(), mask.GetPointer()).mean,
                    50.5);
+}
+
+// ---------------------------------------------------------------------------------------
+// From files: study lists and whole-study prediction
+
+TEST(StudyPipeline, ListsFoldersAndListFilesAndPredictsWithTheStudysGeometry)
+{
+  const std::string folder = OutputPath("studies");
+  std::system(("rm -rf '" + folder + "' && mkdir -p '" + folder + "/series1'").c_str());
+  const auto volume = MakeRampImage<3>({ { 20, 24, 6 } });
+  nsa::WriteImage(volume.GetPointer(), folder + "/b.nii.gz");
+  nsa::WriteImage(volume.GetPointer(), folder + "/a.nrrd");
+  std::ofstream(folder + "/notes.txt") << "not an image";
+  const auto listed = nsa::ListStudies(folder);
+  ASSERT_EQ(listed.size(), 3u); // a.nrrd, b.nii.gz and the sub-folder (a DICOM series)
+  EXPECT_EQ(listed[0].name, "a");
+  EXPECT_EQ(listed[1].name, "b");
+  EXPECT_EQ(listed[2].name, "series1");
+
+  std::ofstream(folder + "/list.txt") << "# training set\nb.nii.gz\n\n" << folder << "/a.nrrd\n";
+  const auto fromList = nsa::ListStudies(folder + "/list.txt");
+  ASSERT_EQ(fromList.size(), 2u);
+  EXPECT_EQ(fromList[0].path, folder + "/b.nii.gz");
+  std::ofstream(folder + "/bad.txt") << "missing.nii.gz\n";
+  EXPECT_THROW(nsa::ListStudies(folder + "/bad.txt"), nsa::InputError);
+  EXPECT_THROW(nsa::ListStudies(folder + "/none"), nsa::InputError);
+
+  nsa::ModelDescription description = SmallDescription(2, 0.125);
+  description.normalisation.mode = "minmax";
+  const nsa::Model                model(description, 2);
+  nsa::PredictionParameters       parameters;
+  parameters.device = "cpu";
+  const nsa::Predictor            predictor(model, parameters);
+  const auto                      prediction = nsa::PredictStudy(predictor, model, folder + "/b.nii.gz");
+  ExpectSameGeometry<3>(prediction.map, prediction.study.image);
+  EXPECT_GE(prediction.scores.mean, 0.0);
+  EXPECT_LE(prediction.scores.mean, 1.0);
+  // The map of the file equals the map of the normalised image in memory.
+  std::vector<float> values(prediction.study.image->GetBufferPointer(),
+                            prediction.study.image->GetBufferPointer() + 20 * 24 * 6);
+  const auto range = std::minmax_element(values.begin(), values.end());
+  for (auto & value : values)
+  {
+    value = (value - *range.first) / (*range.second - *range.first);
+  }
+  std::copy(values.begin(), values.end(), volume->GetBufferPointer());
+  const auto direct = predictor.Predict(volume.GetPointer());
+  for (std::size_t i = 0; i < values.size(); i += 5)
+  {
+    // minmax normalisation in float here and in the IO module: equal up to rounding.
+    EXPECT_NEAR(direct->GetBufferPointer()[i], prediction.map->GetBufferPointer()[i], 1e-4);
+  }
 }

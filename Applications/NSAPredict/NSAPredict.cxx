@@ -1,0 +1,162 @@
+// NSAPredict: anomaly score maps and case scores of studies (see NSAPredict.xml and
+// Documentation/Programs/NSAPredict.md).
+
+#include "nsaAtomicOutput.h"
+#include "nsaCommandLine.h"
+#include "nsaDicomWriters.h"
+#include "nsaImageIO.h"
+#include "nsaStudyPipeline.h"
+
+#include "NSAPredictXML.h"
+
+#include "itkBinaryThresholdImageFilter.h"
+
+#include <filesystem>
+#include <sstream>
+
+namespace
+{
+
+/** Everything written for one study besides the map. */
+struct ExtraOutputs
+{
+  std::string mask;
+  std::string segmentation;
+  std::string parametricMap;
+  bool        fractional = false;
+};
+
+void
+WriteOutputs(const nsa::StudyPrediction &      prediction,
+             const std::string &               mapPath,
+             const ExtraOutputs &              extra,
+             const nsa::PredictionParameters & parameters)
+{
+  nsa::WriteImage(prediction.map.GetPointer(), mapPath);
+  if (!extra.mask.empty())
+  {
+    using MaskType = itk::Image<unsigned char, 3>;
+    auto threshold = itk::BinaryThresholdImageFilter<itk::Image<float, 3>, MaskType>::New();
+    threshold->SetInput(prediction.map);
+    threshold->SetLowerThreshold(static_cast<float>(parameters.threshold));
+    threshold->SetInsideValue(1);
+    threshold->SetOutsideValue(0);
+    threshold->Update();
+    nsa::WriteImage(threshold->GetOutput(), extra.mask);
+  }
+  if (!extra.segmentation.empty())
+  {
+    nsa::SegmentationOptions options;
+    options.fractional = extra.fractional;
+    options.threshold = parameters.threshold;
+    nsa::WriteDicomSegmentation(prediction.map.GetPointer(), prediction.study.metadata, extra.segmentation, options);
+  }
+  if (!extra.parametricMap.empty())
+  {
+    nsa::WriteParametricMap(prediction.map.GetPointer(), prediction.study.metadata, extra.parametricMap);
+  }
+}
+
+std::string
+Stem(const std::string & path)
+{
+  const std::string name = nsa::StudyName(path);
+  return (std::filesystem::path(path).parent_path() / name).string();
+}
+
+} // namespace
+
+int
+main(int argc, char * argv[])
+{
+  return nsa::RunProgram(NSAPredictXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    nsa::SetNetworkThreads(program.GetInteger("threads"));
+    const nsa::Model model = nsa::Model::Load(program.GetString("model"));
+
+    // The model's prediction settings, overridden by the flags given (flags = JSON keys).
+    nsa::PredictionParameters parameters = model.GetDescription().prediction;
+    nlohmann::json            overrides = nlohmann::json::object();
+    for (const char * key : { "slice_axis", "batch_size" })
+    {
+      if (program.IsSet(key))
+      {
+        overrides[key] = program.GetInteger(key);
+      }
+    }
+    for (const char * key : { "window_overlap", "score_percentile", "top_k_fraction", "threshold" })
+    {
+      if (program.IsSet(key))
+      {
+        overrides[key] = program.GetDouble(key);
+      }
+    }
+    if (program.IsSet("window_size"))
+    {
+      overrides["window_size"] = program.GetDoubleVector("window_size");
+    }
+    for (const char * key : { "device", "case_score" })
+    {
+      if (program.IsSet(key))
+      {
+        overrides[key] = program.GetString(key);
+      }
+    }
+    nsa::UpdateFromJson(parameters, overrides, "command line");
+    const nsa::Predictor predictor(model, parameters);
+    const std::string    modality = program.IsSet("modality") ? program.GetString("modality") : "";
+
+    ExtraOutputs extra;
+    extra.mask = program.IsSet("mask") ? program.GetString("mask") : "";
+    extra.segmentation = program.IsSet("dicom_seg") ? program.GetString("dicom_seg") : "";
+    extra.parametricMap = program.IsSet("dicom_pm") ? program.GetString("dicom_pm") : "";
+    extra.fractional = program.GetBoolean("fractional");
+
+    const std::string input = program.GetString("inputVolume");
+    const std::string output = program.GetString("outputVolume");
+    if (!nsa::IsWritableImageExtension(output))
+    {
+      // Folder mode (MOOD naming): the output has no image extension, so it is a folder.
+      if (!std::filesystem::is_directory(input))
+      {
+        throw nsa::ParameterError("output '" + output + "' is a folder (no image extension), so the input '" + input +
+                                  "' must be a folder of studies");
+      }
+      if (!extra.mask.empty() || !extra.segmentation.empty() || !extra.parametricMap.empty())
+      {
+        throw nsa::ParameterError("--mask, --dicom_seg and --dicom_pm name one study's outputs; not in folder mode");
+      }
+      std::filesystem::create_directories(output);
+      const auto studies = nsa::ListStudies(input);
+      for (std::size_t i = 0; i < studies.size(); ++i)
+      {
+        program.Progress().StartStage("Predicting " + studies[i].name + " (" + std::to_string(i + 1) + "/" +
+                                      std::to_string(studies.size()) + ")");
+        const auto prediction = nsa::PredictStudy(predictor, model, studies[i].path, modality, &program.Progress());
+        program.Progress().EndStage();
+        const std::string stem = (std::filesystem::path(output) / studies[i].name).string();
+        WriteOutputs(prediction, stem + ".nii.gz", extra, parameters);
+        std::ostringstream score;
+        score.precision(9);
+        score << prediction.scores.selected << "\n";
+        nsa::WriteTextFileAtomically(stem + ".txt", score.str());
+        program.SetReturnValue("caseScore", prediction.scores.selected);
+        program.SetReturnValue("meanScore", prediction.scores.mean);
+      }
+      return;
+    }
+    program.Progress().StartStage("Predicting");
+    const auto prediction =
+      nsa::PredictStudy(predictor, model, input, modality, &program.Progress());
+    program.Progress().EndStage();
+    const std::string & mapPath = output;
+    if (prediction.study.metadata.isDicom && extra.segmentation.empty() && extra.parametricMap.empty())
+    {
+      // A DICOM study gets DICOM results beside the map unless asked otherwise.
+      extra.segmentation = Stem(mapPath) + "_seg.dcm";
+      extra.parametricMap = Stem(mapPath) + "_pm.dcm";
+    }
+    WriteOutputs(prediction, mapPath, extra, parameters);
+    program.SetReturnValue("caseScore", prediction.scores.selected);
+    program.SetReturnValue("meanScore", prediction.scores.mean);
+  });
+}

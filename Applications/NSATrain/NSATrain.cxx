@@ -1,0 +1,83 @@
+// NSATrain: trains the NSA network on normal images (see NSATrain.xml and
+// Documentation/Programs/NSATrain.md).
+
+#include "nsaCommandLine.h"
+#include "nsaPreset.h"
+#include "nsaStudyPipeline.h"
+#include "nsaTrainer.h"
+
+#include "NSATrainXML.h"
+
+int
+main(int argc, char * argv[])
+{
+  return nsa::RunProgram(NSATrainXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    nsa::ModelDescription description;
+    if (program.IsSet("preset"))
+    {
+      const nsa::Preset preset = nsa::LoadPreset(program.GetString("preset"));
+      description.preset = preset.name;
+      description.normalisation = preset.normalisation;
+      description.synthesis = preset.synthesis;
+      description.training = preset.training;
+      description.prediction = preset.prediction;
+    }
+    // Command-line values override the preset; the flags are the JSON keys.
+    nlohmann::json overrides = nlohmann::json::object();
+    for (const char * key : { "dimension", "epochs", "samples_per_epoch", "batch_size", "slice_axis", "num_workers",
+                              "checkpoint_every", "example_every" })
+    {
+      if (program.IsSet(key))
+      {
+        overrides[key] = program.GetInteger(key);
+      }
+    }
+    for (const char * key : { "width_multiplier", "learning_rate" })
+    {
+      if (program.IsSet(key))
+      {
+        overrides[key] = program.GetDouble(key);
+      }
+    }
+    if (program.IsSet("crop_size"))
+    {
+      overrides["crop_size"] = program.GetDoubleVector("crop_size");
+    }
+    if (program.IsSet("device"))
+    {
+      overrides["device"] = program.GetString("device");
+    }
+    if (program.Arguments().WasGiven("mixed_precision"))
+    {
+      overrides["mixed_precision"] = program.GetBoolean("mixed_precision");
+    }
+    nsa::UpdateFromJson(description.training, overrides, "command line");
+    if (program.IsSet("seed"))
+    {
+      description.seed = static_cast<std::uint64_t>(program.GetInteger("seed"));
+    }
+
+    if (!program.IsSet("images"))
+    {
+      throw nsa::ParameterError("--images: no training images given");
+    }
+    if (!program.IsSet("model"))
+    {
+      throw nsa::ParameterError("--model: no output model file given");
+    }
+    const std::string modality = program.IsSet("modality") ? program.GetString("modality") : "";
+    auto              images = nsa::LoadTrainingImages(nsa::ListStudies(program.GetString("images")),
+                                          description.normalisation,
+                                          modality,
+                                          &program.Progress());
+
+    nsa::TrainerOptions options;
+    options.model_path = program.GetString("model");
+    options.resume = program.GetBoolean("resume");
+    options.torch_threads = program.GetInteger("threads");
+    nsa::Trainer trainer(description, std::move(images), options);
+    program.Progress().Message("training on " + std::to_string(trainer.NumberOfUnits()) + " slices or volumes");
+    const nsa::Model model = trainer.Train(&program.Progress());
+    program.SetReturnValue("finalLoss", model.GetDescription().history.back().loss);
+  });
+}

@@ -1,0 +1,69 @@
+#ifndef nsaStudyPipeline_h
+#define nsaStudyPipeline_h
+
+#include "nsaPredictor.h"
+#include "nsaStudy.h"
+#include "nsaTrainer.h"
+
+#include <string>
+#include <vector>
+
+namespace nsa
+{
+
+/** \file nsaStudyPipeline.h
+ * \brief From files to the Learning module and back: what NSATrain and NSAPredict do
+ * besides parsing arguments, kept here so that the programs stay thin and the Python
+ * wrapping can do the same. */
+
+/** \brief A study to read: a display name (file name without image extension, or folder
+ * name for a DICOM series) and its path. */
+struct StudyEntry
+{
+  std::string name;
+  std::string path;
+};
+
+/** Studies of a folder (image files by extension, sub-folders as DICOM series, sorted by
+ * name, hidden entries skipped), a list file (.txt or .lst: one path per line, relative to
+ * the list's folder, blank lines and # comments skipped) or a cohort manifest (.csv, its
+ * image column). Throws InputError naming the source when it is missing or lists no study. */
+std::vector<StudyEntry>
+ListStudies(const std::string & source);
+
+/** The file name without folder and image extension (".nii.gz", ".nrrd", ...). */
+std::string
+StudyName(const std::string & path);
+
+/** Reads and normalises each study for training (nsa::ReadStudy, nsa::Normalise). */
+std::vector<TrainingImage>
+LoadTrainingImages(const std::vector<StudyEntry> &  studies,
+                   const NormalisationParameters & normalisation,
+                   const std::string &             modality = "",
+                   ProgressObserver *              progress = nullptr);
+
+/** \brief A scored study: the study as read (metadata for DICOM outputs), its score map
+ * (the study's geometry) and case scores. */
+struct StudyPrediction
+{
+  Study                         study;
+  itk::Image<float, 3>::Pointer map;
+  CaseScores                    scores;
+};
+
+/** Reads a study, normalises it with the model's normalisation, predicts its map and case
+ * scores. */
+StudyPrediction
+PredictStudy(const Predictor &           predictor,
+             const Model &               model,
+             const std::string &         path,
+             const std::string &         modality = "",
+             ProgressObserver *          progress = nullptr);
+
+/** Number of threads LibTorch uses for the network on the CPU (0 keeps its default). */
+void
+SetNetworkThreads(int threads);
+
+} // namespace nsa
+
+#endif

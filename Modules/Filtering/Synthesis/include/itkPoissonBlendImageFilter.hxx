@@ -305,32 +305,41 @@ PoissonBlendImageFilter<TImage, TMaskImage>::GenerateData()
     double                 stack[2 * kMaximumComponents];
     double *               sourceDifference = heap.empty() ? stack : heap.data();
     double *               destinationDifference = sourceDifference + count;
+    // Locals, not captures: the compiler keeps them in registers across the stores to rhs.
+    const MaskPixelType *     maskData = maskBuffer;
+    const InternalPixelType * destinationData = destinationBuffer;
+    const InternalPixelType * sourceData = sourceBuffer;
+    double *                  rhsData = rhs.data();
+    double *                  solutionData = solution.data();
+    unsigned char *           unknownData = unknowns.data();
+    const size_t              rowLength = boxSize[0];
     PoissonBlendDetail::ForEachRow(boxRegion, [&](const IndexType & rowIndex, SizeValueType row) {
       const OffsetValueType rowOffset = destination->ComputeOffset(rowIndex);
-      for (size_t x = 0; x < boxSize[0]; ++x)
+      for (size_t x = 0; x < rowLength; ++x)
       {
         const OffsetValueType o = rowOffset + static_cast<OffsetValueType>(x);
-        const bool            inMaskP = isSet(maskBuffer[o]);
+        const bool            inMaskP = isSet(maskData[o]);
         if (exact && !inMaskP)
         {
           continue;
         }
-        const size_t u = row * boxSize[0] + x;
-        unknowns[u] = 1;
-        const InternalPixelType * dp = destinationBuffer + o * count;
-        const InternalPixelType * sp = sourceBuffer + o * count;
+        const size_t u = row * rowLength + x;
+        unknownData[u] = 1;
+        double accumulated[K ? K : 1] = {};
+        const InternalPixelType * dp = destinationData + o * count;
+        const InternalPixelType * sp = sourceData + o * count;
         for (unsigned int i = 0; i < ImageDimension; ++i)
         {
           const IndexValueType coordinate = (i == 0 ? rowIndex[0] + static_cast<IndexValueType>(x) : rowIndex[i]);
           for (const int direction : { -1, 1 })
           {
             const OffsetValueType q = o + direction * imageStride[i];
-            const bool            inMaskQ = isSet(maskBuffer[q]);
+            const bool            inMaskQ = isSet(maskData[q]);
             const IndexValueType  neighbour = coordinate + direction;
             // Exact: the unknowns are the mask; Box: the whole bounding box.
             const bool boundary = exact ? !inMaskQ : (neighbour < lower[i] || neighbour > upper[i]);
-            const InternalPixelType * dq = destinationBuffer + q * count;
-            const InternalPixelType * sq = sourceBuffer + q * count;
+            const InternalPixelType * dq = destinationData + q * count;
+            const InternalPixelType * sq = sourceData + q * count;
             double                    sourceMagnitude = 0.0;
             double                    destinationMagnitude = 0.0;
             for (unsigned int c = 0; c < count; ++c)
@@ -350,14 +359,28 @@ PoissonBlendImageFilter<TImage, TMaskImage>::GenerateData()
             {
               const double guidance = sourceShare * sourceDifference[c] + (1.0 - sourceShare) * destinationDifference[c] +
                                       boundaryShare * static_cast<double>(dq[c]);
-              rhs[c * boxCount + u] += weights[i] * guidance;
+              if constexpr (K != 0)
+              {
+                accumulated[c] += weights[i] * guidance;
+              }
+              else
+              {
+                rhsData[c * boxCount + u] += weights[i] * guidance;
+              }
             }
+          }
+        }
+        if constexpr (K != 0)
+        {
+          for (unsigned int c = 0; c < count; ++c)
+          {
+            rhsData[c * boxCount + u] = accumulated[c];
           }
         }
         // The same initial guess in both modes: where the guidance agrees so do the results.
         for (unsigned int c = 0; c < count; ++c)
         {
-          solution[c * boxCount + u] = f * static_cast<double>(sp[c]) + (1.0 - f) * static_cast<double>(dp[c]);
+          solutionData[c * boxCount + u] = f * static_cast<double>(sp[c]) + (1.0 - f) * static_cast<double>(dp[c]);
         }
       }
     });

@@ -366,17 +366,18 @@ public:
     return m_Levels[0].Extent;
   }
 
-  Workspace
-  MakeWorkspace() const
+  /** Sizes (and zeroes) the level arrays, keeping capacity from earlier calls. */
+  void
+  PrepareWorkspace(Workspace & workspace) const
   {
-    Workspace workspace;
-    for (const Level & level : m_Levels)
+    for (auto * arrays : { &workspace.X, &workspace.B, &workspace.R })
     {
-      workspace.X.emplace_back(level.Count, 0.0f);
-      workspace.B.emplace_back(level.Count, 0.0f);
-      workspace.R.emplace_back(level.Count, 0.0f);
+      arrays->resize(m_Levels.size());
+      for (std::size_t l = 0; l < m_Levels.size(); ++l)
+      {
+        (*arrays)[l].assign(m_Levels[l].Count, 0.0f);
+      }
     }
-    return workspace;
   }
 
   /** z = V-cycle(r) on the unknowns (compact vectors in the order of boxOffsets). */
@@ -728,28 +729,46 @@ struct PoissonSolver::Internals
     }
   }
 
-  /** Scratch memory of one Solve call (so that Solve is const and may run concurrently). */
+  /** Scratch memory of Solve. One per thread (thread_local in Solve), reused from call to
+   * call: for 3D boxes it is tens of MB, and mapping fresh pages for it on every call cost
+   * more than the solve itself (page faults were 40 % of a 64^3 box solve). */
   struct Workspace
   {
     DiscreteSineTransform::BufferType Buffer;
+    std::size_t                       BufferCapacity{ 0 };
     Multigrid::Workspace              Levels;
     std::vector<double>               Dense;
+    std::vector<double>               Rhs;
+    std::vector<double>               Solution;
+    std::vector<double>               Residual;
+    std::vector<double>               PreviousResidual;
+    std::vector<double>               Preconditioned;
+    std::vector<double>               Direction;
+    std::vector<double>               Product;
   };
 
-  Workspace
-  MakeWorkspace() const
+  void
+  PrepareWorkspace(Workspace & workspace) const
   {
-    Workspace workspace;
     workspace.Dense.assign(PaddedCount, 0.0);
     if (Cycle)
     {
-      workspace.Levels = Cycle->MakeWorkspace();
+      Cycle->PrepareWorkspace(workspace.Levels);
     }
-    else
+    else if (workspace.BufferCapacity < WorkingCount)
     {
       workspace.Buffer = DiscreteSineTransform::AllocateBuffer(WorkingCount);
+      workspace.BufferCapacity = WorkingCount;
     }
-    return workspace;
+    // Every entry of these is written before it is read.
+    for (auto * vector : { &workspace.Residual,
+                           &workspace.PreviousResidual,
+                           &workspace.Preconditioned,
+                           &workspace.Direction,
+                           &workspace.Product })
+    {
+      vector->resize(Count());
+    }
   }
 
   void
@@ -1063,8 +1082,11 @@ PoissonSolver::Solve(const double * b, double * x) const
   const std::size_t count = s.Count();
   Report            report;
 
-  std::vector<double> rhs(count);
-  std::vector<double> solution(count);
+  thread_local Internals::Workspace workspace;
+  std::vector<double> &             rhs = workspace.Rhs;
+  std::vector<double> &             solution = workspace.Solution;
+  rhs.resize(count);
+  solution.resize(count);
   for (std::size_t j = 0; j < count; ++j)
   {
     rhs[j] = b[s.BoxOffsets[j]];
@@ -1081,13 +1103,13 @@ PoissonSolver::Solve(const double * b, double * x) const
     return report;
   }
 
-  Internals::Workspace              workspace = s.MakeWorkspace();
-  std::vector<double>               residual(count);
-  std::vector<double>               previousResidual(count);
-  std::vector<double>               preconditioned(count);
-  std::vector<double>               direction(count);
-  std::vector<double>               product(count);
-  const double                      tolerance = s.SolverOptions.RelativeTolerance * rhsNorm;
+  s.PrepareWorkspace(workspace);
+  std::vector<double> & residual = workspace.Residual;
+  std::vector<double> & previousResidual = workspace.PreviousResidual;
+  std::vector<double> & preconditioned = workspace.Preconditioned;
+  std::vector<double> & direction = workspace.Direction;
+  std::vector<double> & product = workspace.Product;
+  const double          tolerance = s.SolverOptions.RelativeTolerance * rhsNorm;
 
   auto trueResidual = [&]() {
     s.ApplyOperator(solution, product, workspace.Dense.data());

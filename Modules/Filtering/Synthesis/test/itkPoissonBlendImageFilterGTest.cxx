@@ -956,6 +956,51 @@ TEST(PoissonBlendImageFilter, ThreeDimensionalScalarMatchesReference)
   }
 }
 
+TEST(PoissonBlendImageFilter, DegenerateMasksMatchReference)
+{
+  // A single voxel, a one-voxel-thick slab, a thin line and two separate blobs: box extents of
+  // 1, grids the multigrid cannot coarsen along some axes, several components of the mask.
+  const auto destination = MakeImage<Image3>(kSize3, 1, [](const Image3::IndexType & i, unsigned int) {
+    return 50.0 * Texture(i[0], i[1], i[2], 11.0);
+  });
+  const auto source = MakeImage<Image3>(kSize3, 1, [](const Image3::IndexType & i, unsigned int) {
+    return 70.0 * Texture(i[0], i[1], i[2], 12.0);
+  });
+  const std::vector<std::function<bool(const Image3::IndexType &)>> shapes{
+    [](const Image3::IndexType & i) { return i[0] == 9 && i[1] == 9 && i[2] == 7; },
+    [](const Image3::IndexType & i) { return i[2] == 5 && i[0] >= 2 && i[0] <= 15 && i[1] >= 3 && i[1] <= 14; },
+    [](const Image3::IndexType & i) { return i[1] == 4 && i[2] == 4 && i[0] >= 1 && i[0] <= 18; },
+    [](const Image3::IndexType & i) {
+      return (std::abs(i[0] - 4) + std::abs(i[1] - 4) + std::abs(i[2] - 4) <= 2) ||
+             (std::abs(i[0] - 14) + std::abs(i[1] - 12) + std::abs(i[2] - 10) <= 3);
+    }
+  };
+  using Filter = itk::PoissonBlendImageFilter<Image3>;
+  for (size_t shape = 0; shape < shapes.size(); ++shape)
+  {
+    const auto mask = MakeMask<Mask3>(kSize3, shapes[shape]);
+    for (const bool multigrid : { true, false })
+    {
+      const auto output = Blend<Image3>(destination, source, mask, [&](Filter * filter) {
+        filter->SetRelativeTolerance(1e-10);
+        filter->SetUseMultigrid(multigrid);
+        filter->SetGradientMode(Filter::GradientModeEnum::Mixed);
+      });
+      const auto system = BuildSystem({ kSize3[0], kSize3[1], kSize3[2] },
+                                      { 1.0, 1.0, 1.0 },
+                                      MaskValues(mask.GetPointer()),
+                                      Values(destination.GetPointer()),
+                                      Values(source.GetPointer()),
+                                      Rule::Mixed,
+                                      1.0,
+                                      false);
+      const auto reference = ReferenceSolve(system);
+      EXPECT_LE(MaxAbsDifference(Values(output.GetPointer()), reference), kReferenceTolerance * MaxAbs(reference))
+        << "shape " << shape << (multigrid ? ", multigrid" : ", DST preconditioner");
+    }
+  }
+}
+
 template <typename TVectorImage, typename TScalarImage>
 void
 ExpectVectorEqualsScalarPerComponent(const typename TVectorImage::SizeType & size)

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using FloatImage3 = itk::Image<float, 3>;
@@ -43,9 +44,13 @@ CtStudy()
 {
   static const nsa::Study study = [] {
     nsa::test::CtSeriesSpec spec;
-    const std::string       folder = nsa::test::FreshFolder("seg-source-ct");
+    // One folder per process: CTest runs these tests in parallel processes, and the
+    // fixture IO.WriteDicomObjects runs them again.
+    const std::string folder = nsa::test::FreshFolder("seg-source-ct-" + std::to_string(::getpid()));
     nsa::test::WriteCtSeries(folder, spec);
-    return nsa::ReadStudy(folder);
+    nsa::Study study = nsa::ReadStudy(folder);
+    fs::remove_all(folder); // the study keeps what the writers need (voxels, UIDs)
+    return study;
   }();
   return study;
 }

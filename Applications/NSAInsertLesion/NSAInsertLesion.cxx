@@ -1,0 +1,85 @@
+// NSAInsertLesion: a clearly marked synthetic lesion (an ellipsoid, not the NSA method) in a
+// study, its ground-truth mask and, for DICOM input, a derived DICOM series.
+#include "NSAInsertLesionXML.h"
+#include "nsaCommandLine.h"
+#include "nsaDicomSeriesWriter.h"
+#include "nsaError.h"
+#include "nsaImageIO.h"
+#include "nsaStudy.h"
+#include "nsaSyntheticLesion.h"
+
+#include <iostream>
+#include <sstream>
+
+int
+main(int argc, char * argv[])
+{
+  return nsa::RunProgram(NSAInsertLesionXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    nsa::SyntheticLesionParameters parameters;
+    if (program.IsSet("centre"))
+    {
+      parameters.centre = program.GetDoubleVector("centre");
+    }
+    if (program.IsSet("centre_index"))
+    {
+      parameters.centreIndex = program.GetDoubleVector("centre_index");
+    }
+    parameters.radii = program.GetDoubleVector("radii");
+    parameters.edgeSigma = program.GetDouble("edge_sigma");
+    parameters.intensityChange = program.GetDouble("intensity_change");
+    if (program.IsSet("intensity_offset"))
+    {
+      parameters.intensityOffset = program.GetDouble("intensity_offset");
+    }
+    const bool writeDicom = program.IsSet("dicom_output");
+
+    program.Progress().StartStage("Read");
+    const std::string input = program.GetString("inputVolume");
+    const nsa::Study  study = nsa::ReadStudy(input);
+    if (writeDicom && !study.metadata.isDicom)
+    {
+      throw nsa::ParameterError("--dicom_output: the input '" + input + "' is not a DICOM series");
+    }
+    program.Progress().EndStage();
+
+    program.Progress().StartStage("Lesion");
+    const nsa::SyntheticLesion lesion = nsa::InsertSyntheticLesion(study.image, parameters);
+    program.Progress().EndStage();
+
+    program.Progress().StartStage("Write");
+    nsa::WriteImage(lesion.image.GetPointer(), program.GetString("outputVolume"));
+    nsa::WriteImage(lesion.mask.GetPointer(), program.GetString("outputMask"));
+    std::ostringstream what;
+    what << "ellipsoid centre (" << lesion.centre[0] << ", " << lesion.centre[1] << ", " << lesion.centre[2]
+         << ") mm, radii " << parameters.radii[0] << ", " << parameters.radii[1] << ", " << parameters.radii[2]
+         << " mm, edge sigma " << parameters.edgeSigma << " mm, core change " << lesion.appliedChange
+         << " (tissue mean " << lesion.tissueIntensity << ")";
+    if (writeDicom)
+    {
+      nsa::DerivedSeriesOptions options;
+      options.derivationDescription = "SYNTHETIC LESION inserted by NSAInsertLesion (NSA Toolkit): " + what.str();
+      options.imageComments = "SYNTHETIC LESION - NOT A REAL FINDING. " + what.str();
+      const nsa::DerivedSeries series = nsa::WriteDerivedDicomSeries(
+        lesion.image, input, study.metadata, program.GetString("dicom_output"), options);
+      std::cout << "NSAInsertLesion: DICOM series " << series.seriesInstanceUid << " (" << series.files.size()
+                << " files) in " << program.GetString("dicom_output") << '\n';
+      if (series.replacedInvalidUids)
+      {
+        std::cout << "NSAInsertLesion: the source's Study / Frame of Reference UIDs are not valid DICOM UIDs; "
+                     "replaced by derived 2.25 UIDs (study "
+                  << series.studyInstanceUid << ")\n";
+      }
+      if (series.clippedVoxels > 0)
+      {
+        std::cout << "NSAInsertLesion: " << series.clippedVoxels
+                  << " voxels exceeded the stored pixel range of the series and were clipped\n";
+      }
+    }
+    program.Progress().EndStage();
+    std::cout << "NSAInsertLesion: " << what.str() << ", " << lesion.maskVoxels << " voxels\n";
+
+    program.SetReturnValue("lesionVolume", lesion.maskVolume / 1000.0);
+    program.SetReturnValue("tissueIntensity", lesion.tissueIntensity);
+    program.SetReturnValue("appliedChange", lesion.appliedChange);
+  });
+}

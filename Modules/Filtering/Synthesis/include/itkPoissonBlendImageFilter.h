@@ -34,7 +34,8 @@ namespace itk
  * comparison with the NSA paper; destination voxels in the box but outside the mask change.
  *
  * Solver (nsa::PoissonSolver): the Box problem, and an Exact problem whose mask fills its
- * bounding box, is one discrete sine transform solve through FFTW; any other mask is solved
+ * bounding box, is one direct box solve (a DST-I through FFTW along all axes but the last,
+ * tridiagonal solves along the last: FACR(0)); any other mask is solved
  * by a float64 conjugate gradient preconditioned with a geometric multigrid cycle (or,
  * UseMultigrid off, with the DST solve of the bounding box); see
  * Documentation/PoissonBlending.md for the measurements behind this choice. The

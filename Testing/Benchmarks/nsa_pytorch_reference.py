@@ -14,7 +14,8 @@ module names equal the paper's, so state dicts are interchangeable with the tool
       optionally a training checkpoint dict after one Adam step
   nsa_pytorch_reference.py benchmark [--width W] [--channels C] [--size S] [--batch B]
                                       [--threads T] [--steps N]
-      seconds per training step (Adam, BCE), the median of N steps after 2 warm-up steps
+      seconds per training step (Adam, BCE), wall and process CPU time (all threads), the
+      medians of N steps after 2 warm-up steps
 """
 import argparse
 import statistics
@@ -141,17 +142,21 @@ def main():
         x = torch.rand(args.batch, args.channels, *size)
         y = (torch.rand(args.batch, 1, *size) > 0.9).float()
         times = []
+        cpu_times = []
         for step in range(args.steps + 2):
             start = time.perf_counter()
+            cpu_start = time.process_time()
             optimizer.zero_grad()
             loss = loss_function(model(x), y)
             loss.backward()
             optimizer.step()
             if step >= 2:
                 times.append(time.perf_counter() - start)
-        print("pytorch %s threads=%d width=%g channels=%d size=%dx%d batch=%d: median %.4f s/step, %.2f samples/s"
+                cpu_times.append(time.process_time() - cpu_start)
+        print("pytorch %s threads=%d width=%g channels=%d size=%dx%d batch=%d: median %.4f s/step wall, "
+              "%.4f s/step process CPU, %.2f samples/s"
               % (torch.__version__, torch.get_num_threads(), args.width, args.channels, size[0], size[1], args.batch,
-                 statistics.median(times), args.batch / statistics.median(times)))
+                 statistics.median(times), statistics.median(cpu_times), args.batch / statistics.median(times)))
 
 
 if __name__ == "__main__":

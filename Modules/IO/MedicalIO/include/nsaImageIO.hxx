@@ -14,6 +14,7 @@
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
 
+#include <array>
 #include <cmath>
 #include <sstream>
 #include <type_traits>
@@ -37,6 +38,7 @@ struct ResolvedInput
   std::vector<std::string> sopClassUids;      ///< DICOM (series or file): per file, in order
   std::vector<std::string> sopInstanceUids;   ///< DICOM (series or file): per file, in order
   std::vector<unsigned int> numberOfFrames;   ///< DICOM (series or file): per file, in order
+  std::vector<std::array<double, 3>> imagePositions; ///< DICOM single-frame files with a position: per file
   itk::ImageIOBase::Pointer io;   ///< header already read (first file of a series); null for derivedImage
   /** A DICOM Segmentation or Parametric Map (multi-frame objects that GDCM cannot place
    * in space or scale): read with the module's own readers, in physical space. */

@@ -3,6 +3,7 @@
 
 #include "itkImage.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct DicomReference
   std::vector<std::string> sopInstanceUids;
   /** Number of frames of each instance (1 for classic single-frame series). */
   std::vector<unsigned int> numberOfFrames;
+  /** Image Position (Patient) of each single-frame instance, in slice order (empty when
+   * the instances carry none); derived objects check that their slices lie there. */
+  std::vector<std::array<double, 3>> imagePositions;
 };
 
 /** \brief Everything about a study that is not voxels. */

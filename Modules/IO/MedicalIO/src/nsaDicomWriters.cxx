@@ -144,6 +144,42 @@ ResolveReferences(const FloatImage * map, const StudyMetadata & source, const st
     references.classUids = d.sopClassUids;
     references.instanceUids = d.sopInstanceUids;
     references.frameNumbers.assign(slices, 0);
+    // Each frame will claim to be derived from the source instance of its slice: the slices
+    // must lie where those instances are, within what nsa::ReadStudy accepts when it puts a
+    // series on a regular grid: 20 % of a pixel in-plane, 10 % of the slice spacing along
+    // the normal (plus 1e-3 mm for decimal strings).
+    if (d.imagePositions.size() == slices)
+    {
+      const auto & spacing = map->GetSpacing();
+      const double inPlaneTolerance = 1e-3 + 0.2 * std::min(spacing[0], spacing[1]);
+      const double normalTolerance = 1e-3 + 0.1 * spacing[2];
+      for (unsigned int k = 0; k < slices; ++k)
+      {
+        FloatImage::PointType point;
+        map->TransformIndexToPhysicalPoint(itk::Index<3>{ { 0, 0, static_cast<itk::IndexValueType>(k) } }, point);
+        double difference[3];
+        double along = 0.0;
+        for (unsigned int i = 0; i < 3; ++i)
+        {
+          difference[i] = point[i] - d.imagePositions[k][i];
+          along += difference[i] * map->GetDirection()(i, 2);
+        }
+        double inPlane = 0.0;
+        for (unsigned int i = 0; i < 3; ++i)
+        {
+          const double rest = difference[i] - along * map->GetDirection()(i, 2);
+          inPlane += rest * rest;
+        }
+        if (std::sqrt(inPlane) > inPlaneTolerance || std::abs(along) > normalTolerance)
+        {
+          std::ostringstream message;
+          message << "Cannot write '" << path << "': slice " << k << " of the map starts at " << point
+                  << " mm, its source instance at [" << d.imagePositions[k][0] << ", " << d.imagePositions[k][1]
+                  << ", " << d.imagePositions[k][2] << "] (the map must have the source's geometry)";
+          throw ParameterError(message.str());
+        }
+      }
+    }
   }
   references.enabled = true;
   return references;

@@ -293,6 +293,14 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
       input.sopClassUids.push_back(slice.sopClassUid);
       input.sopInstanceUids.push_back(slice.sopInstanceUid);
       input.numberOfFrames.push_back(slice.frames);
+      if (slice.hasPosition)
+      {
+        input.imagePositions.push_back(slice.position);
+      }
+    }
+    if (input.imagePositions.size() != slices.size())
+    {
+      input.imagePositions.clear();
     }
   }
   else
@@ -373,6 +381,10 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
     input.sopClassUids.push_back(header.sopClassUid);
     input.sopInstanceUids.push_back(header.sopInstanceUid);
     input.numberOfFrames.push_back(header.frames);
+    if (header.frames == 1 && header.hasPosition)
+    {
+      input.imagePositions.push_back(header.position);
+    }
   }
   return input;
 }

@@ -39,6 +39,7 @@ ReadStudy(const std::string & path, const ReadStudyOptions & options)
     metadata.dicom.sopClassUids = input.sopClassUids;
     metadata.dicom.sopInstanceUids = input.sopInstanceUids;
     metadata.dicom.numberOfFrames = input.numberOfFrames;
+    metadata.dicom.imagePositions = input.imagePositions;
     if (metadata.dicom.seriesInstanceUid.empty())
     {
       metadata.dicom.seriesInstanceUid = input.seriesInstanceUid;

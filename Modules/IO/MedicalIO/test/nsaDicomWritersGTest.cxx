@@ -302,5 +302,12 @@ TEST(DicomWriters, RefusalsLeaveNoFile)
   other->Allocate(true);
   EXPECT_THROW(nsa::WriteDicomSegmentation(other.GetPointer(), study.metadata, folder + "/mismatch.dcm"),
                nsa::ParameterError);
+  // The right slice count on another grid (shifted by half a voxel): the references would lie.
+  auto shifted = BlobMap(study.image.GetPointer());
+  auto origin = shifted->GetOrigin();
+  origin[0] += 0.5 * shifted->GetSpacing()[0];
+  shifted->SetOrigin(origin);
+  EXPECT_THROW(nsa::WriteParametricMap(shifted.GetPointer(), study.metadata, folder + "/shifted.dcm"),
+               nsa::ParameterError);
   EXPECT_TRUE(fs::is_empty(folder)) << "a refused write left a file behind";
 }

@@ -92,7 +92,7 @@ WriteCtSeries(const std::string & folder, const CtSeriesSpec & spec)
     double        position[3];
     for (int i = 0; i < 3; ++i)
     {
-      position[i] = spec.origin[i] + offset * normal[i];
+      position[i] = spec.origin[i] + offset * normal[i] + z * spec.shearPerSlice * row[i];
     }
     const double orientation[6] = { row[0], row[1], row[2], column[0], column[1], column[2] };
     Check(d->putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage), "SOP class");

@@ -28,6 +28,7 @@ struct CtSeriesSpec
   double       rescaleIntercept = -1024.0;
   int          skipSlice = -1;       ///< do not write this slice (a missing slice)
   double       extraGapAfterSlice = 0.0; ///< shift the slices after slice 0 by this (mm): non-uniform spacing
+  double       shearPerSlice = 0.0;      ///< in-plane shift along the rows per slice (mm): gantry tilt
   std::string  seriesInstanceUid;    ///< empty: a new UID
   std::string  studyInstanceUid;     ///< empty: a new UID
   std::string  filePrefix = "ct";

@@ -352,6 +352,15 @@ TEST(Study, BadInputTable)
                    },
                    "is a multi-frame file",
                    {} });
+  rows.push_back({ "sheared series (gantry tilt)",
+                   [&] {
+                     CtSeriesSpec spec;
+                     spec.shearPerSlice = 2.5 * std::tan(5.0 * M_PI / 180.0); // 5 degrees at 2.5 mm
+                     nsa::test::WriteCtSeries(root + "/sheared", spec);
+                     return root + "/sheared";
+                   },
+                   "a sheared series",
+                   {} });
   rows.push_back({ "duplicate slice positions",
                    [&] {
                      CtSeriesSpec spec;

@@ -188,7 +188,7 @@ DiscreteSineTransform::NextFastLength(std::size_t n)
 namespace
 {
 
-/** Geometric multigrid V(1,1)-cycle for the masked Poisson problem, used as the
+/** Geometric multigrid V(2,2)-cycle for the masked Poisson problem, used as the
  * preconditioner of the conjugate gradient (see PoissonSolver). Grids are dense boxes with a
  * one-voxel zero halo on every real axis, stored as 3D (a 2D grid has a phantom third axis of
  * extent 1, stride 0 and weight 0). Non-unknown voxels hold zero (homogeneous Dirichlet).
@@ -653,15 +653,26 @@ private:
     }
     // Pre-smoothing red then black, post-smoothing black then red: a symmetric cycle, as the
     // conjugate gradient requires of its preconditioner.
-    Sweep(level, x, b, 0);
-    Sweep(level, x, b, 1);
+    for (int step = 0; step < kSmoothingSteps; ++step)
+    {
+      Sweep(level, x, b, 0);
+      Sweep(level, x, b, 1);
+    }
     Residual(level, x, b, workspace.R[l].data());
     Restrict(level, workspace.R[l].data(), m_Levels[l + 1], workspace.B[l + 1].data());
     Cycle(l + 1, workspace);
     ProlongAdd(m_Levels[l + 1], workspace.X[l + 1].data(), level, x);
-    Sweep(level, x, b, 1);
-    Sweep(level, x, b, 0);
+    for (int step = 0; step < kSmoothingSteps; ++step)
+    {
+      Sweep(level, x, b, 1);
+      Sweep(level, x, b, 0);
+    }
   }
+
+  /** Red-black sweeps before and after the coarse-grid correction: V(2,2) needs 5-6
+   * conjugate-gradient iterations where V(1,1) needs 7-8, and is 5-12 % faster overall
+   * (NSAPoissonBlendBenchmark, elliptic masks 64^2-256^2, 32^3, 64^3). */
+  static constexpr int kSmoothingSteps = 2;
 
   std::vector<Level>       m_Levels;
   std::vector<std::size_t> m_FineOffsets;

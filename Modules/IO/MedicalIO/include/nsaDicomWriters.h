@@ -43,6 +43,9 @@ struct SegmentationOptions : DicomDerivedOptions
    * FRACTIONAL (PROBABILITY): the map's values in [0, 1] stored as 0..255. */
   bool         fractional = false;
   double       threshold = 0.5;
+  /** Leave out slices without any set voxel (smaller files for small findings; at least
+   * one frame is always written). Default false: one frame per slice. */
+  bool         skipEmptySlices = false;
   std::string  segmentLabel = "Anomaly";
   CodedConcept category{ "49755003", "SCT", "Morphologically Altered Structure" };
   CodedConcept type{ "52988006", "SCT", "Lesion" };
@@ -59,7 +62,8 @@ struct ParametricMapOptions : DicomDerivedOptions
   CodedConcept anatomicRegion{ "85756007", "SCT", "Tissue" };
 };
 
-/** Writes a DICOM Segmentation (dcmseg) of `map`, one frame per slice, with plane position
+/** Writes a DICOM Segmentation (dcmseg) of `map`, one frame per slice (or per non-empty
+ * slice, SegmentationOptions::skipEmptySlices), with plane position
  * per frame and orientation and pixel measures shared. When `source.isDicom`, the object
  * joins the source's study and frame of reference, copies its patient module and
  * references the source instance of every slice (Derivation Image and Referenced Series);

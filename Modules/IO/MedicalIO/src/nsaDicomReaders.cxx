@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 
@@ -37,12 +38,13 @@ GetString(DcmItem * dataset, const DcmTagKey & tag)
   return dataset->findAndGetOFStringArray(tag, value).good() ? value.c_str() : std::string();
 }
 
-/** Geometry of a multi-frame object of parallel slices; `order[k]` is the frame of slice k. */
+/** Geometry of a multi-frame object of parallel slices on a regular grid, which may skip
+ * slices (SEG writers often leave out empty ones); `sliceOfFrame[f]` is the slice of frame f. */
 struct FrameGeometry
 {
   FloatImage::Pointer      image;
-  std::vector<size_t>      order;
-  std::vector<std::string> referencedInstances; // per slice
+  std::vector<size_t>      sliceOfFrame;
+  std::vector<std::string> referencedInstances; // per slice, empty for slices without a frame
 };
 
 FrameGeometry
@@ -102,32 +104,61 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
       }
     }
   }
-  geometry.order.resize(frames);
-  std::iota(geometry.order.begin(), geometry.order.end(), 0);
-  std::stable_sort(geometry.order.begin(), geometry.order.end(),
-                   [&along](size_t a, size_t b) { return along[a] < along[b]; });
+  std::vector<size_t> order(frames);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&along](size_t a, size_t b) { return along[a] < along[b]; });
+  // The grid step: Spacing Between Slices when declared, else the smallest step between
+  // frames (the frames may skip slices, never lie between them).
   double spacing = between;
-  if (frames > 1)
+  Float64 declared = 0.0;
+  const bool hasDeclared = measures->getSpacingBetweenSlices(declared).good() && declared > 0.0;
+  if (hasDeclared)
   {
-    spacing = (along[geometry.order.back()] - along[geometry.order.front()]) / static_cast<double>(frames - 1);
+    spacing = declared;
+  }
+  else if (frames > 1)
+  {
+    spacing = std::numeric_limits<double>::max();
     for (size_t k = 1; k < frames; ++k)
     {
-      const double step = along[geometry.order[k]] - along[geometry.order[k - 1]];
-      // Positions are written as decimal strings of up to 16 characters: 1e-3 of the
-      // spacing covers their rounding.
-      if (std::abs(step - spacing) > 1e-3 * std::abs(spacing) + 1e-4)
+      const double step = along[order[k]] - along[order[k - 1]];
+      if (step > 1e-4)
       {
-        throw InputError("Cannot read '" + path + "': frames " + std::to_string(geometry.order[k - 1] + 1) + " and " +
-                         std::to_string(geometry.order[k] + 1) +
-                         " are not on a regular grid of parallel slices (several segments or a missing slice)");
+        spacing = std::min(spacing, step);
       }
     }
+    if (spacing == std::numeric_limits<double>::max())
+    {
+      spacing = between;
+    }
   }
+  geometry.sliceOfFrame.assign(frames, 0);
+  size_t slices = 1;
+  for (size_t k = 0; k < frames; ++k)
+  {
+    const double position = (along[order[k]] - along[order[0]]) / spacing;
+    const double rounded = std::round(position);
+    // Positions are written as decimal strings of up to 16 characters: 1e-3 of the
+    // spacing (plus 1e-4 mm) covers their rounding.
+    if (std::abs(position - rounded) * spacing > 1e-3 * spacing + 1e-4)
+    {
+      throw InputError("Cannot read '" + path + "': frame " + std::to_string(order[k] + 1) +
+                       " is not on the grid of parallel slices " + std::to_string(spacing) + " mm apart");
+    }
+    if (k > 0 && static_cast<size_t>(rounded) == geometry.sliceOfFrame[order[k - 1]])
+    {
+      throw InputError("Cannot read '" + path + "': frames " + std::to_string(order[k - 1] + 1) + " and " +
+                       std::to_string(order[k] + 1) + " are at the same position (several segments?)");
+    }
+    geometry.sliceOfFrame[order[k]] = static_cast<size_t>(rounded);
+    slices = std::max(slices, static_cast<size_t>(rounded) + 1);
+  }
+  const size_t first = order[0];
   auto image = FloatImage::New();
-  image->SetRegions(FloatImage::SizeType{ { columns, rows, frames } });
+  image->SetRegions(FloatImage::SizeType{ { columns, rows, slices } });
   const double imageSpacing[3] = { columnSpacing, rowSpacing, spacing };
   image->SetSpacing(imageSpacing);
-  image->SetOrigin(positions[geometry.order.front()].data());
+  image->SetOrigin(positions[first].data());
   FloatImage::DirectionType direction;
   for (unsigned int i = 0; i < 3; ++i)
   {
@@ -138,9 +169,10 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
   image->SetDirection(direction);
   image->Allocate(true);
   geometry.image = image;
-  for (size_t k = 0; k < frames; ++k)
+  geometry.referencedInstances.assign(slices, std::string());
+  for (size_t f = 0; f < frames; ++f)
   {
-    geometry.referencedInstances.push_back(references[geometry.order[k]]);
+    geometry.referencedInstances[geometry.sliceOfFrame[f]] = references[f];
   }
   if (std::all_of(geometry.referencedInstances.begin(), geometry.referencedInstances.end(),
                   [](const std::string & s) { return s.empty(); }))
@@ -221,12 +253,13 @@ ReadDicomSegmentation(const std::string & path)
   const size_t  frames = seg->getNumberOfFrames();
   FrameGeometry geometry = ReadFrameGeometry(seg->getFunctionalGroups(), rows, columns, frames, path);
   const size_t  count = static_cast<size_t>(rows) * columns;
-  for (size_t k = 0; k < frames; ++k)
+  for (size_t f = 0; f < frames; ++f)
   {
-    const DcmIODTypes::Frame * frame = seg->getFrame(geometry.order[k]);
+    const size_t               k = geometry.sliceOfFrame[f];
+    const DcmIODTypes::Frame * frame = seg->getFrame(f);
     if (frame == nullptr)
     {
-      throw InputError("Cannot read '" + path + "': frame " + std::to_string(geometry.order[k] + 1) + " is missing");
+      throw InputError("Cannot read '" + path + "': frame " + std::to_string(f + 1) + " is missing");
     }
     std::unique_ptr<DcmIODTypes::Frame> unpacked;
     const Uint8 *                       pixels = frame->pixData;
@@ -235,13 +268,13 @@ ReadDicomSegmentation(const std::string & path)
       unpacked.reset(DcmSegUtils::unpackBinaryFrame(frame, rows, columns));
       if (!unpacked)
       {
-        throw InputError("Cannot read '" + path + "': cannot unpack binary frame " + std::to_string(k + 1));
+        throw InputError("Cannot read '" + path + "': cannot unpack binary frame " + std::to_string(f + 1));
       }
       pixels = unpacked->pixData;
     }
     else if (frame->length < count)
     {
-      throw InputError("Cannot read '" + path + "': frame " + std::to_string(k + 1) + " is truncated");
+      throw InputError("Cannot read '" + path + "': frame " + std::to_string(f + 1) + " is truncated");
     }
     float * slice = geometry.image->GetBufferPointer() + k * count;
     for (size_t i = 0; i < count; ++i)
@@ -281,24 +314,24 @@ ReadParametricMap(const std::string & path)
   {
     throw InputError("Cannot read '" + path + "': only float32 and float64 Parametric Maps are supported");
   }
-  for (size_t k = 0; k < frames; ++k)
+  for (size_t f = 0; f < frames; ++f)
   {
-    float * slice = geometry.image->GetBufferPointer() + k * count;
+    float * slice = geometry.image->GetBufferPointer() + geometry.sliceOfFrame[f] * count;
     if (floats != nullptr)
     {
-      const Float32 * data = floats->getFrame(geometry.order[k]);
+      const Float32 * data = floats->getFrame(f);
       if (data == nullptr)
       {
-        throw InputError("Cannot read '" + path + "': frame " + std::to_string(geometry.order[k] + 1) + " is missing");
+        throw InputError("Cannot read '" + path + "': frame " + std::to_string(f + 1) + " is missing");
       }
       std::copy(data, data + count, slice);
     }
     else
     {
-      const Float64 * data = doubles->getFrame(geometry.order[k]);
+      const Float64 * data = doubles->getFrame(f);
       if (data == nullptr)
       {
-        throw InputError("Cannot read '" + path + "': frame " + std::to_string(geometry.order[k] + 1) + " is missing");
+        throw InputError("Cannot read '" + path + "': frame " + std::to_string(f + 1) + " is missing");
       }
       std::transform(data, data + count, slice, [](Float64 v) { return static_cast<float>(v); });
     }

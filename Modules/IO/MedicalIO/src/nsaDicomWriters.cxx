@@ -474,19 +474,33 @@ WriteDicomSegmentation(const FloatImage * map, const StudyMetadata & source, con
   AddSharedGeometry(*seg, map, path);
   AddSeriesReference(*seg, source, references);
 
+  std::vector<std::vector<Uint8>> frames(size[2], std::vector<Uint8>(size[0] * size[1]));
+  std::vector<bool>               keep(size[2], true);
   for (unsigned int k = 0; k < size[2]; ++k)
   {
-    const PerFrameGroups groups = MakePerFrameGroups(
-      map, k, references, { segmentNumber }, CodeSequenceMacro("113076", "DCM", "Segmentation"),
-      options.fractional ? "Anomaly probability of the NSA model" : "Thresholded anomaly map of the NSA model", path);
-    std::vector<Uint8> pixels(size[0] * size[1]);
-    const float *      slice = map->GetBufferPointer() + static_cast<size_t>(k) * pixels.size();
+    std::vector<Uint8> & pixels = frames[k];
+    const float *        slice = map->GetBufferPointer() + static_cast<size_t>(k) * pixels.size();
     for (size_t i = 0; i < pixels.size(); ++i)
     {
       pixels[i] = options.fractional ? static_cast<Uint8>(std::lround(slice[i] * 255.0f))
                                      : static_cast<Uint8>(slice[i] >= options.threshold ? 1 : 0);
     }
-    Check(seg->addFrame(pixels.data(), segmentNumber, groups.Pointers()), path, "adding frame " + std::to_string(k));
+    keep[k] = !options.skipEmptySlices || std::any_of(pixels.begin(), pixels.end(), [](Uint8 v) { return v != 0; });
+  }
+  if (std::none_of(keep.begin(), keep.end(), [](bool k) { return k; }))
+  {
+    keep[0] = true; // a Segmentation holds at least one frame
+  }
+  for (unsigned int k = 0; k < size[2]; ++k)
+  {
+    if (!keep[k])
+    {
+      continue;
+    }
+    const PerFrameGroups groups = MakePerFrameGroups(
+      map, k, references, { segmentNumber }, CodeSequenceMacro("113076", "DCM", "Segmentation"),
+      options.fractional ? "Anomaly probability of the NSA model" : "Thresholded anomaly map of the NSA model", path);
+    Check(seg->addFrame(frames[k].data(), segmentNumber, groups.Pointers()), path, "adding frame " + std::to_string(k));
   }
   Check(seg->saveFile(output.TemporaryPath().c_str(), EXS_LittleEndianExplicit), path, "saving");
   output.Commit();

@@ -174,6 +174,54 @@ TEST(DicomObjects, BinarySegmentationOfCtSeries)
   EXPECT_EQ(value, nsa::Version());
 }
 
+TEST(DicomObjects, SparseSegmentationOfCtSeries)
+{
+  // Only the slices with set voxels are written; reading back gives the slices from the
+  // first to the last written one, at the same physical positions.
+  const auto & study = CtStudy();
+  auto         map = FloatImage3::New();
+  map->CopyInformation(study.image);
+  map->SetRegions(study.image->GetLargestPossibleRegion());
+  map->Allocate(true);
+  const auto size = map->GetLargestPossibleRegion().GetSize();
+  for (const unsigned int z : { 1u, 4u }) // slices 1 and 4 of 0..5: slices 0, 2, 3, 5 are empty
+  {
+    map->SetPixel({ { 3, 2, z } }, 1.0f);
+    map->SetPixel({ { 7, 6, z } }, 1.0f);
+  }
+  const std::string        path = ObjectPath("seg-binary-sparse-ct");
+  nsa::SegmentationOptions options;
+  options.skipEmptySlices = true;
+  nsa::WriteDicomSegmentation(map.GetPointer(), study.metadata, path, options);
+  const auto object = nsa::ReadDicomSegmentation(path);
+  ASSERT_EQ(object.image->GetLargestPossibleRegion().GetSize(), (itk::Size<3>{ { size[0], size[1], 4 } }));
+  // Every voxel read back is the map's voxel at the same physical position (continuous
+  // index within 1e-4 voxel, as above); the set voxels are all there.
+  size_t                                              set = 0;
+  itk::ImageRegionConstIteratorWithIndex<FloatImage3> it(object.image, object.image->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    FloatImage3::PointType point;
+    object.image->TransformIndexToPhysicalPoint(it.GetIndex(), point);
+    itk::ContinuousIndex<double, 3> continuous;
+    map->TransformPhysicalPointToContinuousIndex(point, continuous);
+    FloatImage3::IndexType index;
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      index[i] = std::lround(continuous[i]);
+      ASSERT_NEAR(continuous[i], index[i], 1e-4);
+    }
+    EXPECT_EQ(it.Get(), map->GetPixel(index)) << index;
+    set += it.Get() > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(set, 4u);
+  // References: the written slices reference their source instances, skipped ones nothing.
+  ASSERT_EQ(object.referencedSopInstanceUids.size(), 4u);
+  EXPECT_EQ(object.referencedSopInstanceUids[0], study.metadata.dicom.sopInstanceUids[1]);
+  EXPECT_EQ(object.referencedSopInstanceUids[1], "");
+  EXPECT_EQ(object.referencedSopInstanceUids[3], study.metadata.dicom.sopInstanceUids[4]);
+}
+
 TEST(DicomObjects, FractionalSegmentationOfCtSeries)
 {
   const auto &      study = CtStudy();

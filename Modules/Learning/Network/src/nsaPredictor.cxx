@@ -53,6 +53,9 @@ GaussianWeight(const std::vector<std::int64_t> & window)
   return weight.squeeze(0).clamp_min(1e-3);
 }
 
+/** \class PredictionRun
+ * \brief One Predict() call: the network on its device in evaluation mode, the padding
+ * value, and the slice-wise and sliding-window loops. */
 class PredictionRun
 {
 public:

@@ -66,7 +66,8 @@ RunIdentity(const ModelDescription & description)
   return identity;
 }
 
-/** Dynamic loss scaling for float16 training (what PyTorch's GradScaler does in Python):
+/** \class LossScaler
+ * \brief Dynamic loss scaling for float16 training (what PyTorch's GradScaler does in Python):
  * scale the loss, skip steps whose gradients overflow and halve the scale, double it after
  * 2000 clean steps. */
 struct LossScaler

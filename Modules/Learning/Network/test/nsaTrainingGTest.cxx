@@ -259,3 +259,46 @@ TEST(Trainer, ResumeEqualsUninterruptedRunOnCpu)
   other.synthesis.num_patches = 1;
   EXPECT_THROW(nsa::Trainer(other, images, interrupted).Train(), nsa::ParameterError);
 }
+
+TEST(Trainer, RotationAndCropAugmentationAreSeeded)
+{
+  nsa::ModelDescription description = SmallRun();
+  description.training.crop_size = { 48, 40 };
+  description.training.rotation_degrees = 20.0;
+  nsa::Trainer trainer(description, MakeTrainingImages(3), Options("augment.pt"));
+  const nsa::TrainingSample a = trainer.MakeSample(2, 5);
+  // Crops of 48 x 40 on a canvas rounded up to 64 x 64 (tensor order y, x).
+  EXPECT_EQ(a.sizes, (std::vector<std::int64_t>{ 64, 64 }));
+  EXPECT_EQ(a.image, trainer.MakeSample(2, 5).image);
+  description.training.rotation_degrees = 0.0;
+  nsa::Trainer unrotated(description, MakeTrainingImages(3), Options("augment.pt"));
+  EXPECT_NE(a.image, unrotated.MakeSample(2, 5).image);
+  // The canvas border outside the crop holds the padding value (normalised minimum 0).
+  EXPECT_EQ(a.image[0], 0.0f);
+  EXPECT_EQ(a.label[0], 0.0f);
+}
+
+TEST(Trainer, ThreeDimensionalModelTrainsOnVolumes)
+{
+  at::set_num_threads(1);
+  nsa::ModelDescription description = SmallRun();
+  description.training.dimension = 3;
+  description.training.epochs = 1;
+  description.training.samples_per_epoch = 2;
+  description.training.example_every = 1;
+  description.synthesis.object_mask = "otsu";
+  std::vector<nsa::TrainingImage> images;
+  for (int i = 0; i < 2; ++i)
+  {
+    images.push_back({ MakeNormalImage(i + 1, 32, 32), nullptr, "volume" });
+  }
+  nsa::TrainerOptions options = Options("volume.pt");
+  nsa::Trainer        trainer(description, images, options);
+  EXPECT_EQ(trainer.NumberOfUnits(), 2u);
+  EXPECT_EQ(trainer.MakeSample(0, 0).sizes, (std::vector<std::int64_t>{ 32, 32, 32 }));
+  const nsa::Model model = trainer.Train();
+  EXPECT_EQ(model.GetDescription().network.dimension, 3);
+  ASSERT_EQ(model.GetDescription().history.size(), 1u);
+  EXPECT_TRUE(std::isfinite(model.GetDescription().history[0].loss));
+  EXPECT_TRUE(std::ifstream(OutputPath("volume.example-1.png")).good()); // middle slices
+}

@@ -24,7 +24,7 @@ def test_predict_file_matches_nsapredict(output_dir):
     # The C++ program on the same study and model.
     program = pathlib.Path(os.environ["NSA_BUILD_DIR"]) / "bin" / "NSAPredict"
     out = output_dir / "colin.nii.gz"
-    subprocess.run([str(program), "--model", MODEL, "--device", "cpu", "--input", COLIN, "--output", str(out)],
+    subprocess.run([str(program), "--device", "cpu", MODEL, COLIN, str(out)],
                    check=True, capture_output=True)
     reference = nsatoolkit.read_image(out)
     # Same code path, same threads: identical maps.

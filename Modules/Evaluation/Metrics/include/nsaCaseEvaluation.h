@@ -55,7 +55,7 @@ struct CaseVoxelResult
  * `region`: nonzero = evaluated; nullptr = every voxel. Voxels outside the region count
  * nowhere (not as negatives, not in a component). Ground-truth components are those of the
  * ground truth restricted to the region. All images must share the score map's grid (size,
- * and origin, spacing and direction within ITK's default tolerance, 1e-6 of the spacing);
+ * and origin, spacing and direction within GridTolerance / DirectionTolerance);
  * otherwise nsa::InputError names the two images (`names`: the map's, ground truth's and
  * region's names for messages). */
 template <unsigned int VDimension>
@@ -66,8 +66,17 @@ EvaluateCaseVoxels(const itk::Image<float, VDimension> *         scoreMap,
                    const VoxelEvaluationOptions &                options,
                    const std::string &                           caseName = "case");
 
+/** Origin and spacing of two images on the "same grid" may differ by this fraction of the
+ * smallest voxel size: 1e-3, above the float32 rounding of NIfTI headers (about 1e-5 mm),
+ * far below a shift that would move a voxel. */
+constexpr double GridTolerance = 1e-3;
+/** Direction cosines of two images on the "same grid" may differ by this much (NIfTI stores
+ * the direction as a float32 quaternion). */
+constexpr double DirectionTolerance = 1e-5;
+
 /** Throws nsa::InputError unless `other` has `reference`'s size, origin, spacing and direction
- * (within 1e-6 of the spacing, ITK's default coordinate tolerance). */
+ * (origin and spacing within GridTolerance of the smallest spacing, direction cosines within
+ * DirectionTolerance). */
 template <unsigned int VDimension>
 void
 CheckSameGrid(const itk::ImageBase<VDimension> * reference,

@@ -48,11 +48,15 @@ CheckSameGrid(const itk::ImageBase<VDimension> * reference,
   }
   else
   {
+    // A thousandth of the smallest voxel size: far below anything that would move a voxel,
+    // yet above the float32 rounding of NIfTI headers (a map saved as NIfTI from a DICOM
+    // study differs from the study's double-precision origin by about 1e-5 mm, which ITK's
+    // default 1e-6 of the spacing refused).
     const auto & spacing = reference->GetSpacing();
     double       tolerance = std::numeric_limits<double>::max();
     for (unsigned int d = 0; d < VDimension; ++d)
     {
-      tolerance = std::min(tolerance, 1e-6 * std::abs(spacing[d]));
+      tolerance = std::min(tolerance, GridTolerance * std::abs(spacing[d]));
     }
     for (unsigned int d = 0; d < VDimension && problem.str().empty(); ++d)
     {
@@ -66,7 +70,7 @@ CheckSameGrid(const itk::ImageBase<VDimension> * reference,
       }
       for (unsigned int e = 0; e < VDimension && problem.str().empty(); ++e)
       {
-        if (std::abs(reference->GetDirection()[d][e] - other->GetDirection()[d][e]) > 1e-6)
+        if (std::abs(reference->GetDirection()[d][e] - other->GetDirection()[d][e]) > DirectionTolerance)
         {
           problem << "direction differs";
         }

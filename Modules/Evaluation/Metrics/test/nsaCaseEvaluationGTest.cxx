@@ -185,6 +185,14 @@ TEST(CaseEvaluation, MismatchedGridAndBadInputThrow)
   origin.Fill(0.5);
   shifted->SetOrigin(origin);
   EXPECT_THROW(nsa::EvaluateCaseVoxels<2>(map, shifted, nullptr, nsa::VoxelEvaluationOptions()), nsa::InputError);
+  // A hundredth of a voxel is another grid; the float32 rounding of a NIfTI header
+  // (1e-5 mm at 1 mm spacing) is not.
+  origin.Fill(0.01);
+  shifted->SetOrigin(origin);
+  EXPECT_THROW(nsa::EvaluateCaseVoxels<2>(map, shifted, nullptr, nsa::VoxelEvaluationOptions()), nsa::InputError);
+  origin.Fill(1e-5);
+  shifted->SetOrigin(origin);
+  EXPECT_NO_THROW(nsa::EvaluateCaseVoxels<2>(map, shifted, nullptr, nsa::VoxelEvaluationOptions()));
   auto emptyRegion = MakeImage<T::Mask>({ 5, 5 }, 0);
   EXPECT_THROW(nsa::EvaluateCaseVoxels<2>(map, nullptr, emptyRegion, nsa::VoxelEvaluationOptions()),
                nsa::InputError);

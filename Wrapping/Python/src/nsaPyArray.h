@@ -59,6 +59,20 @@ SpacingFromPython(const std::optional<std::vector<double>> & spacing, const char
   return result;
 }
 
+/** Throws InputError naming the array when it holds NaN or infinite values. */
+inline void
+RequireFinite(const CArray<float> & array, const char * name)
+{
+  const float * data = array.data();
+  for (py::ssize_t i = 0; i < array.size(); ++i)
+  {
+    if (!std::isfinite(data[i]))
+    {
+      throw InputError(std::string(name) + ": contains NaN or infinite values");
+    }
+  }
+}
+
 /** Wraps an array as an ITK image without copying. The image does not own the memory: the
  * caller keeps `array` alive while the image is used (during one call). */
 template <typename TPixel, unsigned int VDimension>

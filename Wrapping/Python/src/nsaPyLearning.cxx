@@ -62,13 +62,7 @@ public:
     {
       py::gil_scoped_release release;
       const auto image = WrapArray<float, D>(array, SpacingFromPython<D>(spacing), "image");
-      for (py::ssize_t i = 0; i < array.size(); ++i)
-      {
-        if (!std::isfinite(array.data()[i]))
-        {
-          throw InputError("image: contains NaN or infinite values");
-        }
-      }
+      RequireFinite(array, "image");
       const auto normalised = Normalise<ImageType>(image, m_Model.GetDescription().normalisation);
       map = m_Predictor->Predict(normalised.GetPointer());
       scores = ComputeCaseScores(map.GetPointer(), m_Parameters);

@@ -117,16 +117,10 @@ Synthesize(const CArray<float> &                      destination,
   using MaskType = itk::Image<MaskPixel, D>;
   const auto destinationSpacing = SpacingFromPython<D>(spacing);
   const auto otherSpacing = sourceSpacing ? SpacingFromPython<D>(sourceSpacing, "source_spacing") : destinationSpacing;
-  for (const auto * array : { &destination })
+  RequireFinite(destination, "destination");
+  if (source)
   {
-    const float * data = array->data();
-    for (py::ssize_t i = 0; i < array->size(); ++i)
-    {
-      if (!std::isfinite(data[i]))
-      {
-        throw InputError("destination: contains NaN or infinite values");
-      }
-    }
+    RequireFinite(*source, "source");
   }
   SynthesisResult<D> result;
   {

@@ -97,6 +97,10 @@ def test_bad_input(texture):
         bad = texture.copy()
         bad[3, 3] = np.nan
         nsatoolkit.synthesize(bad)
+    with pytest.raises(nsatoolkit.InputError, match="source: contains NaN"):
+        bad = texture.copy()
+        bad[5, 5] = np.inf
+        nsatoolkit.synthesize(texture, bad)
     with pytest.raises(nsatoolkit.InputError, match="2D or 3D"):
         nsatoolkit.synthesize(np.zeros((2, 3, 4, 5), np.float32))
     with pytest.raises(nsatoolkit.InputError, match="source: expected a 2D array"):

@@ -543,6 +543,23 @@ private:
     return rows;
   }
 
+  /** line = sum over the combination's rows of weight · row of `values` (the axes 1, 2 part
+   * shared by restriction and prolongation; axis 0 is handled by the caller). */
+  static void
+  CombineRows(const RowCombination & rows, const float * values, std::vector<float> & line)
+  {
+    std::fill(line.begin(), line.end(), 0.0f);
+    for (std::size_t c = 0; c < rows.Count; ++c)
+    {
+      const float * source = values + rows.Offset[c];
+      const float   weight = rows.Weight[c];
+      for (std::size_t p = 0; p < line.size(); ++p)
+      {
+        line[p] += weight * source[p];
+      }
+    }
+  }
+
   /** Full weighting (1/4, 1/2, 1/4 along each coarsened axis) of the fine residual. */
   static void
   Restrict(const Level & finer, const float * r, const Level & coarser, float * b)
@@ -553,17 +570,7 @@ private:
     {
       for (std::size_t j = 0; j < coarser.Extent[1]; ++j)
       {
-        const RowCombination rows = Rows(finer, finer, false, j, k);
-        std::fill(line.begin(), line.end(), 0.0f);
-        for (std::size_t c = 0; c < rows.Count; ++c)
-        {
-          const float * source = r + rows.Offset[c];
-          const float   weight = rows.Weight[c];
-          for (std::size_t p = 0; p < fineRow; ++p)
-          {
-            line[p] += weight * source[p];
-          }
-        }
+        CombineRows(Rows(finer, finer, false, j, k), r, line);
         const std::size_t base = coarser.Offset(0, j, k);
         const float *     mask = coarser.MaskValue.data() + base;
         float *           out = b + base;
@@ -595,17 +602,7 @@ private:
     {
       for (std::size_t j = 0; j < finer.Extent[1]; ++j)
       {
-        const RowCombination rows = Rows(finer, coarser, true, j, k);
-        std::fill(line.begin(), line.end(), 0.0f);
-        for (std::size_t c = 0; c < rows.Count; ++c)
-        {
-          const float * source = xc + rows.Offset[c];
-          const float   weight = rows.Weight[c];
-          for (std::size_t p = 0; p < coarseRow; ++p)
-          {
-            line[p] += weight * source[p];
-          }
-        }
+        CombineRows(Rows(finer, coarser, true, j, k), xc, line);
         const std::size_t base = finer.Offset(0, j, k);
         const float *     mask = finer.MaskValue.data() + base;
         float *           out = x + base;

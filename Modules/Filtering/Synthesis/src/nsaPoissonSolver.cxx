@@ -61,9 +61,16 @@ struct AxisEngine
 {
   std::size_t Length{ 0 };
   bool        Dense{ false };
-  /** Dense: the symmetric n x n matrix 2 sin(pi (j+1)(k+1) / (n+1)), row-major, rows padded
-   * with zeros to RoundUpTo16(n) floats. */
-  std::vector<float> Matrix;
+  /** Dense, with S_jk = 2 sin(pi (j+1)(k+1) / (n+1)) and h = ceil(n/2): since
+   * S_(n-1-j)k = (-1)^k S_jk, the even outputs need only u_j = x_j + x_(n-1-j) and the odd
+   * ones v_j = x_j - x_(n-1-j), j < h (half the products, half-length sums). Four row-major
+   * copies of the halves: EvenColumns (h x ceil(n/2): S_j,2m) and OddColumns (h x floor(n/2):
+   * S_j,2m+1), rows padded with zeros to a multiple of 16 floats, for lines stored as rows;
+   * EvenRows and OddRows (their transposes, unpadded) for lines stored as columns. */
+  std::vector<float> EvenColumns;
+  std::vector<float> OddColumns;
+  std::vector<float> EvenRows;
+  std::vector<float> OddRows;
   /** FFT: kPairsPerChunk complex DFTs of length 2(n+1), element stride kPairsPerChunk,
    * consecutive transforms adjacent (pair p, point t at t * kPairsPerChunk + p). */
   fftwf_plan Plan{ nullptr };
@@ -203,17 +210,28 @@ GetAxisEngine(std::size_t n, bool dense)
   {
     // Exact integer reduction of (j+1)(k+1) modulo 2(n+1) keeps the argument small, so every
     // entry is the correctly rounded sine of its angle.
-    const double pi = 3.14159265358979323846;
-    const auto   period = static_cast<std::uint64_t>(2 * (n + 1));
-    const std::size_t padded = RoundUpTo16(n);
-    engine->Matrix.assign(n * padded, 0.0f);
-    for (std::size_t j = 0; j < n; ++j)
+    const double      pi = 3.14159265358979323846;
+    const auto        period = static_cast<std::uint64_t>(2 * (n + 1));
+    const auto        sine = [&](std::size_t j, std::size_t k) {
+      const std::uint64_t turn = (static_cast<std::uint64_t>(j + 1) * (k + 1)) % period;
+      return static_cast<float>(2.0 * std::sin(pi * static_cast<double>(turn) / static_cast<double>(n + 1)));
+    };
+    const std::size_t half = (n + 1) / 2;
+    const std::size_t even = (n + 1) / 2;
+    const std::size_t odd = n / 2;
+    engine->EvenColumns.assign(half * RoundUpTo16(even), 0.0f);
+    engine->OddColumns.assign(half * RoundUpTo16(odd), 0.0f);
+    engine->EvenRows.assign(even * half, 0.0f);
+    engine->OddRows.assign(odd * half, 0.0f);
+    for (std::size_t j = 0; j < half; ++j)
     {
-      for (std::size_t k = 0; k < n; ++k)
+      for (std::size_t m = 0; m < even; ++m)
       {
-        const std::uint64_t turn = (static_cast<std::uint64_t>(j + 1) * (k + 1)) % period;
-        engine->Matrix[j * padded + k] =
-          static_cast<float>(2.0 * std::sin(pi * static_cast<double>(turn) / static_cast<double>(n + 1)));
+        engine->EvenColumns[j * RoundUpTo16(even) + m] = engine->EvenRows[m * half + j] = sine(j, 2 * m);
+      }
+      for (std::size_t m = 0; m < odd; ++m)
+      {
+        engine->OddColumns[j * RoundUpTo16(odd) + m] = engine->OddRows[m * half + j] = sine(j, 2 * m + 1);
       }
     }
   }
@@ -247,47 +265,95 @@ TransformAxis(const AxisEngine & engine, float * data, std::size_t inner, std::s
   const std::size_t n = engine.Length;
   if (engine.Dense)
   {
-    const float *     matrix = engine.Matrix.data();
-    const std::size_t padded = RoundUpTo16(n);
+    const std::size_t half = (n + 1) / 2;
+    const std::size_t even = (n + 1) / 2;
+    const std::size_t odd = n / 2;
     if (inner == 1)
     {
-      // Lines are rows: Y (lines x n) = X (lines x n) S, 64 lines at a time into a block
-      // whose rows are padded to a multiple of 16.
+      // Lines are rows, 64 at a time: U, V (lines x half), then
+      // Y_even = U EvenColumns and Y_odd = V OddColumns, interleaved back.
       constexpr std::size_t kLines = 64;
-      float *               block = scratch.Get(kLines * padded);
+      const std::size_t     evenWidth = RoundUpTo16(even);
+      const std::size_t     oddWidth = RoundUpTo16(odd);
+      float *               u = scratch.Get(kLines * (2 * half + evenWidth + oddWidth));
+      float *               v = u + kLines * half;
+      float *               evenBlock = v + kLines * half;
+      float *               oddBlock = evenBlock + kLines * evenWidth;
       for (std::size_t l0 = 0; l0 < outer; l0 += kLines)
       {
         const std::size_t lines = std::min(kLines, outer - l0);
-        float *           x = data + l0 * n;
-        MatrixProduct(x, n, matrix, padded, block, padded, lines, n, padded);
         for (std::size_t l = 0; l < lines; ++l)
         {
-          std::copy(block + l * padded, block + l * padded + n, x + l * n);
+          const float * x = data + (l0 + l) * n;
+          for (std::size_t j = 0; j < odd; ++j)
+          {
+            u[l * half + j] = x[j] + x[n - 1 - j];
+            v[l * half + j] = x[j] - x[n - 1 - j];
+          }
+          if (half != odd)
+          {
+            u[l * half + odd] = x[odd]; // the middle point of an odd length
+            v[l * half + odd] = 0.0f;
+          }
+        }
+        MatrixProduct(u, half, engine.EvenColumns.data(), evenWidth, evenBlock, evenWidth, lines, half, evenWidth);
+        if (odd > 0)
+        {
+          MatrixProduct(v, half, engine.OddColumns.data(), oddWidth, oddBlock, oddWidth, lines, half, oddWidth);
+        }
+        for (std::size_t l = 0; l < lines; ++l)
+        {
+          float * x = data + (l0 + l) * n;
+          for (std::size_t m = 0; m < even; ++m)
+          {
+            x[2 * m] = evenBlock[l * evenWidth + m];
+          }
+          for (std::size_t m = 0; m < odd; ++m)
+          {
+            x[2 * m + 1] = oddBlock[l * oddWidth + m];
+          }
         }
       }
     }
     else
     {
-      // Lines are columns of an n x inner slab: Y = S X, slab by slab; the slab is copied
-      // into rows padded to a multiple of 16 floats.
+      // Lines are columns of an n x inner slab: rows U, V (half x width, padded to a multiple
+      // of 16 floats), then Y_even = EvenRows U and Y_odd = OddRows V, rows interleaved back.
       const std::size_t width = RoundUpTo16(inner);
-      float *           source = scratch.Get(2 * n * width);
-      float *           block = source + n * width;
-      for (std::size_t j = 0; j < n; ++j)
-      {
-        std::fill(source + j * width + inner, source + (j + 1) * width, 0.0f);
-      }
+      float *           u = scratch.Get(width * (2 * half + even + odd));
+      float *           v = u + half * width;
+      float *           evenBlock = v + half * width;
+      float *           oddBlock = evenBlock + even * width;
+      std::fill(u, u + 2 * half * width, 0.0f);
       for (std::size_t o = 0; o < outer; ++o)
       {
         float * x = data + o * n * inner;
-        for (std::size_t j = 0; j < n; ++j)
+        for (std::size_t j = 0; j < odd; ++j)
         {
-          std::copy(x + j * inner, x + (j + 1) * inner, source + j * width);
+          const float * low = x + j * inner;
+          const float * high = x + (n - 1 - j) * inner;
+          for (std::size_t i = 0; i < inner; ++i)
+          {
+            u[j * width + i] = low[i] + high[i];
+            v[j * width + i] = low[i] - high[i];
+          }
         }
-        MatrixProduct(matrix, padded, source, width, block, width, n, n, width);
-        for (std::size_t j = 0; j < n; ++j)
+        if (half != odd)
         {
-          std::copy(block + j * width, block + j * width + inner, x + j * inner);
+          std::copy(x + odd * inner, x + (odd + 1) * inner, u + odd * width); // middle row; v's stays 0
+        }
+        MatrixProduct(engine.EvenRows.data(), half, u, width, evenBlock, width, even, half, width);
+        if (odd > 0)
+        {
+          MatrixProduct(engine.OddRows.data(), half, v, width, oddBlock, width, odd, half, width);
+        }
+        for (std::size_t m = 0; m < even; ++m)
+        {
+          std::copy(evenBlock + m * width, evenBlock + m * width + inner, x + 2 * m * inner);
+        }
+        for (std::size_t m = 0; m < odd; ++m)
+        {
+          std::copy(oddBlock + m * width, oddBlock + m * width + inner, x + (2 * m + 1) * inner);
         }
       }
     }
@@ -1120,10 +1186,14 @@ struct PoissonSolver::Internals
   /** Per voxel of the working grid (mode fastest): Thomas algorithm 1 / denominator. */
   std::vector<float> InverseDenominator;
 
+  /** Number of unknowns. When they fill the box (FillsWorkingGrid) the offset tables are
+   * not built: unknown j is box voxel j. */
+  std::size_t UnknownCount{ 0 };
+
   std::size_t
   Count() const
   {
-    return BoxOffsets.size();
+    return UnknownCount;
   }
 
   /** q = A p: p is scattered into a zero-padded dense box (non-unknowns stay zero), then the
@@ -1218,6 +1288,17 @@ struct PoissonSolver::Internals
     {
       buffer[WorkingOffsets[j]] = static_cast<float>(r[j]);
     }
+    SolveWorkingGrid(buffer);
+    for (std::size_t j = 0; j < count; ++j)
+    {
+      z[j] = static_cast<double>(buffer[WorkingOffsets[j]]);
+    }
+  }
+
+  /** In place: the Poisson solve of the working grid (FACR(0)). */
+  void
+  SolveWorkingGrid(float * buffer) const
+  {
     if (Transform)
     {
       Transform->Transform(buffer);
@@ -1253,9 +1334,49 @@ struct PoissonSolver::Internals
     {
       Transform->Transform(buffer);
     }
-    for (std::size_t j = 0; j < count; ++j)
+  }
+
+  /** r = b - A x on a box the unknowns fill (box order, x fastest): x is copied row by row
+   * into the zero-padded dense box, then the stencil runs row by row without branches. */
+  void
+  FilledBoxResidual(const double * x, const double * b, double * r, double * dense) const
+  {
+    const std::size_t n0 = Size[0];
+    const std::size_t n1 = Size.size() > 1 ? Size[1] : 1;
+    const std::size_t n2 = Size.size() > 2 ? Size[2] : 1;
+    const std::size_t s1 = PaddedStride[1];
+    const std::size_t s2 = PaddedStride[2];
+    const auto        rowStart = [&](std::size_t j, std::size_t k) {
+      return 1 + (Size.size() > 1 ? (j + 1) * s1 : 0) + (Size.size() > 2 ? (k + 1) * s2 : 0);
+    };
+    for (std::size_t k = 0; k < n2; ++k)
     {
-      z[j] = static_cast<double>(buffer[WorkingOffsets[j]]);
+      for (std::size_t j = 0; j < n1; ++j)
+      {
+        const double * row = x + (k * n1 + j) * n0;
+        std::copy(row, row + n0, dense + rowStart(j, k));
+      }
+    }
+    const double w0 = Weight3[0];
+    const double w1 = Weight3[1];
+    const double w2 = Weight3[2];
+    for (std::size_t k = 0; k < n2; ++k)
+    {
+      for (std::size_t j = 0; j < n1; ++j)
+      {
+        const double * v = dense + rowStart(j, k);
+        const double * below1 = v - s1;
+        const double * above1 = v + s1;
+        const double * below2 = v - s2;
+        const double * above2 = v + s2;
+        const std::size_t offset = (k * n1 + j) * n0;
+        for (std::size_t i = 0; i < n0; ++i)
+        {
+          const double product = Diagonal * v[i] - w0 * (v[i - 1] + v[i + 1]) - w1 * (below1[i] + above1[i]) -
+                                 w2 * (below2[i] + above2[i]);
+          r[offset + i] = b[offset + i] - product;
+        }
+      }
     }
   }
 };
@@ -1265,9 +1386,8 @@ namespace
 /** Inner product with four partial sums: a fixed summation order (results do not depend on
  * anything but the inputs) that does not serialise on the latency of one accumulator. */
 double
-Dot(const std::vector<double> & a, const std::vector<double> & b)
+Dot(const double * a, const double * b, std::size_t n)
 {
-  const std::size_t n = a.size();
   double            s0 = 0.0;
   double            s1 = 0.0;
   double            s2 = 0.0;
@@ -1285,6 +1405,12 @@ Dot(const std::vector<double> & a, const std::vector<double> & b)
     s0 += a[j] * b[j];
   }
   return (s0 + s1) + (s2 + s3);
+}
+
+double
+Dot(const std::vector<double> & a, const std::vector<double> & b)
+{
+  return Dot(a.data(), b.data(), a.size());
 }
 } // namespace
 
@@ -1389,10 +1515,12 @@ PoissonSolver::PoissonSolver(SizeType                   size,
     throw ParameterError("PoissonSolver: at most 3 dimensions are supported");
   }
 
-  s.BoxOffsets.reserve(count);
-  s.WorkingOffsets.reserve(count);
-  s.PaddedOffsets.reserve(count);
+  s.UnknownCount = count;
+  if (!s.FillsWorkingGrid)
   {
+    s.BoxOffsets.reserve(count);
+    s.WorkingOffsets.reserve(count);
+    s.PaddedOffsets.reserve(count);
     std::vector<std::size_t> index(dimension, 0);
     for (std::size_t offset = 0; offset < total; ++offset)
     {
@@ -1504,6 +1632,47 @@ PoissonSolver::Solve(const double * b, double * x) const
   Report            report;
 
   thread_local Internals::Workspace workspace;
+  if (s.FillsWorkingGrid)
+  {
+    // The unknowns fill the DST grid: the box solve is the inverse up to float rounding, and
+    // iterative refinement in double (x += P(b - A x)) gains about seven digits per step.
+    const double rhsNorm = std::sqrt(Dot(b, b, count));
+    if (rhsNorm == 0.0)
+    {
+      std::fill(x, x + count, 0.0);
+      report.Converged = true;
+      return report;
+    }
+    s.PrepareWorkspace(workspace);
+    std::vector<double> & residual = workspace.Residual;
+    float *               buffer = workspace.Buffer.get();
+    const double          tolerance = s.SolverOptions.RelativeTolerance * rhsNorm;
+    s.FilledBoxResidual(x, b, residual.data(), workspace.Dense.data());
+    double residualNorm = std::sqrt(Dot(residual, residual));
+    while (residualNorm > tolerance && report.Iterations < s.SolverOptions.MaximumNumberOfIterations)
+    {
+      for (std::size_t j = 0; j < count; ++j)
+      {
+        buffer[j] = static_cast<float>(residual[j]);
+      }
+      s.SolveWorkingGrid(buffer);
+      for (std::size_t j = 0; j < count; ++j)
+      {
+        x[j] += static_cast<double>(buffer[j]);
+      }
+      ++report.Iterations;
+      const double previousNorm = residualNorm;
+      s.FilledBoxResidual(x, b, residual.data(), workspace.Dense.data());
+      residualNorm = std::sqrt(Dot(residual, residual));
+      if (!(residualNorm < 0.5 * previousNorm))
+      {
+        break; // refinement stalled (float rounding dominates): report what was reached
+      }
+    }
+    report.RelativeResidual = residualNorm / rhsNorm;
+    report.Converged = residualNorm <= tolerance;
+    return report;
+  }
   std::vector<double> &             rhs = workspace.Rhs;
   std::vector<double> &             solution = workspace.Solution;
   rhs.resize(count);

@@ -689,6 +689,10 @@ public:
     std::size_t                Count{ 0 }; // padded voxels
     std::vector<unsigned char> Unknown;    // padded
     std::vector<float>         MaskValue;  // padded, 1 on unknowns, 0 elsewhere (branch-free loops)
+    /** Interior voxels [0, Active) per axis hold every unknown: loops stop there. The finest
+     * box is enlarged so that coarsening halves it exactly (a 128^2 box becomes 159^2); the
+     * enlargement holds no unknowns, stays zero and costs nothing this way. */
+    std::array<std::size_t, 3> Active{ 1, 1, 1 };
 
     std::size_t
     Offset(std::size_t i, std::size_t j, std::size_t k) const
@@ -836,6 +840,14 @@ public:
     for (Level & level : m_Levels)
     {
       level.MaskValue.assign(level.Unknown.begin(), level.Unknown.end());
+      ForEachInterior(level, [&](std::size_t i, std::size_t j, std::size_t k, std::size_t p) {
+        if (level.Unknown[p] != 0)
+        {
+          level.Active[0] = std::max(level.Active[0], i + 1);
+          level.Active[1] = std::max(level.Active[1], j + 1);
+          level.Active[2] = std::max(level.Active[2], k + 1);
+        }
+      });
     }
   }
 
@@ -911,12 +923,12 @@ private:
     const float            w2 = level.Weight[2];
     const float            inverse = level.InverseDiagonal;
     const float *          mask = level.MaskValue.data();
-    for (std::size_t k = 0; k < level.Extent[2]; ++k)
+    for (std::size_t k = 0; k < level.Active[2]; ++k)
     {
-      for (std::size_t j = 0; j < level.Extent[1]; ++j)
+      for (std::size_t j = 0; j < level.Active[1]; ++j)
       {
         const std::size_t base = level.Offset(0, j, k);
-        for (std::size_t i = (color + j + k) & 1u; i < level.Extent[0]; i += 2)
+        for (std::size_t i = (color + j + k) & 1u; i < level.Active[0]; i += 2)
         {
           const std::size_t p = base + i;
           // Non-unknowns stay zero (mask 0): the homogeneous Dirichlet condition.
@@ -937,12 +949,12 @@ private:
     const float           w2 = level.Weight[2];
     const float           diagonal = level.Diagonal;
     const float *         mask = level.MaskValue.data();
-    for (std::size_t k = 0; k < level.Extent[2]; ++k)
+    for (std::size_t k = 0; k < level.Active[2]; ++k)
     {
-      for (std::size_t j = 0; j < level.Extent[1]; ++j)
+      for (std::size_t j = 0; j < level.Active[1]; ++j)
       {
         const std::size_t base = level.Offset(0, j, k);
-        for (std::size_t i = 0; i < level.Extent[0]; ++i)
+        for (std::size_t i = 0; i < level.Active[0]; ++i)
         {
           const std::size_t p = base + i;
           const float       ax = diagonal * x[p] - w0 * (x[p - 1] + x[p + 1]) - w1 * (x[p - s1] + x[p + s1]) -
@@ -1045,9 +1057,9 @@ private:
   {
     const std::size_t  fineRow = finer.Extent[0] + 2 * finer.Halo[0];
     std::vector<float> line(fineRow);
-    for (std::size_t k = 0; k < coarser.Extent[2]; ++k)
+    for (std::size_t k = 0; k < coarser.Active[2]; ++k)
     {
-      for (std::size_t j = 0; j < coarser.Extent[1]; ++j)
+      for (std::size_t j = 0; j < coarser.Active[1]; ++j)
       {
         CombineRows(Rows(finer, finer, false, j, k), r, line);
         const std::size_t base = coarser.Offset(0, j, k);
@@ -1055,14 +1067,14 @@ private:
         float *           out = b + base;
         if (finer.CoarsenNext[0])
         {
-          for (std::size_t i = 0; i < coarser.Extent[0]; ++i)
+          for (std::size_t i = 0; i < coarser.Active[0]; ++i)
           {
             out[i] = mask[i] * (0.25f * line[2 * i + 1] + 0.5f * line[2 * i + 2] + 0.25f * line[2 * i + 3]);
           }
         }
         else
         {
-          for (std::size_t i = 0; i < coarser.Extent[0]; ++i)
+          for (std::size_t i = 0; i < coarser.Active[0]; ++i)
           {
             out[i] = mask[i] * line[i + 1];
           }
@@ -1077,9 +1089,9 @@ private:
   {
     const std::size_t  coarseRow = coarser.Extent[0] + 2 * coarser.Halo[0];
     std::vector<float> line(coarseRow);
-    for (std::size_t k = 0; k < finer.Extent[2]; ++k)
+    for (std::size_t k = 0; k < finer.Active[2]; ++k)
     {
-      for (std::size_t j = 0; j < finer.Extent[1]; ++j)
+      for (std::size_t j = 0; j < finer.Active[1]; ++j)
       {
         CombineRows(Rows(finer, coarser, true, j, k), xc, line);
         const std::size_t base = finer.Offset(0, j, k);
@@ -1088,7 +1100,7 @@ private:
         if (finer.CoarsenNext[0])
         {
           // Fine 2I + 1 sits on coarse I (padded I + 1); fine 2I averages padded I and I + 1.
-          for (std::size_t i = 0; i < finer.Extent[0]; ++i)
+          for (std::size_t i = 0; i < finer.Active[0]; ++i)
           {
             const float value = (i % 2 == 1) ? line[(i - 1) / 2 + 1] : 0.5f * (line[i / 2] + line[i / 2 + 1]);
             out[i] += mask[i] * value;
@@ -1096,7 +1108,7 @@ private:
         }
         else
         {
-          for (std::size_t i = 0; i < finer.Extent[0]; ++i)
+          for (std::size_t i = 0; i < finer.Active[0]; ++i)
           {
             out[i] += mask[i] * line[i + 1];
           }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 namespace itk
@@ -268,31 +269,37 @@ OrderedKey(float value)
 /** Ranks among the distinct values: ranks[i] is the number of distinct values below
  * values[i]; distinct[rank] is the value. A least-significant-digit radix sort of
  * (key, index) pairs, three passes of 11 bits (a pass that one digit value fills is
- * skipped): O(n), where std::sort and a binary search per voxel cost O(n log n). */
+ * skipped): O(n), where std::sort and a binary search per voxel cost O(n log n). Zeros
+ * (-0 and +0, most of a label's region) stay out of the sort and take their rank at the end. */
 void
 RankValues(const float *                values,
            std::size_t                  count,
            std::vector<std::uint32_t> & ranks,
            std::vector<float> &         distinct)
 {
-  constexpr unsigned int Bits = 11;
-  constexpr unsigned int Buckets = 1u << Bits;
-  std::vector<std::uint64_t> pairs(count);
-  std::vector<std::uint64_t> sorted(count);
+  constexpr unsigned int     Bits = 11;
+  constexpr unsigned int     Buckets = 1u << Bits;
+  std::unique_ptr<std::uint64_t[]> pairs(new std::uint64_t[count]);
+  std::unique_ptr<std::uint64_t[]> sorted(new std::uint64_t[count]);
   std::vector<std::uint32_t> histogram(3 * Buckets, 0);
+  std::size_t                n = 0;
   for (std::size_t i = 0; i < count; ++i)
   {
+    if (values[i] == 0.0f)
+    {
+      continue;
+    }
     const std::uint32_t key = OrderedKey(values[i]);
-    pairs[i] = (static_cast<std::uint64_t>(key) << 32) | static_cast<std::uint64_t>(i);
+    pairs[n++] = (static_cast<std::uint64_t>(key) << 32) | static_cast<std::uint64_t>(i);
     ++histogram[key & (Buckets - 1)];
     ++histogram[Buckets + ((key >> Bits) & (Buckets - 1))];
     ++histogram[2 * Buckets + (key >> (2 * Bits))];
   }
-  for (unsigned int pass = 0; pass < 3; ++pass)
+  for (unsigned int pass = 0; pass < 3 && n > 0; ++pass)
   {
     std::uint32_t * bucket = histogram.data() + pass * Buckets;
     const unsigned  shift = 32 + pass * Bits;
-    if (bucket[(pairs[0] >> shift) & (Buckets - 1)] == count)
+    if (bucket[(pairs[0] >> shift) & (Buckets - 1)] == n)
     {
       continue; // one digit value for all keys: this pass would not move anything
     }
@@ -303,7 +310,7 @@ RankValues(const float *                values,
       bucket[b] = sum;
       sum += here;
     }
-    for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t i = 0; i < n; ++i)
     {
       sorted[bucket[(pairs[i] >> shift) & (Buckets - 1)]++] = pairs[i];
     }
@@ -311,17 +318,42 @@ RankValues(const float *                values,
   }
   ranks.resize(count);
   distinct.clear();
-  std::uint64_t previous = ~std::uint64_t{ 0 };
-  for (std::size_t i = 0; i < count; ++i)
+  const bool          zeros = n < count;
+  const std::uint64_t zeroKey = OrderedKey(0.0f);
+  std::uint32_t       zeroRank = 0;
+  bool                zeroPlaced = !zeros;
+  std::uint64_t       previous = ~std::uint64_t{ 0 };
+  for (std::size_t i = 0; i < n; ++i)
   {
     const std::uint64_t key = pairs[i] >> 32;
     const auto          index = static_cast<std::size_t>(pairs[i] & 0xFFFFFFFFu);
+    if (!zeroPlaced && key > zeroKey)
+    {
+      zeroRank = static_cast<std::uint32_t>(distinct.size());
+      distinct.push_back(0.0f);
+      zeroPlaced = true;
+    }
     if (key != previous)
     {
       distinct.push_back(values[index]);
       previous = key;
     }
     ranks[index] = static_cast<std::uint32_t>(distinct.size() - 1);
+  }
+  if (!zeroPlaced)
+  {
+    zeroRank = static_cast<std::uint32_t>(distinct.size());
+    distinct.push_back(0.0f);
+  }
+  if (zeros)
+  {
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      if (values[i] == 0.0f)
+      {
+        ranks[i] = zeroRank;
+      }
+    }
   }
 }
 

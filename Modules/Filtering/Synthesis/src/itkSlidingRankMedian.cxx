@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -117,8 +118,10 @@ private:
 };
 
 /** The sliding median of ranks over a buffer of `extent` voxels; calls emit(offset, rank)
- * where `mask` is non-zero (everywhere when null). Each row is swept from its first to its
- * last masked voxel only. */
+ * where `mask` is non-zero (everywhere when null). Each row is swept only between its first
+ * and last masked voxel, and rows are visited boustrophedon: the window moves down one
+ * row (one face of the window out, one in) and sweeps the next row in the opposite
+ * direction, so it is built from scratch only where rows are not adjacent. */
 template <unsigned int VDimension, typename TEmit>
 void
 SlideRanks(const std::uint32_t * ranks,
@@ -128,6 +131,7 @@ SlideRanks(const std::uint32_t * ranks,
            unsigned int          radius,
            TEmit &&              emit)
 {
+  static_assert(VDimension >= 2, "rows along axis 0 are stacked along axis 1");
   long stride[VDimension];
   long windowSize = 1;
   long count = 1;
@@ -139,11 +143,91 @@ SlideRanks(const std::uint32_t * ranks,
   }
   const auto    k = static_cast<std::uint32_t>(windowSize / 2);
   const long    r = static_cast<long>(radius);
+  const long    width = 2 * r + 1;
   RankHistogram histogram(numberOfRanks);
 
-  const long        rows = count / extent[0];
+  const auto clamp = [](long i, long n) { return std::min(n - 1, std::max(0L, i)); };
+  // Offsets of the rows that make up the window's face across x for a row at `position`
+  // (clamped indices: the border is replicated, as ZeroFluxNeumannBoundaryCondition does);
+  // `outer` gets the offsets along axes 2..D-1 only.
   std::vector<long> face;
+  std::vector<long> outer;
   std::vector<long> next;
+  const auto        makeFace = [&](const long (&position)[VDimension]) {
+    outer.assign(1, 0);
+    for (unsigned int axis = 2; axis < VDimension; ++axis)
+    {
+      next.clear();
+      for (long d = -r; d <= r; ++d)
+      {
+        const long p = clamp(position[axis] + d, extent[axis]);
+        for (long base : outer)
+        {
+          next.push_back(base + p * stride[axis]);
+        }
+      }
+      outer.swap(next);
+    }
+    face.clear();
+    for (long base : outer)
+    {
+      for (long d = -r; d <= r; ++d)
+      {
+        face.push_back(base + clamp(position[1] + d, extent[1]) * stride[1]);
+      }
+    }
+  };
+  const auto column = [&](long x, bool add) {
+    const long clamped = clamp(x, extent[0]);
+    for (long offset : face)
+    {
+      if (add)
+      {
+        histogram.Insert(ranks[offset + clamped]);
+      }
+      else
+      {
+        histogram.Remove(ranks[offset + clamped]);
+      }
+    }
+  };
+  // Moves the window centred at x one voxel along x (step +1 or -1).
+  const auto move = [&](long x, long step) {
+    const long out = clamp(step > 0 ? x - r : x + r, extent[0]);
+    const long in = clamp(step > 0 ? x + r + 1 : x - r - 1, extent[0]);
+    if (out != in)
+    {
+      for (long offset : face)
+      {
+        histogram.Remove(ranks[offset + out]);
+        histogram.Insert(ranks[offset + in]);
+      }
+    }
+  };
+  bool       filled = false; // the histogram holds the window centred at `centre` of row `windowRow`
+  long       centre = 0;
+  long       windowRow = -1;
+  const auto clear = [&]() {
+    if (filled)
+    {
+      for (long d = -r; d <= r; ++d)
+      {
+        column(centre + d, false);
+      }
+      histogram.Emptied();
+      filled = false;
+    }
+  };
+  const auto fill = [&](long x) {
+    centre = x;
+    for (long d = -r; d <= r; ++d)
+    {
+      column(centre + d, true);
+    }
+    filled = true;
+  };
+
+  const long rows = count / extent[0];
   for (long row = 0; row < rows; ++row)
   {
     // The span of this row that needs a median.
@@ -175,63 +259,62 @@ SlideRanks(const std::uint32_t * ranks,
       position[axis] = rest % extent[axis];
       rest /= extent[axis];
     }
-    // Offsets of the rows that make up the window's face across x (clamped indices: the
-    // border is replicated, as ZeroFluxNeumannBoundaryCondition does).
-    face.assign(1, 0);
-    for (unsigned int axis = 1; axis < VDimension; ++axis)
+    if (filled && row == windowRow + 1 && position[1] > 0)
     {
-      next.clear();
-      for (long d = -r; d <= r; ++d)
+      // The next row along axis 1 (same position along the other axes): one face of the
+      // window leaves at the top, one enters at the bottom.
+      const long top = clamp(position[1] - 1 - r, extent[1]) * stride[1];
+      const long bottom = clamp(position[1] + r, extent[1]) * stride[1];
+      if (top != bottom)
       {
-        const long p = std::min(extent[axis] - 1, std::max(0L, position[axis] + d));
-        for (long base : face)
+        for (long base : outer)
         {
-          next.push_back(base + p * stride[axis]);
+          for (long d = -r; d <= r; ++d)
+          {
+            const long x = clamp(centre + d, extent[0]);
+            histogram.Remove(ranks[base + top + x]);
+            histogram.Insert(ranks[base + bottom + x]);
+          }
         }
       }
-      face.swap(next);
+      makeFace(position);
     }
-    const long lastColumn = extent[0] - 1;
-    auto       column = [lastColumn](long x) { return std::min(lastColumn, std::max(0L, x)); };
-    for (long d = -r; d <= r; ++d)
+    else
     {
-      const long x = column(first + d);
-      for (long offset : face)
+      clear();
+      makeFace(position);
+    }
+    windowRow = row;
+    // Sweep from the end nearer to the window; travel there, or rebuild when that is cheaper.
+    const bool rightwards = !filled || std::abs(centre - first) <= std::abs(centre - last);
+    const long start = rightwards ? first : last;
+    const long end = rightwards ? last : first;
+    const long step = rightwards ? 1 : -1;
+    if (filled && std::abs(centre - start) <= width) // travelling costs less than rebuilding
+    {
+      for (; centre != start; centre += centre < start ? 1 : -1)
       {
-        histogram.Insert(ranks[offset + x]);
+        move(centre, centre < start ? 1 : -1);
       }
     }
-    for (long x = first;; ++x)
+    else
     {
-      if (!mask || mask[rowStart + x])
+      clear();
+      fill(start);
+    }
+    for (;;)
+    {
+      if (!mask || mask[rowStart + centre])
       {
-        emit(rowStart + x, histogram.Select(k));
+        emit(rowStart + centre, histogram.Select(k));
       }
-      if (x == last)
+      if (centre == end)
       {
         break;
       }
-      const long out = column(x - r);
-      const long in = column(x + r + 1);
-      if (out != in)
-      {
-        for (long offset : face)
-        {
-          histogram.Remove(ranks[offset + out]);
-          histogram.Insert(ranks[offset + in]);
-        }
-      }
+      move(centre, step);
+      centre += step;
     }
-    // Empty the histogram again by removing the last window (cheaper than clearing it).
-    for (long d = -r; d <= r; ++d)
-    {
-      const long x = column(last + d);
-      for (long offset : face)
-      {
-        histogram.Remove(ranks[offset + x]);
-      }
-    }
-    histogram.Emptied();
   }
 }
 

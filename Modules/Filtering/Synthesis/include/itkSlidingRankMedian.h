@@ -18,7 +18,8 @@ namespace itk
  * step removes one face of the window and adds one. The histogram keeps a count per rank, a
  * count per 64-rank block and a bit per occupied rank, so the median is found by walking
  * whole blocks from the previous median's block and then only the occupied ranks of one
- * block. Each row is swept only between its first and last voxel in `where`. The result is
+ * block. Each row is swept only between its first and last voxel in `where`, rows in
+ * alternating directions (the window moves down a row instead of being rebuilt). The result is
  * bit for bit MedianImageFilter's (a zero may come out as +0 where MedianImageFilter
  * returns -0: they are one value), at a small fraction of the cost.
  *

@@ -44,14 +44,19 @@ namespace itk
  * GetRecord() tells what was done: boxes, scales, interpolation factor and, for every patch,
  * blended or why not (a failure to place a patch is recorded, not thrown).
  *
- * GenerateData composes ITK filters on small regions: RegionOfInterestImageFilter cuts the
- * source patch, ResampleImageFilter (linear; a patch is resized at most by the factors of
- * resize_bounds, where linear interpolation neither rings nor overshoots, unlike B-splines,
- * and matches OpenCV's default resize used by the paper) brings it onto the destination box,
- * PoissonBlendImageFilter (poisson-source, poisson-mixed, poisson-uniform) or a convex
- * combination (swap, uniform) blends it, PasteImageFilter writes it back; the label
+ * GenerateData works on small regions: the source box is copied out (the grid that
+ * RegionOfInterestImageFilter would give it) and resampled onto the destination box with
+ * LinearInterpolateImageFunction, exactly as ResampleImageFilter would do it under the
+ * identity transform (linear: a patch is resized at most by the factors of resize_bounds,
+ * where linear interpolation neither rings nor overshoots, unlike B-splines, and matches
+ * OpenCV's default resize used by the paper); PoissonBlendImageFilter (poisson-source,
+ * poisson-mixed, poisson-uniform; one instance for all patches of a sample) or a convex
+ * combination (swap, uniform) blends it into the working image; the label
  * (SyntheticAnomalyLabelImageFilter with its medians) is computed only on regions around
- * the patches, where it can be non-zero.
+ * the patches, where it can be non-zero. Region copies replace the RegionOfInterest,
+ * Resample and Paste filter pipelines of earlier versions, whose set-up cost more than
+ * their work on 2D patches (Documentation/Synthesis.md, Performance); the results are
+ * the same bit for bit.
  *
  * \ingroup NSASynthesis
  */

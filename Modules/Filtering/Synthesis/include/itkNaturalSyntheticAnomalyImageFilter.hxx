@@ -9,16 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "itkBoxMeanImageFilter.h"
-#include "itkIdentityTransform.h"
 #include "itkImageAlgorithm.h"
 #include "itkImageRegionConstIterator.h"
 #include "itkImageRegionIterator.h"
+#include "itkImageScanlineIterator.h"
 #include "itkLinearInterpolateImageFunction.h"
 #include "itkOtsuThresholdImageFilter.h"
-#include "itkPasteImageFilter.h"
 #include "itkPoissonBlendImageFilter.h"
-#include "itkRegionOfInterestImageFilter.h"
-#include "itkResampleImageFilter.h"
 #include "itkSyntheticAnomalyLabelImageFilter.h"
 
 #include <algorithm>
@@ -55,6 +52,96 @@ inline unsigned int
 WorkUnitsFor(std::size_t voxels, unsigned int available)
 {
   return voxels < 32768 ? 1u : std::max(1u, available);
+}
+/** Rounds an interpolated value to the pixel type, clamped to its range: ResampleImageFilter's
+ * CastPixelWithBoundsChecking. */
+inline float
+CastToPixel(double value, float)
+{
+  constexpr auto lowest = static_cast<double>(NumericTraits<float>::NonpositiveMin());
+  constexpr auto highest = static_cast<double>(NumericTraits<float>::max());
+  return value <= lowest ? NumericTraits<float>::NonpositiveMin()
+                         : (value >= highest ? NumericTraits<float>::max() : static_cast<float>(value));
+}
+template <typename TValue>
+VariableLengthVector<float>
+CastToPixel(const VariableLengthVector<TValue> & value, const VariableLengthVector<float> &)
+{
+  VariableLengthVector<float> pixel(value.GetSize());
+  for (unsigned int c = 0; c < value.GetSize(); ++c)
+  {
+    pixel[c] = CastToPixel(static_cast<double>(value[c]), 0.0f);
+  }
+  return pixel;
+}
+
+/** `output` (allocated, in its own geometry) sampled from `input` by `interpolator` (whose
+ * input is `input`) under the identity transform: exactly ResampleImageFilter's
+ * LinearThreadedGenerateData (each scan line's end points mapped through physical space,
+ * the points between them interpolated linearly along the line; voxels outside the input
+ * buffer take 0), without the filter's pipeline around it. Split over `units` work units
+ * by `threader`; each voxel's value depends only on its index. */
+template <typename TImage, typename TInterpolator>
+void
+ResampleLinear(const TImage *        input,
+               const TInterpolator * interpolator,
+               TImage *              output,
+               MultiThreaderBase *   threader,
+               unsigned int          units)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  using RegionType = typename TImage::RegionType;
+  using PixelType = typename TImage::PixelType;
+  using ContinuousIndexType = ContinuousIndex<double, Dimension>;
+  const RegionType largest = output->GetLargestPossibleRegion();
+  PixelType        zero;
+  NumericTraits<PixelType>::SetLength(zero, output->GetNumberOfComponentsPerPixel());
+  zero = NumericTraits<PixelType>::ZeroValue(zero);
+  auto sample = [&](const RegionType & region) {
+    ImageScanlineIterator<TImage> out(output, region);
+    while (!out.IsAtEnd())
+    {
+      typename TImage::IndexType index = out.GetIndex();
+      index[0] = largest.GetIndex(0);
+      typename TImage::PointType point;
+      ContinuousIndexType        startIndex;
+      ContinuousIndexType        endIndex;
+      output->TransformIndexToPhysicalPoint(index, point);
+      input->TransformPhysicalPointToContinuousIndex(point, startIndex);
+      index[0] += largest.GetSize(0);
+      output->TransformIndexToPhysicalPoint(index, point);
+      input->TransformPhysicalPointToContinuousIndex(point, endIndex);
+      IndexValueType scanlineIndex = out.GetIndex()[0];
+      while (!out.IsAtEndOfLine())
+      {
+        const double alpha =
+          (scanlineIndex - largest.GetIndex(0)) / static_cast<double>(largest.GetSize(0));
+        ContinuousIndexType inputIndex(startIndex);
+        for (unsigned int i = 0; i < Dimension; ++i)
+        {
+          inputIndex[i] += alpha * (endIndex[i] - startIndex[i]);
+        }
+        if (interpolator->IsInsideBuffer(inputIndex))
+        {
+          out.Set(CastToPixel(interpolator->EvaluateAtContinuousIndex(inputIndex), zero));
+        }
+        else
+        {
+          out.Set(zero);
+        }
+        ++out;
+        ++scanlineIndex;
+      }
+      out.NextLine();
+    }
+  };
+  if (units <= 1)
+  {
+    sample(largest);
+    return;
+  }
+  threader->SetNumberOfWorkUnits(units);
+  threader->template ParallelizeImageRegion<Dimension>(largest, sample, nullptr);
 }
 } // namespace NaturalSyntheticAnomalyDetail
 
@@ -288,9 +375,24 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelIntens
   const SizeValueType       stride = std::max<SizeValueType>(1, count / 65536);
   std::vector<double>       values;
   values.reserve(count / stride + 1);
+  // Voxel k of the buffer is the pixel at offset k (the image is buffered in full).
+  const unsigned int               components = image->GetNumberOfComponentsPerPixel();
+  const typename ImageType::InternalPixelType * buffer = image->GetBufferPointer();
   for (SizeValueType k = 0; k < count; k += stride)
   {
-    const double value = NaturalSyntheticAnomalyDetail::ComponentMean(image->GetPixel(image->ComputeIndex(static_cast<OffsetValueType>(k))));
+    double value = 0.0;
+    if (components == 1)
+    {
+      value = buffer[k];
+    }
+    else
+    {
+      for (unsigned int c = 0; c < components; ++c)
+      {
+        value += buffer[k * components + c];
+      }
+      value /= components;
+    }
     if (std::isfinite(value))
     {
       values.push_back(value);
@@ -300,13 +402,19 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelIntens
   {
     return 1.0;
   }
-  auto percentile = [&values](double q) {
-    const auto n = static_cast<std::size_t>(std::floor(q * static_cast<double>(values.size() - 1)));
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n), values.end());
-    return values[n];
+  // The two order statistics; the second is selected among the values above the first,
+  // where nth_element left it.
+  const auto at = [&values](double q) {
+    return static_cast<std::size_t>(std::floor(q * static_cast<double>(values.size() - 1)));
   };
-  const double low = percentile(0.01);
-  const double high = percentile(0.99);
+  const std::size_t lowRank = at(0.01);
+  const std::size_t highRank = at(0.99);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(lowRank), values.end());
+  const double low = values[lowRank];
+  std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(std::min(lowRank + 1, highRank)),
+                   values.begin() + static_cast<std::ptrdiff_t>(highRank),
+                   values.end());
+  const double high = values[highRank];
   if (high > low)
   {
     return high - low;
@@ -391,15 +499,17 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   m_Record.interpolation_factor = factor;
   m_Record.label_intensity_scale = labelScale;
 
-  // The union of the voxels the patches replaced, for the label.
-  auto changed = ObjectMaskType::New();
-  changed->CopyInformation(destination);
-  changed->SetRegions(region);
-  changed->Allocate();
-  changed->FillBuffer(0);
-
-  const std::size_t numberOfPatches = patches.size();
-  std::size_t       done = 0;
+  // Per patch: the source box is copied out (as RegionOfInterestImageFilter would), resampled
+  // onto the destination box, blended, and written back into the working image in place.
+  // Plain region copies and ITK's interpolator replace the small per-patch filter pipelines,
+  // whose set-up cost more than their work on 2D patches; the arithmetic is
+  // ResampleImageFilter's, so the result is the same bit for bit.
+  using InterpolatorType = LinearInterpolateImageFunction<ImageType, double>;
+  using PoissonType = PoissonBlendImageFilter<ImageType, ObjectMaskType>;
+  auto                          interpolator = InterpolatorType::New();
+  typename PoissonType::Pointer poisson;
+  const std::size_t             numberOfPatches = patches.size();
+  std::size_t                   done = 0;
   for (auto & patch : patches)
   {
     m_Record.patches.push_back(patch.record);
@@ -409,65 +519,65 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
       continue;
     }
     const RegionType box = patch.destinationRegion;
-    const auto       boxVoxels = box.GetNumberOfPixels();
-    const unsigned   units = WorkUnitsFor(boxVoxels, workUnits);
+    const unsigned   units = WorkUnitsFor(box.GetNumberOfPixels(), workUnits);
+    const RegionType local(box.GetSize()); // index 0: the grid of the patch masks
 
     // The source patch, resampled onto the destination box: voxel j of the box takes the
     // source at continuous index (j + 1/2) n / m - 1/2 of the source box (n source, m
     // destination voxels), as image resizing conventionally does.
-    using ROIType = RegionOfInterestImageFilter<ImageType, ImageType>;
-    auto sourceROI = ROIType::New();
-    sourceROI->SetInput(source);
-    sourceROI->SetRegionOfInterest(patch.sourceRegion);
-    sourceROI->SetNumberOfWorkUnits(1);
-    sourceROI->UpdateOutputInformation();
+    typename ImageType::Pointer sourceBox = ImageType::New();
+    sourceBox->CopyInformation(source);
+    sourceBox->SetRegions(RegionType(patch.sourceRegion.GetSize()));
+    {
+      typename ImageType::PointType sourceOrigin;
+      source->TransformIndexToPhysicalPoint(patch.sourceRegion.GetIndex(), sourceOrigin);
+      sourceBox->SetOrigin(sourceOrigin);
+    }
+    sourceBox->Allocate();
+    ImageAlgorithm::Copy(source, sourceBox.GetPointer(), patch.sourceRegion, sourceBox->GetBufferedRegion());
 
-    using ResampleType = ResampleImageFilter<ImageType, ImageType>;
-    auto                                resample = ResampleType::New();
-    const auto &                        sourceSize = patch.sourceRegion.GetSize();
-    const auto &                        boxSize = box.GetSize();
+    const auto &                            sourceSize = patch.sourceRegion.GetSize();
+    const auto &                            boxSize = box.GetSize();
     ContinuousIndex<double, ImageDimension> firstSample;
-    typename ImageType::SpacingType     spacing;
+    typename ImageType::SpacingType         spacing;
     for (unsigned int axis = 0; axis < ImageDimension; ++axis)
     {
       const double ratio = static_cast<double>(sourceSize[axis]) / static_cast<double>(boxSize[axis]);
       firstSample[axis] = 0.5 * ratio - 0.5;
       spacing[axis] = source->GetSpacing()[axis] * ratio;
     }
-    typename ImageType::PointType origin;
-    sourceROI->GetOutput()->TransformContinuousIndexToPhysicalPoint(firstSample, origin);
-    resample->SetInput(sourceROI->GetOutput());
-    resample->SetTransform(IdentityTransform<double, ImageDimension>::New());
-    resample->SetInterpolator(LinearInterpolateImageFunction<ImageType, double>::New());
-    resample->SetSize(boxSize);
-    resample->SetOutputOrigin(origin);
-    resample->SetOutputSpacing(spacing);
-    resample->SetOutputDirection(source->GetDirection());
-    resample->SetNumberOfWorkUnits(units);
-    resample->Update();
-    typename ImageType::Pointer sourcePatch = resample->GetOutput();
-    sourcePatch->DisconnectPipeline();
+    typename ImageType::Pointer sourcePatch = ImageType::New();
+    sourcePatch->SetRegions(local);
+    sourcePatch->SetNumberOfComponentsPerPixel(source->GetNumberOfComponentsPerPixel());
+    {
+      typename ImageType::PointType origin;
+      sourceBox->TransformContinuousIndexToPhysicalPoint(firstSample, origin);
+      sourcePatch->SetOrigin(origin);
+    }
+    sourcePatch->SetSpacing(spacing);
+    sourcePatch->SetDirection(source->GetDirection());
+    sourcePatch->Allocate();
+    interpolator->SetInputImage(sourceBox);
+    ResampleLinear(sourceBox.GetPointer(), interpolator.GetPointer(), sourcePatch.GetPointer(), this->GetMultiThreader(),
+                   units);
 
-    // The destination box as it is now (earlier patches included), and the source patch on
-    // its grid.
-    auto destinationROI = ROIType::New();
-    destinationROI->SetInput(working);
-    destinationROI->SetRegionOfInterest(box);
-    destinationROI->SetNumberOfWorkUnits(1);
-    destinationROI->Update();
-    typename ImageType::Pointer destinationPatch = destinationROI->GetOutput();
-    destinationPatch->DisconnectPipeline();
+    // The destination box as it is now (earlier patches included); the source patch on its grid.
+    typename ImageType::Pointer destinationPatch = ImageType::New();
+    destinationPatch->CopyInformation(working);
+    destinationPatch->SetRegions(local);
+    {
+      typename ImageType::PointType boxOrigin;
+      working->TransformIndexToPhysicalPoint(box.GetIndex(), boxOrigin);
+      destinationPatch->SetOrigin(boxOrigin);
+    }
     sourcePatch->CopyInformation(destinationPatch);
-    sourcePatch->SetRegions(destinationPatch->GetLargestPossibleRegion());
 
-    typename ImageType::Pointer blended;
     if (p.blend_mode == "swap" || p.blend_mode == "uniform")
     {
-      // Convex combination inside the patch mask (swap: factor 1, CutPaste; uniform: FPI).
-      blended = destinationPatch;
-      const RegionType                        local = blended->GetLargestPossibleRegion();
-      ImageRegionIterator<ImageType>          out(blended, local);
-      ImageRegionConstIterator<ImageType>     in(sourcePatch, local);
+      // Convex combination inside the patch mask (swap: factor 1, CutPaste; uniform: FPI),
+      // directly in the working image.
+      ImageRegionIterator<ImageType>           out(working, box);
+      ImageRegionConstIterator<ImageType>      in(sourcePatch, local);
       ImageRegionConstIterator<ObjectMaskType> m(patch.labelMask, local);
       for (; !out.IsAtEnd(); ++out, ++in, ++m)
       {
@@ -490,48 +600,29 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     }
     else
     {
-      using PoissonType = PoissonBlendImageFilter<ImageType, ObjectMaskType>;
-      auto poisson = PoissonType::New();
+      destinationPatch->Allocate();
+      ImageAlgorithm::Copy(working.GetPointer(), destinationPatch.GetPointer(), box, local);
+      if (!poisson)
+      {
+        poisson = PoissonType::New();
+        poisson->SetGradientMode(p.blend_mode == "poisson-mixed" ? PoissonType::GradientModeEnum::Mixed
+                                                                 : PoissonType::GradientModeEnum::Source);
+        poisson->SetInterpolationFactor(factor);
+        if (p.intensity_range.size() == 2)
+        {
+          poisson->SetClampOutput(true);
+          poisson->SetOutputMinimum(p.intensity_range[0]);
+          poisson->SetOutputMaximum(p.intensity_range[1]);
+        }
+        poisson->SetUseImageSpacing(true);
+      }
       poisson->SetDestinationImage(destinationPatch);
       poisson->SetSourceImage(sourcePatch);
       poisson->SetMaskImage(patch.poissonMask);
-      poisson->SetGradientMode(p.blend_mode == "poisson-mixed" ? PoissonType::GradientModeEnum::Mixed
-                                                               : PoissonType::GradientModeEnum::Source);
-      poisson->SetInterpolationFactor(factor);
-      if (p.intensity_range.size() == 2)
-      {
-        poisson->SetClampOutput(true);
-        poisson->SetOutputMinimum(p.intensity_range[0]);
-        poisson->SetOutputMaximum(p.intensity_range[1]);
-      }
-      poisson->SetUseImageSpacing(true);
       poisson->SetNumberOfWorkUnits(units);
       poisson->Update();
-      blended = poisson->GetOutput();
-      blended->DisconnectPipeline();
-    }
-
-    // Write the box back into the working image, in place.
-    using PasteType = PasteImageFilter<ImageType, ImageType>;
-    auto paste = PasteType::New();
-    paste->SetDestinationImage(working);
-    paste->SetSourceImage(blended);
-    paste->SetSourceRegion(blended->GetLargestPossibleRegion());
-    paste->SetDestinationIndex(box.GetIndex());
-    paste->InPlaceOn();
-    paste->SetNumberOfWorkUnits(units);
-    paste->Update();
-    working = paste->GetOutput();
-    working->DisconnectPipeline();
-
-    ImageRegionConstIterator<ObjectMaskType> m(patch.labelMask, patch.labelMask->GetLargestPossibleRegion());
-    ImageRegionIterator<ObjectMaskType>      c(changed, box);
-    for (; !m.IsAtEnd(); ++m, ++c)
-    {
-      if (m.Get())
-      {
-        c.Set(1);
-      }
+      // Write the box back into the working image.
+      ImageAlgorithm::Copy(poisson->GetOutput(), working.GetPointer(), local, box);
     }
     this->UpdateProgress(0.8f * static_cast<float>(done) / static_cast<float>(std::max<std::size_t>(1, numberOfPatches)));
   }
@@ -592,26 +683,43 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
                                                                  : LabelModeEnum::LogisticIntensity;
   for (const auto & group : groups)
   {
-    const unsigned units = WorkUnitsFor(group.GetNumberOfPixels(), workUnits);
-    using ROIType = RegionOfInterestImageFilter<ImageType, ImageType>;
-    auto original = ROIType::New();
-    original->SetInput(destination);
-    original->SetRegionOfInterest(group);
-    original->SetNumberOfWorkUnits(1);
-    auto anomalous = ROIType::New();
-    anomalous->SetInput(working);
-    anomalous->SetRegionOfInterest(group);
-    anomalous->SetNumberOfWorkUnits(1);
-    using MaskROIType = RegionOfInterestImageFilter<ObjectMaskType, ObjectMaskType>;
-    auto mask = MaskROIType::New();
-    mask->SetInput(changed);
-    mask->SetRegionOfInterest(group);
-    mask->SetNumberOfWorkUnits(1);
+    // The inputs of the label filter: the group's region of the original and the anomalous
+    // image, and of the union of the voxels the patches replaced.
+    auto crop = [&group](const ImageType * image) {
+      typename ImageType::Pointer cropped = ImageType::New();
+      cropped->CopyInformation(image);
+      cropped->SetRegions(group);
+      cropped->Allocate();
+      ImageAlgorithm::Copy(image, cropped.GetPointer(), group, group);
+      return cropped;
+    };
+    typename ObjectMaskType::Pointer changed = ObjectMaskType::New();
+    changed->CopyInformation(destination);
+    changed->SetRegions(group);
+    changed->Allocate();
+    changed->FillBuffer(0);
+    for (const auto & patch : patches)
+    {
+      RegionType inside = patch.destinationRegion;
+      if (patch.record.status != nsa::PatchStatus::Blended || !inside.Crop(group))
+      {
+        continue;
+      }
+      ImageRegionConstIterator<ObjectMaskType> m(patch.labelMask, RegionType(patch.destinationRegion.GetSize()));
+      ImageRegionIterator<ObjectMaskType>      c(changed, patch.destinationRegion);
+      for (; !m.IsAtEnd(); ++m, ++c)
+      {
+        if (m.Get())
+        {
+          c.Set(1);
+        }
+      }
+    }
 
     auto labeller = LabelFilterType::New();
-    labeller->SetOriginalImage(original->GetOutput());
-    labeller->SetAnomalousImage(anomalous->GetOutput());
-    labeller->SetPatchMask(mask->GetOutput());
+    labeller->SetOriginalImage(crop(destination));
+    labeller->SetAnomalousImage(crop(working));
+    labeller->SetPatchMask(changed);
     labeller->SetLabelMode(labelMode);
     labeller->SetTolerance(p.label_tolerance);
     labeller->SetMaskMedianRadius(static_cast<unsigned int>(p.label_mask_median_radius));
@@ -620,10 +728,9 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     labeller->SetLogisticX0(p.logistic_x0);
     labeller->SetIntensityScale(labelScale);
     labeller->SetInterpolationFactor(factor);
-    labeller->SetNumberOfWorkUnits(units);
+    labeller->SetNumberOfWorkUnits(WorkUnitsFor(group.GetNumberOfPixels(), workUnits));
     labeller->Update();
-    ImageAlgorithm::Copy(labeller->GetOutput(), label.GetPointer(), labeller->GetOutput()->GetLargestPossibleRegion(),
-                         group);
+    ImageAlgorithm::Copy(labeller->GetOutput(), label.GetPointer(), group, group);
   }
   this->UpdateProgress(1.0f);
 

@@ -1,7 +1,13 @@
 #include "itkSlidingRankMedian.h"
 
+#include "itkMacro.h"
+
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
 #include <vector>
 
 namespace itk
@@ -10,60 +16,92 @@ namespace itk
 namespace
 {
 
-/** A histogram of ranks with 64-rank blocks: O(1) insert and remove, the k-th smallest found
- * by walking from a previous answer. */
+/** Index of the lowest set bit of a non-zero word. */
+inline unsigned int
+LowestBit(std::uint64_t word)
+{
+#if defined(__GNUC__) || defined(__clang__)
+  return static_cast<unsigned int>(__builtin_ctzll(word));
+#else
+  unsigned int bit = 0;
+  while (!(word & 1u))
+  {
+    word >>= 1;
+    ++bit;
+  }
+  return bit;
+#endif
+}
+
+/** A histogram of ranks in 64-rank blocks: a count per rank, a count per block and a bit per
+ * occupied rank. Insert and remove are O(1); the k-th smallest is found by walking whole
+ * blocks from the block of the previous answer (adjacent windows have close medians) and
+ * then only the occupied ranks of one block (a window of w voxels occupies about
+ * 64 w / ranks of a block's 64 ranks). */
 class RankHistogram
 {
 public:
   explicit RankHistogram(std::size_t ranks)
     : m_Fine(ranks, 0)
     , m_Coarse(ranks / Block + 1, 0)
+    , m_Occupied(ranks / Block + 1, 0)
   {}
 
   void
-  Add(std::uint32_t rank, int weight)
+  Insert(std::uint32_t rank)
   {
-    m_Fine[rank] += weight;
-    m_Coarse[rank / Block] += weight;
-    if (rank < m_Median)
+    const std::uint32_t block = rank / Block;
+    if (m_Fine[rank]++ == 0)
     {
-      m_Below += weight;
+      m_Occupied[block] |= std::uint64_t{ 1 } << (rank % Block);
     }
+    ++m_Coarse[block];
+    m_Below += block < m_Block ? 1 : 0;
   }
 
-  /** The rank of the element with `k` elements below it (0-based k-th smallest). */
-  std::uint32_t
-  Select(int k)
+  void
+  Remove(std::uint32_t rank)
   {
-    // Move down while too many are below the current candidate.
+    const std::uint32_t block = rank / Block;
+    if (--m_Fine[rank] == 0)
+    {
+      m_Occupied[block] &= ~(std::uint64_t{ 1 } << (rank % Block));
+    }
+    --m_Coarse[block];
+    m_Below -= block < m_Block ? 1 : 0;
+  }
+
+  /** The rank of the 0-based k-th smallest element; k must be below the number of elements. */
+  std::uint32_t
+  Select(std::uint32_t k)
+  {
     while (m_Below > k)
     {
-      // Step back over whole empty or full blocks when aligned.
-      if (m_Median % Block == 0 && m_Median >= Block && m_Below - m_Coarse[m_Median / Block - 1] > k)
-      {
-        m_Median -= Block;
-        m_Below -= m_Coarse[m_Median / Block];
-        continue;
-      }
-      --m_Median;
-      m_Below -= m_Fine[m_Median];
+      --m_Block;
+      m_Below -= m_Coarse[m_Block];
     }
-    // Move up while the candidate and everything below it are still not more than k.
-    while (m_Below + m_Fine[m_Median] <= k)
+    while (m_Below + m_Coarse[m_Block] <= k)
     {
-      if (m_Median % Block == 0 && m_Below + m_Coarse[m_Median / Block] <= k)
-      {
-        m_Below += m_Coarse[m_Median / Block];
-        m_Median += Block;
-        continue;
-      }
-      m_Below += m_Fine[m_Median];
-      ++m_Median;
+      m_Below += m_Coarse[m_Block];
+      ++m_Block;
     }
-    return m_Median;
+    std::uint32_t       left = k - m_Below;
+    std::uint64_t       bits = m_Occupied[m_Block];
+    const std::uint32_t base = m_Block * Block;
+    for (;;)
+    {
+      const std::uint32_t rank = base + LowestBit(bits);
+      const std::uint32_t here = m_Fine[rank];
+      if (left < here)
+      {
+        return rank;
+      }
+      left -= here;
+      bits &= bits - 1;
+    }
   }
 
-  /** After every element was removed again: nothing is below the current candidate. */
+  /** After every element was removed again: nothing is below the current block. */
   void
   Emptied()
   {
@@ -72,38 +110,146 @@ public:
 
 private:
   static constexpr std::uint32_t Block = 64;
-  std::vector<int>               m_Fine;
-  std::vector<int>               m_Coarse;
-  std::uint32_t                  m_Median{ 0 };
-  int                            m_Below{ 0 }; // elements with rank < m_Median
+  std::vector<std::uint32_t>     m_Fine;
+  std::vector<std::uint32_t>     m_Coarse;
+  std::vector<std::uint64_t>     m_Occupied;
+  std::uint32_t                  m_Block{ 0 };
+  std::uint32_t                  m_Below{ 0 }; // elements in blocks below m_Block
 };
 
 /** The sliding median of ranks over a buffer of `extent` voxels; calls emit(offset, rank)
- * where `mask` is non-zero (everywhere when null). */
+ * where `mask` is non-zero (everywhere when null). Each row is swept only between its first
+ * and last masked voxel, and rows are visited boustrophedon: the window moves down one
+ * row (one face of the window out, one in) and sweeps the next row in the opposite
+ * direction, so it is built from scratch only where rows are not adjacent. */
 template <unsigned int VDimension, typename TEmit>
 void
-SlideRanks(const std::vector<std::uint32_t> & ranks,
-           std::size_t                        numberOfRanks,
+SlideRanks(const std::uint32_t * ranks,
+           std::size_t           numberOfRanks,
            const long (&extent)[VDimension],
-           const unsigned char *              mask,
-           unsigned int                       radius,
-           TEmit &&                           emit)
+           const unsigned char * mask,
+           unsigned int          radius,
+           TEmit &&              emit)
 {
+  static_assert(VDimension >= 2, "rows along axis 0 are stacked along axis 1");
   long stride[VDimension];
   long windowSize = 1;
+  long count = 1;
   for (unsigned int axis = 0; axis < VDimension; ++axis)
   {
     stride[axis] = axis == 0 ? 1 : stride[axis - 1] * extent[axis - 1];
     windowSize *= 2 * static_cast<long>(radius) + 1;
+    count *= extent[axis];
   }
-  const int     k = static_cast<int>(windowSize / 2);
+  const auto    k = static_cast<std::uint32_t>(windowSize / 2);
   const long    r = static_cast<long>(radius);
+  const long    width = 2 * r + 1;
   RankHistogram histogram(numberOfRanks);
 
-  const long        rows = static_cast<long>(ranks.size()) / extent[0];
+  const auto clamp = [](long i, long n) { return std::min(n - 1, std::max(0L, i)); };
+  // Offsets of the rows that make up the window's face across x for a row at `position`
+  // (clamped indices: the border is replicated, as ZeroFluxNeumannBoundaryCondition does);
+  // `outer` gets the offsets along axes 2..D-1 only.
   std::vector<long> face;
+  std::vector<long> outer;
+  std::vector<long> next;
+  const auto        makeFace = [&](const long (&position)[VDimension]) {
+    outer.assign(1, 0);
+    for (unsigned int axis = 2; axis < VDimension; ++axis)
+    {
+      next.clear();
+      for (long d = -r; d <= r; ++d)
+      {
+        const long p = clamp(position[axis] + d, extent[axis]);
+        for (long base : outer)
+        {
+          next.push_back(base + p * stride[axis]);
+        }
+      }
+      outer.swap(next);
+    }
+    face.clear();
+    for (long base : outer)
+    {
+      for (long d = -r; d <= r; ++d)
+      {
+        face.push_back(base + clamp(position[1] + d, extent[1]) * stride[1]);
+      }
+    }
+  };
+  const auto column = [&](long x, bool add) {
+    const long clamped = clamp(x, extent[0]);
+    for (long offset : face)
+    {
+      if (add)
+      {
+        histogram.Insert(ranks[offset + clamped]);
+      }
+      else
+      {
+        histogram.Remove(ranks[offset + clamped]);
+      }
+    }
+  };
+  // Moves the window centred at x one voxel along x (step +1 or -1).
+  const auto move = [&](long x, long step) {
+    const long out = clamp(step > 0 ? x - r : x + r, extent[0]);
+    const long in = clamp(step > 0 ? x + r + 1 : x - r - 1, extent[0]);
+    if (out != in)
+    {
+      for (long offset : face)
+      {
+        histogram.Remove(ranks[offset + out]);
+        histogram.Insert(ranks[offset + in]);
+      }
+    }
+  };
+  bool       filled = false; // the histogram holds the window centred at `centre` of row `windowRow`
+  long       centre = 0;
+  long       windowRow = -1;
+  const auto clear = [&]() {
+    if (filled)
+    {
+      for (long d = -r; d <= r; ++d)
+      {
+        column(centre + d, false);
+      }
+      histogram.Emptied();
+      filled = false;
+    }
+  };
+  const auto fill = [&](long x) {
+    centre = x;
+    for (long d = -r; d <= r; ++d)
+    {
+      column(centre + d, true);
+    }
+    filled = true;
+  };
+
+  const long rows = count / extent[0];
   for (long row = 0; row < rows; ++row)
   {
+    // The span of this row that needs a median.
+    const long rowStart = row * extent[0];
+    long       first = 0;
+    long       last = extent[0] - 1;
+    if (mask)
+    {
+      const unsigned char * m = mask + rowStart;
+      while (first <= last && !m[first])
+      {
+        ++first;
+      }
+      if (first > last)
+      {
+        continue;
+      }
+      while (!m[last])
+      {
+        --last;
+      }
+    }
     // This row's position along axes 1..D-1.
     long position[VDimension];
     long rest = row;
@@ -113,66 +259,62 @@ SlideRanks(const std::vector<std::uint32_t> & ranks,
       position[axis] = rest % extent[axis];
       rest /= extent[axis];
     }
-    // Does this row need any median?
-    const long rowStart = row * extent[0];
-    if (mask)
+    if (filled && row == windowRow + 1 && position[1] > 0)
     {
-      bool any = false;
-      for (long x = 0; x < extent[0] && !any; ++x)
+      // The next row along axis 1 (same position along the other axes): one face of the
+      // window leaves at the top, one enters at the bottom.
+      const long top = clamp(position[1] - 1 - r, extent[1]) * stride[1];
+      const long bottom = clamp(position[1] + r, extent[1]) * stride[1];
+      if (top != bottom)
       {
-        any = mask[rowStart + x] != 0;
-      }
-      if (!any)
-      {
-        continue;
-      }
-    }
-    // Offsets of the rows that make up the window's face across x (clamped indices: the
-    // border is replicated, as ZeroFluxNeumannBoundaryCondition does).
-    face.clear();
-    face.push_back(0);
-    for (unsigned int axis = 1; axis < VDimension; ++axis)
-    {
-      std::vector<long> next;
-      for (long d = -r; d <= r; ++d)
-      {
-        const long p = std::min(extent[axis] - 1, std::max(0L, position[axis] + d));
-        for (long base : face)
+        for (long base : outer)
         {
-          next.push_back(base + p * stride[axis]);
+          for (long d = -r; d <= r; ++d)
+          {
+            const long x = clamp(centre + d, extent[0]);
+            histogram.Remove(ranks[base + top + x]);
+            histogram.Insert(ranks[base + bottom + x]);
+          }
         }
       }
-      face.swap(next);
+      makeFace(position);
     }
-    auto addColumn = [&](long x, int weight) {
-      const long clamped = std::min(extent[0] - 1, std::max(0L, x));
-      for (long offset : face)
-      {
-        histogram.Add(ranks[static_cast<std::size_t>(offset + clamped)], weight);
-      }
-    };
-    for (long d = -r; d <= r; ++d)
+    else
     {
-      addColumn(d, +1);
+      clear();
+      makeFace(position);
     }
-    for (long x = 0; x < extent[0]; ++x)
+    windowRow = row;
+    // Sweep from the end nearer to the window; travel there, or rebuild when that is cheaper.
+    const bool rightwards = !filled || std::abs(centre - first) <= std::abs(centre - last);
+    const long start = rightwards ? first : last;
+    const long end = rightwards ? last : first;
+    const long step = rightwards ? 1 : -1;
+    if (filled && std::abs(centre - start) <= width) // travelling costs less than rebuilding
     {
-      if (x > 0)
+      for (; centre != start; centre += centre < start ? 1 : -1)
       {
-        addColumn(x - r - 1, -1);
-        addColumn(x + r, +1);
-      }
-      if (!mask || mask[rowStart + x])
-      {
-        emit(rowStart + x, histogram.Select(k));
+        move(centre, centre < start ? 1 : -1);
       }
     }
-    // Empty the histogram again by removing the last window (cheaper than clearing it).
-    for (long d = -r; d <= r; ++d)
+    else
     {
-      addColumn(extent[0] - 1 + d, -1);
+      clear();
+      fill(start);
     }
-    histogram.Emptied();
+    for (;;)
+    {
+      if (!mask || mask[rowStart + centre])
+      {
+        emit(rowStart + centre, histogram.Select(k));
+      }
+      if (centre == end)
+      {
+        break;
+      }
+      move(centre, step);
+      centre += step;
+    }
   }
 }
 
@@ -194,6 +336,155 @@ MakeOutput(const Image<TPixel, VDimension> * input, long (&extent)[VDimension])
   return output;
 }
 
+/** An unsigned key with the order of the float values (-0 and +0 one key). */
+inline std::uint32_t
+OrderedKey(float value)
+{
+  if (value == 0.0f)
+  {
+    value = 0.0f;
+  }
+  std::uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+}
+
+/** Ranks among the distinct values: ranks[i] is the number of distinct values below
+ * values[i]; distinct[rank] is the value. A least-significant-digit radix sort of
+ * (key, index) pairs, three passes of 11 bits (a pass that one digit value fills is
+ * skipped): O(n), where std::sort and a binary search per voxel cost O(n log n). Zeros
+ * (-0 and +0, most of a label's region) stay out of the sort and take their rank at the end. */
+void
+RankValues(const float *                values,
+           std::size_t                  count,
+           std::vector<std::uint32_t> & ranks,
+           std::vector<float> &         distinct)
+{
+  constexpr unsigned int     Bits = 11;
+  constexpr unsigned int     Buckets = 1u << Bits;
+  std::unique_ptr<std::uint64_t[]> pairs(new std::uint64_t[count]);
+  std::unique_ptr<std::uint64_t[]> sorted(new std::uint64_t[count]);
+  std::vector<std::uint32_t> histogram(3 * Buckets, 0);
+  std::size_t                n = 0;
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    if (values[i] == 0.0f)
+    {
+      continue;
+    }
+    const std::uint32_t key = OrderedKey(values[i]);
+    pairs[n++] = (static_cast<std::uint64_t>(key) << 32) | static_cast<std::uint64_t>(i);
+    ++histogram[key & (Buckets - 1)];
+    ++histogram[Buckets + ((key >> Bits) & (Buckets - 1))];
+    ++histogram[2 * Buckets + (key >> (2 * Bits))];
+  }
+  for (unsigned int pass = 0; pass < 3 && n > 0; ++pass)
+  {
+    std::uint32_t * bucket = histogram.data() + pass * Buckets;
+    const unsigned  shift = 32 + pass * Bits;
+    if (bucket[(pairs[0] >> shift) & (Buckets - 1)] == n)
+    {
+      continue; // one digit value for all keys: this pass would not move anything
+    }
+    std::uint32_t sum = 0;
+    for (unsigned int b = 0; b < Buckets; ++b)
+    {
+      const std::uint32_t here = bucket[b];
+      bucket[b] = sum;
+      sum += here;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+    {
+      sorted[bucket[(pairs[i] >> shift) & (Buckets - 1)]++] = pairs[i];
+    }
+    pairs.swap(sorted);
+  }
+  ranks.resize(count);
+  distinct.clear();
+  const bool          zeros = n < count;
+  const std::uint64_t zeroKey = OrderedKey(0.0f);
+  std::uint32_t       zeroRank = 0;
+  bool                zeroPlaced = !zeros;
+  std::uint64_t       previous = ~std::uint64_t{ 0 };
+  for (std::size_t i = 0; i < n; ++i)
+  {
+    const std::uint64_t key = pairs[i] >> 32;
+    const auto          index = static_cast<std::size_t>(pairs[i] & 0xFFFFFFFFu);
+    if (!zeroPlaced && key > zeroKey)
+    {
+      zeroRank = static_cast<std::uint32_t>(distinct.size());
+      distinct.push_back(0.0f);
+      zeroPlaced = true;
+    }
+    if (key != previous)
+    {
+      distinct.push_back(values[index]);
+      previous = key;
+    }
+    ranks[index] = static_cast<std::uint32_t>(distinct.size() - 1);
+  }
+  if (!zeroPlaced)
+  {
+    zeroRank = static_cast<std::uint32_t>(distinct.size());
+    distinct.push_back(0.0f);
+  }
+  if (zeros)
+  {
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      if (values[i] == 0.0f)
+      {
+        ranks[i] = zeroRank;
+      }
+    }
+  }
+}
+
+/** Separable box counts of a 0/1 image with replicated borders: the number of ones in each
+ * voxel's (2r+1)^D window, one running sum per axis (O(n) whatever the radius). */
+template <unsigned int VDimension>
+void
+BoxCounts(const unsigned char * values, const long (&extent)[VDimension], long radius, std::vector<std::uint32_t> & counts)
+{
+  long count = 1;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    count *= extent[axis];
+  }
+  counts.assign(values, values + count);
+  std::vector<std::uint32_t> line;
+  long                       stride = 1;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    const long n = extent[axis];
+    line.resize(static_cast<std::size_t>(n));
+    // Every line along this axis: it starts at an offset with index 0 on the axis.
+    for (long outer = 0; outer < count; outer += stride * n)
+    {
+      for (long start = outer; start < outer + stride; ++start)
+      {
+        for (long i = 0; i < n; ++i)
+        {
+          line[i] = counts[start + i * stride];
+        }
+        auto          at = [&](long i) { return line[std::min(n - 1, std::max(0L, i))]; };
+        std::uint32_t sum = 0;
+        for (long d = -radius; d <= radius; ++d)
+        {
+          sum += at(d);
+        }
+        for (long i = 0; i < n; ++i)
+        {
+          counts[start + i * stride] = sum;
+          sum += at(i + radius + 1);
+          sum -= at(i - radius);
+        }
+      }
+    }
+    stride *= n;
+  }
+}
+
 } // namespace
 
 template <unsigned int VDimension>
@@ -209,18 +500,15 @@ SlidingRankMedian(const Image<float, VDimension> *         input,
   {
     return output;
   }
-  // Ranks among the distinct values.
-  const float *      values = input->GetBufferPointer();
-  std::vector<float> distinct(values, values + count);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  std::vector<std::uint32_t> ranks(count);
-  for (std::size_t i = 0; i < count; ++i)
+  if (count > std::numeric_limits<std::uint32_t>::max())
   {
-    ranks[i] = static_cast<std::uint32_t>(std::lower_bound(distinct.begin(), distinct.end(), values[i]) - distinct.begin());
+    itkGenericExceptionMacro("SlidingRankMedian: regions of more than 2^32 voxels are not supported, got " << count);
   }
+  std::vector<std::uint32_t> ranks;
+  std::vector<float>         distinct;
+  RankValues(input->GetBufferPointer(), count, ranks, distinct);
   float * out = output->GetBufferPointer();
-  SlideRanks<VDimension>(ranks, distinct.size(), extent, where ? where->GetBufferPointer() : nullptr, radius,
+  SlideRanks<VDimension>(ranks.data(), distinct.size(), extent, where ? where->GetBufferPointer() : nullptr, radius,
                          [&](long offset, std::uint32_t rank) { out[offset] = distinct[rank]; });
   return output;
 }
@@ -233,15 +521,34 @@ SlidingRankMedian(const Image<unsigned char, VDimension> * input, unsigned int r
   auto                  output = MakeOutput(input, extent);
   const auto            count = input->GetBufferedRegion().GetNumberOfPixels();
   const unsigned char * values = input->GetBufferPointer();
+  unsigned char *       out = output->GetBufferPointer();
+  if (count == 0)
+  {
+    return output;
+  }
+  const bool binary = std::all_of(values, values + count, [](unsigned char v) { return v <= 1; });
+  if (binary)
+  {
+    // The median of 0/1 values is 1 exactly when more than half of the (odd) window is 1.
+    std::vector<std::uint32_t> counts;
+    BoxCounts<VDimension>(values, extent, static_cast<long>(radius), counts);
+    long windowSize = 1;
+    for (unsigned int axis = 0; axis < VDimension; ++axis)
+    {
+      windowSize *= 2 * static_cast<long>(radius) + 1;
+    }
+    const auto half = static_cast<std::uint32_t>(windowSize / 2);
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      out[i] = counts[i] > half ? 1 : 0;
+    }
+    return output;
+  }
   // An 8-bit value is its own rank.
   std::vector<std::uint32_t> ranks(values, values + count);
-  unsigned char *            out = output->GetBufferPointer();
-  if (count > 0)
-  {
-    SlideRanks<VDimension>(ranks, 256, extent, nullptr, radius, [&](long offset, std::uint32_t rank) {
-      out[offset] = static_cast<unsigned char>(rank);
-    });
-  }
+  SlideRanks<VDimension>(ranks.data(), 256, extent, nullptr, radius, [&](long offset, std::uint32_t rank) {
+    out[offset] = static_cast<unsigned char>(rank);
+  });
   return output;
 }
 

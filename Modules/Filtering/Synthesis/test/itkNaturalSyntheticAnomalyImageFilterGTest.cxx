@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -558,4 +559,107 @@ TEST(LogisticCalibration, WorksOnVolumes)
   EXPECT_GT(calibration.voxels, 0u);
   EXPECT_GT(calibration.logistic_k, 0.0);
   EXPECT_NEAR(calibration.logistic_x0 * calibration.logistic_k, std::log(9.0), 1e-12);
+}
+
+#include "itkIdentityTransform.h"
+#include "itkResampleImageFilter.h"
+#include "itkVectorImage.h"
+
+namespace
+{
+
+// ResampleLinear (the filter's per-patch resize) against the ResampleImageFilter pipeline it
+// replaces: same geometry, same linear interpolator, identity transform; bit for bit, for
+// shrinking and enlarging boxes, an oblique direction, and several work units.
+template <typename TImage>
+void
+CompareResampleLinearWithResampleImageFilter(const typename TImage::SizeType & inputSize,
+                                             const typename TImage::SizeType & outputSize,
+                                             unsigned int                      components,
+                                             unsigned int                      units)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  auto                   input = TImage::New();
+  input->SetRegions(inputSize);
+  input->SetNumberOfComponentsPerPixel(components);
+  typename TImage::SpacingType   spacing;
+  typename TImage::PointType     origin;
+  typename TImage::DirectionType direction;
+  direction.SetIdentity();
+  for (unsigned int axis = 0; axis < Dimension; ++axis)
+  {
+    spacing[axis] = 0.7 + 0.3 * axis;
+    origin[axis] = -12.5 + 3.25 * axis;
+  }
+  const double angle = 0.3;
+  direction[0][0] = std::cos(angle);
+  direction[0][1] = -std::sin(angle);
+  direction[1][0] = std::sin(angle);
+  direction[1][1] = std::cos(angle);
+  input->SetSpacing(spacing);
+  input->SetOrigin(origin);
+  input->SetDirection(direction);
+  input->Allocate();
+  nsa::RandomStream stream(inputSize[0], outputSize[0], components, nsa::RandomPurpose::Test);
+  auto *            buffer = input->GetBufferPointer();
+  for (std::size_t i = 0; i < input->GetBufferedRegion().GetNumberOfPixels() * components; ++i)
+  {
+    buffer[i] = static_cast<float>(stream.Normal(50.0, 30.0));
+  }
+  // The output grid as the NSA filter builds it: spacing scaled by n / m, first sample at
+  // continuous index (1/2) n / m - 1/2.
+  itk::ContinuousIndex<double, Dimension> firstSample;
+  typename TImage::SpacingType            outputSpacing;
+  for (unsigned int axis = 0; axis < Dimension; ++axis)
+  {
+    const double ratio = static_cast<double>(inputSize[axis]) / static_cast<double>(outputSize[axis]);
+    firstSample[axis] = 0.5 * ratio - 0.5;
+    outputSpacing[axis] = spacing[axis] * ratio;
+  }
+  typename TImage::PointType outputOrigin;
+  input->TransformContinuousIndexToPhysicalPoint(firstSample, outputOrigin);
+
+  using InterpolatorType = itk::LinearInterpolateImageFunction<TImage, double>;
+  auto resample = itk::ResampleImageFilter<TImage, TImage>::New();
+  resample->SetInput(input);
+  resample->SetTransform(itk::IdentityTransform<double, Dimension>::New());
+  resample->SetInterpolator(InterpolatorType::New());
+  resample->SetSize(outputSize);
+  resample->SetOutputOrigin(outputOrigin);
+  resample->SetOutputSpacing(outputSpacing);
+  resample->SetOutputDirection(direction);
+  resample->SetNumberOfWorkUnits(units);
+  resample->Update();
+
+  auto output = TImage::New();
+  output->SetRegions(outputSize);
+  output->SetNumberOfComponentsPerPixel(components);
+  output->SetOrigin(outputOrigin);
+  output->SetSpacing(outputSpacing);
+  output->SetDirection(direction);
+  output->Allocate();
+  auto interpolator = InterpolatorType::New();
+  interpolator->SetInputImage(input);
+  auto threader = itk::MultiThreaderBase::New();
+  itk::NaturalSyntheticAnomalyDetail::ResampleLinear(input.GetPointer(), interpolator.GetPointer(), output.GetPointer(),
+                                                     threader.GetPointer(), units);
+
+  const std::size_t values = output->GetBufferedRegion().GetNumberOfPixels() * components;
+  ASSERT_EQ(resample->GetOutput()->GetBufferedRegion(), output->GetBufferedRegion());
+  EXPECT_EQ(std::memcmp(resample->GetOutput()->GetBufferPointer(), output->GetBufferPointer(), values * sizeof(float)), 0);
+}
+
+} // namespace
+
+TEST(NaturalSyntheticAnomaly, ResampleLinearEqualsResampleImageFilter)
+{
+  using Image2 = itk::Image<float, 2>;
+  using Image3 = itk::Image<float, 3>;
+  using Vector2 = itk::VectorImage<float, 2>;
+  CompareResampleLinearWithResampleImageFilter<Image2>({ { 17, 9 } }, { { 40, 23 } }, 1, 1);  // enlarge
+  CompareResampleLinearWithResampleImageFilter<Image2>({ { 64, 31 } }, { { 25, 20 } }, 1, 1); // shrink
+  CompareResampleLinearWithResampleImageFilter<Image2>({ { 13, 13 } }, { { 13, 13 } }, 1, 3); // same size
+  CompareResampleLinearWithResampleImageFilter<Image3>({ { 11, 7, 9 } }, { { 19, 5, 14 } }, 1, 1);
+  CompareResampleLinearWithResampleImageFilter<Image3>({ { 30, 28, 26 } }, { { 41, 37, 33 } }, 1, 4);
+  CompareResampleLinearWithResampleImageFilter<Vector2>({ { 21, 15 } }, { { 33, 10 } }, 3, 2);
 }

@@ -1292,10 +1292,7 @@ struct PoissonSolver::Internals
   ApplyTransformSolve(const std::vector<double> & r, std::vector<double> & z, float * buffer) const
   {
     const std::size_t count = Count();
-    if (!FillsWorkingGrid)
-    {
-      std::fill(buffer, buffer + WorkingCount, 0.0f);
-    }
+    std::fill(buffer, buffer + WorkingCount, 0.0f); // (filled boxes take Solve's direct path)
     for (std::size_t j = 0; j < count; ++j)
     {
       buffer[WorkingOffsets[j]] = static_cast<float>(r[j]);
@@ -1723,18 +1720,6 @@ PoissonSolver::Solve(const double * b, double * x) const
   };
 
   double residualNorm = trueResidual();
-  if (residualNorm > tolerance && s.FillsWorkingGrid && !s.Cycle)
-  {
-    // The unknowns fill the DST grid: the preconditioner is the inverse (up to float
-    // rounding), so one correction solves; the conjugate gradient below only refines.
-    s.ApplyPreconditioner(residual, preconditioned, workspace);
-    for (std::size_t j = 0; j < count; ++j)
-    {
-      solution[j] += preconditioned[j];
-    }
-    report.Iterations = 1;
-    residualNorm = trueResidual();
-  }
   // The recurrence for the residual drifts from the true residual over many iterations; a
   // restart from the true residual (at most a few) guards the reported figure.
   for (unsigned int restart = 0; restart < 3 && residualNorm > tolerance; ++restart)

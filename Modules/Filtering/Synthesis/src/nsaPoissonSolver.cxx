@@ -912,7 +912,8 @@ private:
     }
   }
 
-  /** One red (color 0) or black (color 1) Gauss-Seidel half-sweep. */
+  /** One red (color 0) or black (color 1) half-sweep of Gauss-Seidel over-relaxed by
+   * kRelaxation (red-black SOR). */
   static void
   Sweep(const Level & level, float * x, const float * b, unsigned int color)
   {
@@ -932,8 +933,9 @@ private:
         {
           const std::size_t p = base + i;
           // Non-unknowns stay zero (mask 0): the homogeneous Dirichlet condition.
-          x[p] = mask[p] * inverse *
-                 (b[p] + w0 * (x[p - 1] + x[p + 1]) + w1 * (x[p - s1] + x[p + s1]) + w2 * (x[p - s2] + x[p + s2]));
+          const float gaussSeidel =
+            inverse * (b[p] + w0 * (x[p - 1] + x[p + 1]) + w1 * (x[p - s1] + x[p + s1]) + w2 * (x[p - s2] + x[p + s2]));
+          x[p] = mask[p] * (x[p] + kRelaxation * (gaussSeidel - x[p]));
         }
       }
     }
@@ -1161,6 +1163,19 @@ private:
    * conjugate-gradient iterations where V(1,1) needs 7-8, and is 5-12 % faster overall
    * (NSAPoissonBlendBenchmark, elliptic masks 64^2-256^2, 32^3, 64^3). */
   static constexpr int kSmoothingSteps = 2;
+
+  /** Over-relaxation of the red-black smoother. Red-black Gauss-Seidel smooths better with
+   * omega a little above 1 (Yavneh, SIAM J. Sci. Comput. 17(1), 1996). Measured here:
+   * relative residual after 6 preconditioned CG iterations, white-noise right-hand side,
+   * elliptic/ellipsoidal masks (2D 64, 128, 256; 3D 32, 64):
+   *   omega 1.0:  2.1e-7, 7.3e-7, 1.3e-6, 1.9e-8, 8.6e-8
+   *   omega 1.15: 7.6e-8, 3.4e-7, 6.0e-7, 6.6e-9, 2.5e-8
+   *   omega 1.3:  5.1e-8, 1.6e-7, 3.7e-7, 7.1e-9, 2.0e-8
+   *   omega 1.4:  6.8e-8, 1.8e-7, 3.1e-7, 1.8e-8, 2.8e-8
+   * 1.3 is best or close to it everywhere; the 128^2 and 256^2 blends need 5 iterations
+   * instead of 6. Pre- and post-smoothing run the colours in opposite orders with the same
+   * omega, so the cycle stays symmetric (0 < omega < 2 keeps it positive definite). */
+  static constexpr float kRelaxation = 1.3f;
 
   std::vector<Level>       m_Levels;
   std::vector<std::size_t> m_FineOffsets;

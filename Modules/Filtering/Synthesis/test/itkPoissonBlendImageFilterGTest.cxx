@@ -542,6 +542,36 @@ TEST(PoissonBlendImageFilter, DiscreteSineTransformAlgorithmsAgreeWithRealToReal
   EXPECT_FALSE(nsa::DiscreteSineTransform::UsesDenseProduct(600)); // beyond the dense range
 }
 
+TEST(PoissonBlendImageFilter, MultigridPreconditionerReducesTheResidualFast)
+{
+  // An inscribed disc in a 128^2 box, white-noise right-hand side, zero start: after 6
+  // conjugate-gradient iterations the over-relaxed (omega 1.3) red-black smoother reaches a
+  // relative residual of 1.6e-7; plain Gauss-Seidel smoothing reached 7.3e-7, and a cycle
+  // that failed to smooth would stall orders of magnitude higher. Bound: 3e-7.
+  const size_t               n = 128;
+  std::vector<unsigned char> unknowns(n * n);
+  std::vector<double>        b(n * n);
+  for (size_t j = 0; j < n; ++j)
+  {
+    for (size_t i = 0; i < n; ++i)
+    {
+      const double x = (static_cast<double>(i) + 0.5) / static_cast<double>(n) - 0.5;
+      const double y = (static_cast<double>(j) + 0.5) / static_cast<double>(n) - 0.5;
+      unknowns[j * n + i] = x * x + y * y < 0.25;
+      const double noise = std::sin(12.9898 * static_cast<double>(j * n + i)) * 43758.5453;
+      b[j * n + i] = noise - std::floor(noise) - 0.5;
+    }
+  }
+  nsa::PoissonSolver::Options options;
+  options.RelativeTolerance = 1e-14;
+  options.MaximumNumberOfIterations = 6;
+  const nsa::PoissonSolver            solver({ n, n }, { 1.0, 1.0 }, unknowns, options);
+  std::vector<double>                 x(n * n, 0.0);
+  const nsa::PoissonSolver::Report    report = solver.Solve(b.data(), x.data());
+  EXPECT_EQ(report.Iterations, 6u);
+  EXPECT_LE(report.RelativeResidual, 3e-7);
+}
+
 TEST(PoissonBlendImageFilter, FastLengths)
 {
   EXPECT_TRUE(nsa::DiscreteSineTransform::IsFastLength(63));  // 64

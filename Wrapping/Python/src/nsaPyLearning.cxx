@@ -64,8 +64,31 @@ public:
       const auto image = WrapArray<float, D>(array, SpacingFromPython<D>(spacing), "image");
       RequireFinite(array, "image");
       const auto normalised = Normalise<ImageType>(image, m_Model.GetDescription().normalisation);
-      map = m_Predictor->Predict(normalised.GetPointer());
-      scores = ComputeCaseScores(map.GetPointer(), m_Parameters);
+      // As a volume (a 2D image: one slice), so that the model's spacing and score mask apply
+      // exactly as in NSAPredict.
+      using VolumeType = itk::Image<float, 3>;
+      auto                   volume = VolumeType::New();
+      VolumeType::SizeType    size;
+      VolumeType::SpacingType volumeSpacing;
+      size.Fill(1);
+      volumeSpacing.Fill(1.0);
+      for (unsigned int a = 0; a < D; ++a)
+      {
+        size[a] = normalised->GetLargestPossibleRegion().GetSize()[a];
+        volumeSpacing[a] = normalised->GetSpacing()[a];
+      }
+      volume->SetRegions(VolumeType::RegionType(size));
+      volume->SetSpacing(volumeSpacing);
+      volume->Allocate();
+      const std::size_t count = normalised->GetLargestPossibleRegion().GetNumberOfPixels();
+      std::copy_n(normalised->GetBufferPointer(), count, volume->GetBufferPointer());
+      const StudyPrediction prediction = PredictNormalised(*m_Predictor, m_Model, volume.GetPointer());
+      map = ImageType::New();
+      map->CopyInformation(normalised);
+      map->SetRegions(normalised->GetLargestPossibleRegion());
+      map->Allocate();
+      std::copy_n(prediction.map->GetBufferPointer(), count, map->GetBufferPointer());
+      scores = prediction.scores;
     }
     return py::make_tuple(ImageToArray<ImageType>(map), ScoresToDict(scores));
   }

@@ -173,6 +173,57 @@ struct NormalisationParameters
   Validate() const;
 };
 
+/** \brief Scanner-variation augmentation of training images (destination and source, before
+ * synthesis), in normalised intensity units and millimetres. Each transform is applied with
+ * `probability`, independently; a range [a, a] (or 0) switches it off. Defaults: all off. */
+struct AugmentationParameters
+{
+  static constexpr const char * SectionName = "augmentation";
+
+  double              probability = 0.5;
+  std::vector<double> gamma{ 1.0, 1.0 };
+  std::vector<double> contrast{ 1.0, 1.0 };
+  std::vector<double> brightness{ 0.0, 0.0 };
+  double              bias_field = 0.0;
+  std::vector<double> noise{ 0.0, 0.0 };
+  std::vector<double> blur{ 0.0, 0.0 };
+  std::vector<double> resolution{ 0.0, 0.0 };
+  double              elastic_displacement = 0.0;
+  double              elastic_spacing = 24.0;
+
+  template <typename TSelf, typename TVisitor>
+  static void
+  Visit(TSelf & self, TVisitor & v)
+  {
+    v.Real("probability", self.probability, 0.0, 1.0, "Probability with which each transform is applied.");
+    v.RealVector("gamma", self.gamma, 0.05, 20.0, { 2 },
+                 "Gamma range [low, high]: v -> low + (high - low) ((v - low) / (high - low))^gamma over the "
+                 "normalisation's output range.");
+    v.RealVector("contrast", self.contrast, 0.0, 100.0, { 2 }, "Contrast factor range about the image mean.");
+    v.RealVector("brightness", self.brightness, -Unbounded, Unbounded, { 2 },
+                 "Additive brightness range (normalised units).");
+    v.Real("bias_field", self.bias_field, 0.0, 5.0,
+           "Largest log-amplitude of a smooth multiplicative bias field (second-order polynomial; 0.3: up to "
+           "x1.35).");
+    v.RealVector("noise", self.noise, 0.0, Unbounded, { 2 },
+                 "Range of the standard deviation of additive Gaussian noise (normalised units).");
+    v.RealVector("blur", self.blur, 0.0, 100.0, { 2 }, "Range of the Gaussian blur sigma (mm).");
+    v.RealVector("resolution", self.resolution, 0.0, 100.0, { 2 },
+                 "Range of a simulated slice thickness along one random axis (mm): blurred to that full width at "
+                 "half maximum, sampled at it and interpolated back.");
+    v.Real("elastic_displacement", self.elastic_displacement, 0.0, 100.0,
+           "Largest displacement of a random smooth (B-spline) deformation (mm); 0: none.");
+    v.Real("elastic_spacing", self.elastic_spacing, 1.0, 1000.0, "Control-point spacing of that deformation (mm).");
+  }
+
+  void
+  Validate() const;
+
+  /** True when no transform can change an image. */
+  bool
+  IsIdentity() const;
+};
+
 /** \brief Network and training settings (NSATrain). */
 struct TrainingParameters
 {
@@ -192,6 +243,8 @@ struct TrainingParameters
   bool                flips = true;
   double              rotation_degrees = 0.0;
   int                 slice_axis = 2;
+  std::vector<double> spacing;
+  bool                source_from_other_study = false;
   int                 num_workers = 2;
   int                 checkpoint_every = 1;
   int                 example_every = 10;
@@ -220,6 +273,12 @@ struct TrainingParameters
     v.Boolean("flips", self.flips, "Random flips along every axis.");
     v.Real("rotation_degrees", self.rotation_degrees, 0.0, 180.0, "Maximum random in-plane rotation.");
     v.Integer("slice_axis", self.slice_axis, 0, 2, "Axis across which 2D slices are taken from volumes (2: axial).");
+    v.RealVector("spacing", self.spacing, 1e-3, 1e3, { 0, 2, 3 },
+                 "Voxel spacing in mm the model works at: training images are resampled to it and so is every "
+                 "study at prediction (the map goes back to the study's grid). 2D models: 2 values, the in-plane "
+                 "spacing of the slices (the slice axis keeps its own); 3D models: x, y, z. Empty: as read.");
+    v.Boolean("source_from_other_study", self.source_from_other_study,
+              "Take each sample's source patch from another study than the destination (when there are several).");
     v.Integer("num_workers", self.num_workers, 0, 256, "Synthesis worker threads (0: in the training thread).");
     v.Integer("checkpoint_every", self.checkpoint_every, 1, 1000000, "Write a checkpoint every N epochs.");
     v.Integer("example_every", self.example_every, 0, 1000000,
@@ -245,6 +304,7 @@ struct PredictionParameters
   double              score_percentile = 99.0;
   double              top_k_fraction = 0.01;
   double              threshold = 0.5;
+  std::string         score_mask = "none";
   std::string         device = "auto";
 
   template <typename TSelf, typename TVisitor>
@@ -261,6 +321,9 @@ struct PredictionParameters
     v.Real("score_percentile", self.score_percentile, 0.0, 100.0, "Percentile for case_score 'percentile'.");
     v.Real("top_k_fraction", self.top_k_fraction, 1e-9, 1.0, "Fraction of voxels for case_score 'top-k-mean'.");
     v.Real("threshold", self.threshold, 0.0, 1.0, "Threshold of the binary mask and binary DICOM SEG.");
+    v.Choice("score_mask", self.score_mask, { "none", "otsu" },
+             "Restrict the map and the case score to the object: none, or the study's Otsu object mask (the head "
+             "in MR; scores outside it are set to 0).");
     v.Text("device", self.device, "auto, cpu, cuda or cuda:N.");
   }
 

@@ -17,7 +17,8 @@ namespace nsa
  *
  * \code{.json}
  * { "name": "brain-mri", "description": "...", "modality": "MR", "reference": "...",
- *   "normalisation": {...}, "synthesis": {...}, "training": {...}, "prediction": {...} }
+ *   "normalisation": {...}, "synthesis": {...}, "training": {...}, "augmentation": {...},
+ *   "prediction": {...} }
  * \endcode
  *
  * Every section is optional; absent keys keep the defaults of nsaParameters.h. Unknown keys,
@@ -33,6 +34,7 @@ struct Preset
   NormalisationParameters normalisation;
   SynthesisParameters     synthesis;
   TrainingParameters      training;
+  AugmentationParameters  augmentation;
   PredictionParameters    prediction;
 };
 

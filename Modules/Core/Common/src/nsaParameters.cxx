@@ -96,6 +96,28 @@ ValidateDeviceName(const std::string & device)
 }
 
 void
+AugmentationParameters::Validate() const
+{
+  RequireOrderedPairs("gamma", gamma);
+  RequireOrderedPairs("contrast", contrast);
+  RequireOrderedPairs("brightness", brightness);
+  RequireOrderedPairs("noise", noise);
+  RequireOrderedPairs("blur", blur);
+  RequireOrderedPairs("resolution", resolution);
+}
+
+bool
+AugmentationParameters::IsIdentity() const
+{
+  const auto constant = [](const std::vector<double> & range, double identity) {
+    return range.size() == 2 && range[0] == identity && range[1] == identity;
+  };
+  return probability == 0.0 || (constant(gamma, 1.0) && constant(contrast, 1.0) && constant(brightness, 0.0) &&
+                                bias_field == 0.0 && constant(noise, 0.0) && constant(blur, 0.0) &&
+                                constant(resolution, 0.0) && elastic_displacement == 0.0);
+}
+
+void
 TrainingParameters::Validate() const
 {
   if (min_learning_rate > learning_rate)
@@ -106,6 +128,11 @@ TrainingParameters::Validate() const
   if (!crop_size.empty() && static_cast<int>(crop_size.size()) != dimension && dimension == 3)
   {
     throw ParameterError("crop_size: a 3D model needs 3 sizes");
+  }
+  if (!spacing.empty() && static_cast<int>(spacing.size()) != dimension)
+  {
+    throw ParameterError("spacing: a " + std::to_string(dimension) + "D model needs " + std::to_string(dimension) +
+                         " values (2D: the in-plane spacing of its slices), got " + std::to_string(spacing.size()));
   }
   ValidateDeviceName(device);
 }

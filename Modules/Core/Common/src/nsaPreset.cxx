@@ -31,6 +31,7 @@ PresetToJson(const Preset & preset)
   object["normalisation"] = ToJson(preset.normalisation);
   object["synthesis"] = ToJson(preset.synthesis);
   object["training"] = ToJson(preset.training);
+  object["augmentation"] = ToJson(preset.augmentation);
   object["prediction"] = ToJson(preset.prediction);
   return object;
 }
@@ -43,14 +44,15 @@ PresetFromJson(const nlohmann::json & object, const std::string & context)
     throw ParameterError(context + ": a preset must be a JSON object");
   }
   static const std::set<std::string> sections{ "name",      "description", "modality", "reference",
-                                               "normalisation", "synthesis", "training", "prediction" };
+                                               "normalisation", "synthesis", "training", "augmentation",
+                                               "prediction" };
   for (auto it = object.begin(); it != object.end(); ++it)
   {
     if (sections.count(it.key()) == 0)
     {
       throw ParameterError(context + ": unknown key '" + it.key() +
                            "' (allowed keys: name, description, modality, reference, normalisation, synthesis, "
-                           "training, prediction)");
+                           "training, augmentation, prediction)");
     }
   }
   Preset preset;
@@ -79,6 +81,10 @@ PresetFromJson(const nlohmann::json & object, const std::string & context)
   if (object.contains("training"))
   {
     UpdateFromJson(preset.training, object["training"], context + ".training");
+  }
+  if (object.contains("augmentation"))
+  {
+    UpdateFromJson(preset.augmentation, object["augmentation"], context + ".augmentation");
   }
   if (object.contains("prediction"))
   {

@@ -39,6 +39,7 @@ struct ModelDescription
   NormalisationParameters  normalisation;
   SynthesisParameters      synthesis;
   TrainingParameters       training;
+  AugmentationParameters   augmentation;
   PredictionParameters     prediction;
   std::string              preset;       ///< preset name the model was trained with (may be empty)
   std::uint64_t            seed = 0;     ///< run seed

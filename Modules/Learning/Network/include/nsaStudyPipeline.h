@@ -5,6 +5,7 @@
 #include "nsaStudy.h"
 #include "nsaTrainer.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,22 @@ LoadTrainingImages(const std::vector<StudyEntry> &  studies,
                    const std::string &             modality = "",
                    ProgressObserver *              progress = nullptr);
 
+/** Reads each study, resamples it to the model's spacing (training.spacing, see
+ * ModelSpacing) and normalises it with the description's normalisation. */
+std::vector<TrainingImage>
+LoadTrainingImages(const std::vector<StudyEntry> & studies,
+                   const ModelDescription &        description,
+                   const std::string &             modality = "",
+                   ProgressObserver *              progress = nullptr);
+
+/** The per-axis spacing (mm, ITK axes x, y, z; 0: keep) a model with `training.spacing`
+ * resamples a volume of `size` to: a 3D model's three values; for a 2D model, its two
+ * in-plane values on the two axes other than the slice axis (`sliceAxis`, or the axis of
+ * size 1 of a 2D image), in increasing order, and 0 on the slice axis. All 0 when the
+ * model records no spacing. */
+std::array<double, 3>
+ModelSpacing(const TrainingParameters & training, int sliceAxis, const itk::Size<3> & size);
+
 /** \brief A scored study: the study as read (metadata for DICOM outputs), its score map
  * (the study's geometry) and case scores. */
 struct StudyPrediction
@@ -51,8 +68,18 @@ struct StudyPrediction
   CaseScores                    scores;
 };
 
-/** Reads a study, normalises it with the model's normalisation, predicts its map and case
- * scores. */
+/** Predicts the map of a study already normalised with the model's normalisation: resamples
+ * it to the model's spacing (ModelSpacing), runs the predictor, resamples the map back onto
+ * the study's exact grid, and with prediction.score_mask "otsu" sets the map to 0 outside
+ * the study's Otsu object mask; the case scores are computed over that mask. */
+StudyPrediction
+PredictNormalised(const Predictor &            predictor,
+                  const Model &                model,
+                  const itk::Image<float, 3> * normalised,
+                  ProgressObserver *           progress = nullptr);
+
+/** Reads a study, normalises it with the model's normalisation and predicts its map and case
+ * scores (PredictNormalised). */
 StudyPrediction
 PredictStudy(const Predictor &           predictor,
              const Model &               model,

@@ -53,6 +53,7 @@ ModelDescription::ToJson() const
   object["normalisation"] = nsa::ToJson(normalisation);
   object["synthesis"] = nsa::ToJson(synthesis);
   object["training"] = nsa::ToJson(training);
+  object["augmentation"] = nsa::ToJson(augmentation);
   object["prediction"] = nsa::ToJson(prediction);
   object["preset"] = preset;
   object["seed"] = seed;
@@ -80,6 +81,7 @@ ModelDescription::FromJson(const nlohmann::json & object, const std::string & co
   UpdateFromJson(description.normalisation, section("normalisation"), context + ": normalisation");
   UpdateFromJson(description.synthesis, section("synthesis"), context + ": synthesis");
   UpdateFromJson(description.training, section("training"), context + ": training");
+  UpdateFromJson(description.augmentation, section("augmentation"), context + ": augmentation");
   UpdateFromJson(description.prediction, section("prediction"), context + ": prediction");
   try
   {

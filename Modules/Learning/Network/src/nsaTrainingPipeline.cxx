@@ -1,6 +1,7 @@
 #include "nsaTrainingPipeline.h"
 
 #include "nsaAtomicOutput.h"
+#include "nsaAugmentation.h"
 #include "nsaError.h"
 #include "nsaRandom.h"
 #include "nsaSynthesis.h"
@@ -243,6 +244,7 @@ struct UnitsOf
 {
   std::vector<typename FloatImage<VDimension>::Pointer> images;
   std::vector<typename MaskImage<VDimension>::Pointer>  masks; // empty entries: none
+  std::vector<std::size_t>                              study; // index of the training image
 };
 
 struct Trainer::Pipeline::Units2D : UnitsOf<2>
@@ -265,17 +267,42 @@ MakeSampleOf(const UnitsOf<VDimension> &       units,
   const auto        order = EpochOrder(description.seed, epoch, count);
   const std::size_t destination = order[static_cast<std::size_t>(index) % count];
   RandomStream      selection(description.seed, static_cast<std::uint64_t>(epoch), index, RandomPurpose::ImageSelection);
-  const std::size_t source = count > 1 ? (destination + 1 + selection.UniformIndex(count - 1)) % count : destination;
+  std::size_t       source = count > 1 ? (destination + 1 + selection.UniformIndex(count - 1)) % count : destination;
+  if (description.training.source_from_other_study)
+  {
+    // Units of other studies than the destination's, drawn uniformly (none: keep the above).
+    std::vector<std::size_t> others;
+    for (std::size_t u = 0; u < count; ++u)
+    {
+      if (units.study[u] != units.study[destination])
+      {
+        others.push_back(u);
+      }
+    }
+    if (!others.empty())
+    {
+      source = others[selection.UniformIndex(others.size())];
+    }
+  }
 
   const double padValue = description.normalisation.output_range.empty() ? 0.0 : description.normalisation.output_range[0];
   const RandomStream augmentation(description.seed, static_cast<std::uint64_t>(epoch), index, RandomPurpose::Augmentation);
-  const auto destinationAugmented = Augment<VDimension>(units.images[destination],
+  auto destinationAugmented = Augment<VDimension>(units.images[destination],
                                                         units.masks[destination].GetPointer(),
                                                         description.training,
                                                         padValue,
                                                         augmentation.Child(0));
-  const auto sourceAugmented = Augment<VDimension>(
+  auto sourceAugmented = Augment<VDimension>(
     units.images[source], units.masks[source].GetPointer(), description.training, padValue, augmentation.Child(1));
+  // Scanner variation, drawn independently for destination and source.
+  IntensityRange range;
+  range.low = padValue;
+  range.high = description.normalisation.output_range.size() == 2 ? description.normalisation.output_range[1] : 1.0;
+  range.clip = description.normalisation.clip && description.normalisation.mode != "none";
+  AugmentScanner<VDimension>(
+    destinationAugmented.image, destinationAugmented.mask, description.augmentation, range, augmentation.Child(2));
+  AugmentScanner<VDimension>(
+    sourceAugmented.image, sourceAugmented.mask, description.augmentation, range, augmentation.Child(3));
 
   const RandomStream synthesisStream(description.seed, static_cast<std::uint64_t>(epoch), index, RandomPurpose::Synthesis);
   const auto         result = Synthesize<VDimension>(destinationAugmented.image,
@@ -388,6 +415,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
         }
         m_Units2D->images.push_back(slice);
         m_Units2D->masks.push_back(mask);
+        m_Units2D->study.push_back(static_cast<std::size_t>(&entry - images.data()));
       }
     }
     if (m_Units2D->images.empty())
@@ -408,6 +436,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
       }
       m_Units3D->images.push_back(entry.image);
       m_Units3D->masks.push_back(mask);
+      m_Units3D->study.push_back(static_cast<std::size_t>(&entry - images.data()));
     }
     m_Canvas = CanvasOf<3>(*m_Units3D, training);
   }

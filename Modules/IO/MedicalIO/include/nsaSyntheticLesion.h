@@ -125,8 +125,8 @@ struct SyntheticLesion
   itk::Image<float, 3>::Pointer         image;
   /** Binary ground truth (see InsertSyntheticLesion; never empty). */
   itk::Image<unsigned char, 3>::Pointer mask;
-  /** The kind made (the parameter's, except "hypointense" for a negative change asked of
-   * "hyperintense"). */
+  /** The kind made (the parameter's, except "hypointense" for a negative change or offset
+   * asked of "hyperintense"). */
   std::string                           kind;
   /** The lesion's centre as a physical point [mm]. */
   itk::Point<double, 3>                 centre;

@@ -518,9 +518,9 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
                            (irregular ? 1.0 + parameters.irregularity : 1.0);
 
   SyntheticLesion lesion;
-  lesion.kind = kind == "hyperintense" && intensityChange < 0.0 && !std::isfinite(parameters.intensityOffset)
-                  ? "hypointense"
-                  : kind;
+  const bool lowered =
+    std::isfinite(parameters.intensityOffset) ? parameters.intensityOffset < 0.0 : intensityChange < 0.0;
+  lesion.kind = kind == "hyperintense" && lowered ? "hypointense" : kind;
   const RegionType region = image->GetLargestPossibleRegion();
   std::vector<unsigned char> object;
   if (parameters.placement == "centre")

@@ -265,6 +265,9 @@ TEST(SyntheticLesion, DefaultsAreTheHyperintenseEllipsoidOfEarlierVersions)
   // A negative change asked of the default kind: a hypointense lesion, reported as such.
   parameters.intensityChange = -0.4;
   EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, "hypointense");
+  parameters.intensityChange = 0.5;
+  parameters.intensityOffset = -20.0;
+  EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, "hypointense");
 }
 
 TEST(SyntheticLesion, EveryKindIsReproducibleAndLocal)

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-KINDS = ["hyperintense", "hypointense", "blur", "noise", "inversion", "mass-effect"]
+KINDS = ["hyperintense", "hypointense", "cavity", "blur", "noise", "inversion", "mass-effect"]
 
 
 def subjects(data):
@@ -129,10 +129,18 @@ def make_test_set(nsa, build, name, path, folder, slices, seed, log):
                      "label": "0", "kind": "normal", "diameter_mm": ""})
         kind = KINDS[i % len(KINDS)]
         lesion_id = f"{name}-z{k:03d}-{kind}"
-        command, diameter = lesion_command(
-            build, kind, normal, os.path.join(folder, "images", lesion_id + ".nii.gz"),
-            os.path.join(folder, "masks", lesion_id + ".nii.gz"), rng, seed * 1000 + i)
-        run(command, log)
+        # A large lesion may find no position deep enough in a small head section: draw
+        # again (size and seed), at most 20 times.
+        for attempt in range(20):
+            command, diameter = lesion_command(
+                build, kind, normal, os.path.join(folder, "images", lesion_id + ".nii.gz"),
+                os.path.join(folder, "masks", lesion_id + ".nii.gz"), rng, seed * 1000 + 50 * i + attempt)
+            try:
+                run(command, log)
+                break
+            except RuntimeError:
+                if attempt == 19:
+                    raise
         rows.append({"case_id": lesion_id, "image": "images/" + lesion_id + ".nii.gz",
                      "mask": "masks/" + lesion_id + ".nii.gz", "label": "1", "kind": kind,
                      "diameter_mm": f"{diameter:.1f}"})
@@ -171,7 +179,7 @@ def main():
     parser.add_argument("--recipe", required=True, help="preset JSON (or name) to train with")
     parser.add_argument("--output", required=True, help="output folder (replaced)")
     parser.add_argument("--folds", default="", help="held-out subjects, comma-separated (default: all)")
-    parser.add_argument("--slices", type=int, default=12, help="test slices per held-out subject")
+    parser.add_argument("--slices", type=int, default=14, help="test slices per held-out subject")
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--samples_per_epoch", type=int, default=256)
     parser.add_argument("--batch_size", type=int, default=16)

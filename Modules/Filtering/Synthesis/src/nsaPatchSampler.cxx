@@ -434,7 +434,10 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
   }
   std::vector<unsigned char> shape(boxVoxels, 1);
   std::vector<unsigned char> sourceObject(boxVoxels, 1);
+  // Object voxels and all voxels of the patch shape (the box, or the ellipses inside it):
+  // the object constraints below are fractions of the shape, as in the source search above.
   std::int64_t               sourceObjectCount = 0;
+  std::int64_t               shapeVoxels = 0;
   ForEachIndex<VDimension>(destinationBox, [&](const IndexType & j, std::size_t k) {
     IndexType voxel;
     double    point[VDimension];
@@ -451,10 +454,11 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
     {
       shape[k] = InsideAny(ellipsoids, point) ? 1 : 0;
     }
+    shapeVoxels += shape[k];
     if (useObjects)
     {
       sourceObject[k] = MaskValue(m_SourceObject, voxel);
-      sourceObjectCount += sourceObject[k];
+      sourceObjectCount += sourceObject[k] && shape[k];
     }
   });
 
@@ -462,10 +466,11 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
   IndexType destinationIndex;
   if (p.shift)
   {
-    if (useObjects &&
-        !(static_cast<double>(sourceObjectCount) / static_cast<double>(boxVoxels) > p.min_object))
+    const double shapeObjectFraction =
+      shapeVoxels > 0 ? static_cast<double>(sourceObjectCount) / static_cast<double>(shapeVoxels) : 0.0;
+    if (useObjects && !(shapeObjectFraction > p.min_object))
     {
-      record.source_object_fraction = static_cast<double>(sourceObjectCount) / static_cast<double>(boxVoxels);
+      record.source_object_fraction = shapeObjectFraction;
       record.status = PatchStatus::SourceObjectTooSmall;
       return geometry;
     }

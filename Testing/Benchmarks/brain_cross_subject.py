@@ -69,12 +69,22 @@ def otsu_threshold(values):
     return centres[np.argmax(between)]
 
 
-def choose_slices(volume, count, rng):
-    """`count` axial slices (array axis 0) with a large head section: among the slices whose
-    head area is at least 60 % of the largest, evenly spaced, with a seeded jitter."""
+def choose_slices(image, count, rng):
+    """`count` axial slices (array axis 0) through the brain: of the slices that cut the head
+    (head area above 5 % of the largest), those between 45 % and 90 % of the way from the
+    lowest to the highest (patient z, superior is +z in ITK's LPS space: above the skull
+    base, below the vertex), whose head area is at least 60 % of the largest; evenly spaced
+    with a seeded jitter of one slice."""
+    volume = image.array.astype(np.float32)
     threshold = otsu_threshold(volume[volume > volume.min()])
     area = (volume > threshold).reshape(volume.shape[0], -1).sum(axis=1)
-    candidates = np.nonzero(area >= 0.6 * area.max())[0]
+    head = np.nonzero(area > 0.05 * area.max())[0]
+    if np.asarray(image.direction, dtype=float)[2, 2] < 0:  # index grows downwards
+        low, high = head.max(), head.min()
+    else:
+        low, high = head.min(), head.max()
+    position = (np.arange(volume.shape[0]) - low) / max(1, high - low)
+    candidates = np.nonzero((position >= 0.45) & (position <= 0.9) & (area >= 0.6 * area.max()))[0]
     if len(candidates) <= count:
         return [int(c) for c in candidates]
     positions = np.linspace(0, len(candidates) - 1, count + 2)[1:-1]
@@ -119,7 +129,7 @@ def make_test_set(nsa, build, name, path, folder, slices, seed, log):
     os.makedirs(os.path.join(folder, "masks"), exist_ok=True)
     rng = np.random.default_rng([seed, sum(map(ord, name))])
     image = nsa.read_image(path)
-    picks = choose_slices(image.array.astype(np.float32), slices, rng)
+    picks = choose_slices(image, slices, rng)
     rows = []
     for i, k in enumerate(picks):
         normal_id = f"{name}-z{k:03d}-normal"

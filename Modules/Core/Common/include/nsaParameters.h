@@ -199,9 +199,11 @@ struct AugmentationParameters
     v.RealVector("gamma", self.gamma, 0.05, 20.0, { 2 },
                  "Gamma range [low, high]: v -> low + (high - low) ((v - low) / (high - low))^gamma over the "
                  "normalisation's output range.");
-    v.RealVector("contrast", self.contrast, 0.0, 100.0, { 2 }, "Contrast factor range about the image mean.");
+    v.RealVector("contrast", self.contrast, 0.0, 100.0, { 2 },
+                 "Contrast factor range about the mean of the object (voxels above the normalised minimum).");
     v.RealVector("brightness", self.brightness, -Unbounded, Unbounded, { 2 },
-                 "Additive brightness range (normalised units).");
+                 "Additive brightness range (normalised units), applied to the object (voxels above the normalised "
+                 "minimum).");
     v.Real("bias_field", self.bias_field, 0.0, 5.0,
            "Largest log-amplitude of a smooth multiplicative bias field (second-order polynomial; 0.3: up to "
            "x1.35).");
@@ -245,6 +247,7 @@ struct TrainingParameters
   int                 slice_axis = 2;
   std::vector<double> spacing;
   bool                source_from_other_study = false;
+  double              min_slice_object = 0.0;
   int                 num_workers = 2;
   int                 checkpoint_every = 1;
   int                 example_every = 10;
@@ -279,6 +282,9 @@ struct TrainingParameters
                  "spacing of the slices (the slice axis keeps its own); 3D models: x, y, z. Empty: as read.");
     v.Boolean("source_from_other_study", self.source_from_other_study,
               "Take each sample's source patch from another study than the destination (when there are several).");
+    v.Real("min_slice_object", self.min_slice_object, 0.0, 1.0,
+           "2D models: train only on slices whose object area (object mask, or voxels above the slice's "
+           "minimum) is at least this fraction of the study's largest (0: every slice with content).");
     v.Integer("num_workers", self.num_workers, 0, 256, "Synthesis worker threads (0: in the training thread).");
     v.Integer("checkpoint_every", self.checkpoint_every, 1, 1000000, "Write a checkpoint every N epochs.");
     v.Integer("example_every", self.example_every, 0, 1000000,

@@ -32,7 +32,9 @@ struct IntensityRange
  * 3. blur: isotropic Gaussian (sigma in mm, itk::SmoothingRecursiveGaussianImageFilter);
  * 4. bias field: exp of a random second-order polynomial of the normalised position,
  *    largest |log| = `bias_field`, multiplying the intensities above `range.low`;
- * 5. gamma, contrast (about the image mean), brightness;
+ * 5. gamma, contrast (about the mean of the voxels above `range.low`), brightness; contrast
+ *    and brightness change only voxels above `range.low`, so the background stays dark as
+ *    in real scans;
  * 6. additive Gaussian noise;
  * then clipped to [range.low, range.high] when `range.clip`.
  *

@@ -342,14 +342,21 @@ AugmentScanner(typename itk::Image<float, VDimension>::Pointer &         image,
       const double factor = Draw(s, parameters.contrast);
       double       sum = 0.0;
       std::size_t  n = 0;
-      for (itk::ImageRegionIterator<ImageType> it(image, image->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it, ++n)
+      for (itk::ImageRegionIterator<ImageType> it(image, image->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
       {
-        sum += it.Get();
+        if (it.Get() > range.low)
+        {
+          sum += it.Get();
+          ++n;
+        }
       }
       const double mean = n ? sum / n : 0.0;
       for (itk::ImageRegionIterator<ImageType> it(image, image->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
       {
-        it.Set(static_cast<float>(mean + factor * (it.Get() - mean)));
+        if (it.Get() > range.low)
+        {
+          it.Set(static_cast<float>(mean + factor * (it.Get() - mean)));
+        }
       }
     }
   }
@@ -359,9 +366,13 @@ AugmentScanner(typename itk::Image<float, VDimension>::Pointer &         image,
     if (s.Bernoulli(p))
     {
       const auto shift = static_cast<float>(Draw(s, parameters.brightness));
+      const auto low = static_cast<float>(range.low);
       for (itk::ImageRegionIterator<ImageType> it(image, image->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
       {
-        it.Set(it.Get() + shift);
+        if (it.Get() > low)
+        {
+          it.Set(it.Get() + shift);
+        }
       }
     }
   }

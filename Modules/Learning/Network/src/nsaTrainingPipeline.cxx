@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 namespace nsa
 {
@@ -397,10 +398,15 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
       {
         axis = size[2] == 1 ? 2 : (size[1] == 1 ? 1 : 0);
       }
+      // The study's slices with their object area (mask voxels; without a mask, voxels above
+      // the slice's minimum), so that min_slice_object can drop the small sections.
+      std::vector<std::tuple<FloatImage<2>::Pointer, MaskImage<2>::Pointer, std::size_t>> slices;
+      std::size_t                                                                  largest = 0;
       for (itk::SizeValueType k = 0; k < size[axis]; ++k)
       {
         auto slice = ExtractSlice<float>(entry.image.GetPointer(), axis, static_cast<itk::IndexValueType>(k));
-        if (!HasContent(slice->GetBufferPointer(), slice->GetLargestPossibleRegion().GetNumberOfPixels()))
+        const std::size_t count = slice->GetLargestPossibleRegion().GetNumberOfPixels();
+        if (!HasContent(slice->GetBufferPointer(), count))
         {
           continue;
         }
@@ -412,6 +418,27 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
         else if (computeMask)
         {
           mask = ComputeObjectMask<2>(slice.GetPointer(), synthesis);
+        }
+        std::size_t area = 0;
+        if (mask)
+        {
+          area = static_cast<std::size_t>(std::count_if(
+            mask->GetBufferPointer(), mask->GetBufferPointer() + count, [](unsigned char v) { return v != 0; }));
+        }
+        else
+        {
+          const float low = *std::min_element(slice->GetBufferPointer(), slice->GetBufferPointer() + count);
+          area = static_cast<std::size_t>(std::count_if(
+            slice->GetBufferPointer(), slice->GetBufferPointer() + count, [low](float v) { return v > low; }));
+        }
+        largest = std::max(largest, area);
+        slices.emplace_back(slice, mask, area);
+      }
+      for (const auto & [slice, mask, area] : slices)
+      {
+        if (static_cast<double>(area) < training.min_slice_object * static_cast<double>(largest))
+        {
+          continue;
         }
         m_Units2D->images.push_back(slice);
         m_Units2D->masks.push_back(mask);

@@ -226,13 +226,29 @@ TEST(Augmentation, EachIntensityTransformDoesWhatItSays)
   EXPECT_LT(Variance(blurred), Variance(original));
   const auto thick = Values(Augmented<2>(only([](auto & p) { p.resolution = { 6.0, 6.0 }; }), 1).first.GetPointer());
   EXPECT_LT(Variance(thick), Variance(original));
-  // Contrast about the mean keeps the mean (before clipping, which a factor < 1 avoids).
-  const auto flat = Values(Augmented<2>(only([](auto & p) { p.contrast = { 0.5, 0.5 }; }), 1).first.GetPointer());
-  EXPECT_NEAR(Mean(flat), Mean(original), 1e-4);
-  EXPECT_NEAR(Variance(flat), 0.25 * Variance(original), 1e-4);
-  // Brightness shifts (clipped at 1 on top: none of the disc is above 0.8).
-  const auto bright = Values(Augmented<2>(only([](auto & p) { p.brightness = { 0.1, 0.1 }; }), 1).first.GetPointer());
-  EXPECT_NEAR(Mean(bright), Mean(original) + 0.1, 1e-4);
+  // Contrast and brightness change the object (the disc, above 0) and leave the background.
+  const auto inside = [&](const std::vector<float> & v) {
+    std::vector<float> kept;
+    for (std::size_t i = 0; i < v.size(); ++i)
+    {
+      if (original[i] > 0.0f)
+      {
+        kept.push_back(v[i]);
+      }
+      else
+      {
+        EXPECT_EQ(v[i], 0.0f);
+      }
+    }
+    return kept;
+  };
+  // Contrast about the object's mean keeps that mean and scales its variance by factor^2.
+  const auto flat = inside(Values(Augmented<2>(only([](auto & p) { p.contrast = { 0.5, 0.5 }; }), 1).first.GetPointer()));
+  EXPECT_NEAR(Mean(flat), Mean(inside(original)), 1e-4);
+  EXPECT_NEAR(Variance(flat), 0.25 * Variance(inside(original)), 1e-4);
+  // Brightness shifts the object (clipped at 1 on top: none of the disc is above 0.8).
+  const auto bright = inside(Values(Augmented<2>(only([](auto & p) { p.brightness = { 0.1, 0.1 }; }), 1).first.GetPointer()));
+  EXPECT_NEAR(Mean(bright), Mean(inside(original)) + 0.1, 1e-4);
   // The bias field multiplies by at most exp(0.3) and leaves the background (0) alone.
   const auto biased = Values(Augmented<2>(only([](auto & p) { p.bias_field = 0.3; }), 1).first.GetPointer());
   bool       changed = false;
@@ -336,4 +352,37 @@ TEST(PredictNormalised, MapComesBackOnTheStudysGridAndMaskIsApplied)
   }
   EXPECT_EQ(corner, 1u);
   EXPECT_EQ(outsideNonZero, 0u);
+}
+
+TEST(TrainingUnits, MinSliceObjectDropsSmallSections)
+{
+  // A ball: its axial sections shrink towards both poles.
+  auto ball = MakeDisc<3>(32).first;
+  std::size_t withContent = 0, large = 0, largestArea = 0;
+  std::vector<std::size_t> areas;
+  for (unsigned int z = 0; z < 32; ++z)
+  {
+    std::size_t area = 0;
+    for (unsigned int i = 0; i < 32 * 32; ++i)
+    {
+      area += ball->GetBufferPointer()[z * 32 * 32 + i] > 0.0f;
+    }
+    areas.push_back(area);
+    largestArea = std::max(largestArea, area);
+  }
+  for (std::size_t area : areas)
+  {
+    withContent += area > 0;
+    large += area > 0 && 2 * area >= largestArea;
+  }
+  nsa::ModelDescription description;
+  description.training.dimension = 2;
+  description.synthesis.object_mask = "none";
+  nsa::TrainerOptions options;
+  options.model_path = std::string(NSA_TEST_OUTPUT_DIR) + "/Learning_units.pt";
+  const std::vector<nsa::TrainingImage> images{ { ball, nullptr, "ball" } };
+  EXPECT_EQ(nsa::Trainer(description, images, options).NumberOfUnits(), withContent);
+  description.training.min_slice_object = 0.5;
+  EXPECT_EQ(nsa::Trainer(description, images, options).NumberOfUnits(), large);
+  EXPECT_LT(large, withContent);
 }

@@ -176,3 +176,9 @@ nsa_hostile_case(ManifestNotUtf8 SETUP manifest_not_utf8 EXIT 1 MESSAGE "line 3,
   COMMAND NSAEvaluate ${evaluate_arguments})
 nsa_hostile_case(ManifestHashCaseId SETUP manifest_hash_id EXIT 1 MESSAGE "case #12: no prediction"
   COMMAND NSAEvaluate ${evaluate_arguments})
+
+# --- NSATrain: the model and the files beside it may not be an input -----------------------
+nsa_hostile_case(TrainModelIsPreset SETUP volume EXIT 1 MESSAGE "<model> '" "is the same file as the input --preset"
+  COMMAND NSATrain --images @IN@ --preset @IN@/image.nii.gz @IN@/image.nii.gz)
+nsa_hostile_case(TrainModelFolderMissing SETUP volume EXIT 1 MESSAGE "<model> '" "does not exist"
+  COMMAND NSATrain --images @IN@ @OUT@/no/model.pt)

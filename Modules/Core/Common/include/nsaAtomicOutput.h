@@ -24,9 +24,9 @@ namespace nsa
  * \endcode
  *
  * Temporary files are named `.nsa-tmp-<host>@<pid>-<n>-<final name>`. A process killed
- * while writing cannot remove its own: the next AtomicOutput for the same final name removes
- * those of this host whose process is gone (a file of another host, or of a running process,
- * is left alone). Programs (nsa::RunProgram) also remove the temporary files being written
+ * while writing cannot remove its own: the first AtomicOutput of a process in a folder
+ * removes those of this host whose process is gone (a file of another host, or of a running
+ * process, is left alone). Programs (nsa::RunProgram) also remove the temporary files being written
  * when they receive SIGINT, SIGTERM or SIGHUP (see InstallTemporaryFileSignalCleanup).
  */
 class AtomicOutput
@@ -34,7 +34,7 @@ class AtomicOutput
 public:
   /** Checks that the parent folder exists and is writable; throws nsa::OutputError naming
    * the folder otherwise. The folder is not created: a missing output folder is reported.
-   * Removes stale temporary files of the same final name (see the class comment). */
+   * Removes stale temporary files of the folder, once per process (see the class comment). */
   explicit AtomicOutput(const std::string & finalPath);
   ~AtomicOutput();
   AtomicOutput(const AtomicOutput &) = delete;
@@ -75,8 +75,8 @@ TemporarySiblingPath(const std::string & finalPath);
 
 /** Removes, in the folder of `finalPath`, the temporary files (and with `folders`, the
  * temporary folders, when they hold only regular files) that AtomicOutput or
- * TemporarySiblingPath named for `finalPath` on this host for a process that no longer runs.
- * Returns how many were removed. Symbolic links are never followed or removed. */
+ * TemporarySiblingPath named on this host for a process that no longer runs. Returns how
+ * many were removed. Symbolic links are never followed or removed. */
 int
 RemoveStaleTemporaries(const std::string & finalPath, bool folders = false);
 

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,9 +110,9 @@ ProcessIsGone(long pid)
   return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
-/** For a name `.nsa-tmp-<host>@<pid>-<n>-<finalName>` of this host: the pid; -1 otherwise. */
+/** For a name `.nsa-tmp-<host>@<pid>-<n>-<final name>` of this host: the pid; -1 otherwise. */
 long
-TemporaryOwner(const std::string & name, const std::string & finalName)
+TemporaryOwner(const std::string & name)
 {
   const std::string head = TemporaryPrefix + HostName() + "@";
   if (name.compare(0, head.size(), head) != 0)
@@ -129,7 +131,7 @@ TemporaryOwner(const std::string & name, const std::string & finalName)
   };
   long pid = 0;
   long counter = 0;
-  if (!digits(pid) || !digits(counter) || name.compare(position, std::string::npos, finalName) != 0)
+  if (!digits(pid) || !digits(counter) || position >= name.size())
   {
     return -1;
   }
@@ -162,8 +164,7 @@ RemoveStaleTemporaries(const std::string & finalPath, bool folders)
   {
     folder = ".";
   }
-  const std::string finalName = final.filename().string();
-  int               removed = 0;
+  int removed = 0;
   std::error_code   ec;
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
   {
@@ -172,7 +173,7 @@ RemoveStaleTemporaries(const std::string & finalPath, bool folders)
     {
       continue;
     }
-    const long pid = TemporaryOwner(name, finalName);
+    const long pid = TemporaryOwner(name);
     if (pid < 0 || pid == static_cast<long>(::getpid()) || !ProcessIsGone(pid))
     {
       continue;
@@ -248,7 +249,17 @@ AtomicOutput::AtomicOutput(const std::string & finalPath)
   {
     throw OutputError("Cannot write '" + finalPath + "': output folder '" + folder.string() + "' is not writable");
   }
-  RemoveStaleTemporaries(finalPath);
+  // Once per folder and process: a program writing thousands of outputs into one folder
+  // does not list it thousands of times.
+  {
+    static std::mutex            mutex;
+    static std::set<std::string> cleaned;
+    std::lock_guard<std::mutex>  lock(mutex);
+    if (cleaned.insert(fs::absolute(folder, ec).lexically_normal().string()).second)
+    {
+      RemoveStaleTemporaries(finalPath);
+    }
+  }
   m_TemporaryPath = TemporarySiblingPath(finalPath);
   m_SignalSlot = RegisterForSignals(m_TemporaryPath);
 }

@@ -141,7 +141,7 @@ TEST(OutputSafety, StaleTemporaryFilesOfEndedProcessesAreRemoved)
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(running)) << "a running process's file is kept";
   EXPECT_TRUE(fs::exists(otherHost)) << "another host's file is kept";
-  EXPECT_TRUE(fs::exists(otherName)) << "another output's file is kept";
+  EXPECT_FALSE(fs::exists(otherName)) << "another output's stale file of this host goes too";
   EXPECT_TRUE(fs::is_symlink(folder + "/" + HostPart() + std::to_string(gone) + "-1-checkpoint.pt"));
   EXPECT_TRUE(fs::exists(final));
 }

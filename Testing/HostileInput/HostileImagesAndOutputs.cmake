@@ -38,6 +38,8 @@ nsa_hostile_case(NiftiTooManyAxes SETUP nifti_dim0_too_large EXIT 1 MESSAGE "dim
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs})
 nsa_hostile_case(NiftiNanPixdim SETUP nifti_nan_pixdim EXIT 1 MESSAGE "the voxel spacing pixdim[2] is nan"
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs})
+nsa_hostile_case(NiftiZeroPixdim SETUP nifti_zero_pixdim EXIT 1 MESSAGE "pixdim[2] is 0 along an axis of 20 voxels"
+  COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs})
 nsa_hostile_case(NiftiNanQfac SETUP nifti_nan_pixdim_qform EXIT 1 MESSAGE "pixdim[0] (qfac) is nan"
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs})
 nsa_hostile_case(NiftiInfQoffset SETUP nifti_inf_qoffset EXIT 1 MESSAGE "qoffset_y is inf"

@@ -152,6 +152,10 @@ def nifti_nan_pixdim(work):
     nifti_header_variant(work, pixdim=(1.0, float("nan"), 1.0))
 
 
+def nifti_zero_pixdim(work):
+    nifti_header_variant(work, pixdim=(1.0, 0.0, 1.0))
+
+
 def nifti_nan_pixdim_qform(work):
     nifti_header_variant(work, qfac=float("nan"), qform_code=1)
 

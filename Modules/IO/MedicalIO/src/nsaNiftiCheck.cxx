@@ -310,6 +310,13 @@ CheckNiftiFile(const std::string & given)
       throw InputError(where + "the voxel spacing pixdim[" + std::to_string(axis) + "] is " +
                        Describe(h.pixdim[axis]) + " (not a finite number)");
     }
+    // A zero spacing of a spatial axis with more than one voxel: the NIfTI library makes it
+    // 1 mm without a word. (Axes of one voxel, and time axes, may carry 0.)
+    if (axis <= 3 && h.pixdim[axis] == 0.0f && h.dim[axis] > 1)
+    {
+      throw InputError(where + "the voxel spacing pixdim[" + std::to_string(axis) + "] is 0 along an axis of " +
+                       std::to_string(h.dim[axis]) + " voxels");
+    }
   }
   if (isNifti && h.qform_code > 0)
   {

@@ -34,7 +34,8 @@ LooksLikeNiftiHeader(const std::string & path);
 
 /** Validates the header of the NIfTI-1 / Analyze file `path` (`.nii`, `.nii.gz`, or the `.hdr`
  * of a `.hdr`/`.img` pair) and scans its voxel data: refuses a header whose dim[0] is not 1..7,
- * an axis length below 1, an unknown data type, a non-finite pixdim of an image axis, a
+ * an axis length below 1, an unknown data type, a non-finite pixdim of an image axis (or a
+ * zero one of a spatial axis longer than one voxel), a
  * non-finite quaternion, offset or sform row that the header says to use, a non-finite or
  * negative vox_offset; refuses data shorter than the header says (compressed or not) and a
  * corrupt gzip stream. Throws nsa::InputError naming the file, the field and the value.

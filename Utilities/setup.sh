@@ -17,7 +17,7 @@ data_dir="${here}/.nsa-data"
 packages=(
   build-essential cmake ccache pkg-config git
   libinsighttoolkit5-dev libfftw3-dev libtorch-dev libdcmtk-dev libboost-filesystem-dev
-  nlohmann-json3-dev libexpat1-dev libgtest-dev libbenchmark-dev
+  nlohmann-json3-dev libexpat1-dev libgtest-dev libbenchmark-dev libpng-dev zlib1g-dev
 )
 # Test tools: dciodvfy validates DICOM output, xmllint validates Slicer descriptions.
 packages+=(dicom3tools libxml2-utils python3 python3-numpy)

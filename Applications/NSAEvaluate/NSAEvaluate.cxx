@@ -174,7 +174,22 @@ main(int argc, char * argv[])
       throw nsa::ParameterError("--output: the output folder is required");
     }
     const std::string output = program.GetString("output");
-    fs::create_directories(output);
+    // Created now (the model plug-in writes into it), removed again if the run fails before
+    // writing anything; the reports may not overwrite an input (a manifest named cases.csv).
+    nsa::OutputFolder outputFolder(output);
+    {
+      std::vector<nsa::NamedPath> inputs;
+      for (const char * flag : { "manifest", "region", "predictions", "model" })
+      {
+        if (program.IsSet(flag))
+        {
+          inputs.push_back({ std::string("--") + flag, program.GetString(flag) });
+        }
+      }
+      nsa::CheckOutputPaths(inputs, { { "--output", (fs::path(output) / "metrics.json").string() },
+                                      { "--output", (fs::path(output) / "cases.csv").string() },
+                                      { "--output", (fs::path(output) / "report.html").string() } });
+    }
 
     nsa::EvaluationSettings settings;
     settings.voxel.threshold = program.GetDouble("threshold");

@@ -2,6 +2,7 @@
 // several kinds, not the NSA method) in a study, its ground-truth mask and, for DICOM input,
 // a derived DICOM series.
 #include "NSAInsertLesionXML.h"
+#include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
 #include "nsaDicomSeriesWriter.h"
 #include "nsaError.h"
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -52,8 +54,29 @@ main(int argc, char * argv[])
     parameters.corticalBand = program.GetDoubleVector("cortical_band");
     const bool writeDicom = program.IsSet("dicom_output");
 
-    program.Progress().StartStage("Read");
+    // Every output checked before any work: none may overwrite the input or another output,
+    // and the DICOM series folder never replaces the source or a folder of other files.
     const std::string input = program.GetString("inputVolume");
+    const std::string outputVolume = program.GetString("outputVolume");
+    const std::string outputMask = program.GetString("outputMask");
+    nsa::CheckOutputPaths({ { "<inputVolume>", input } },
+                          { { "<outputVolume>", outputVolume }, { "<outputMask>", outputMask } });
+    if (writeDicom)
+    {
+      const std::string folder = program.GetString("dicom_output");
+      nsa::CheckDerivedSeriesOutput(folder, input);
+      for (const std::string & file : { outputVolume, outputMask })
+      {
+        const auto parent = std::filesystem::weakly_canonical(std::filesystem::absolute(file).parent_path());
+        if (nsa::IsSamePath(parent.string(), folder))
+        {
+          throw nsa::OutputError("'" + file + "' lies in the --dicom_output folder '" + folder +
+                                 "', which holds the derived series only; write it elsewhere");
+        }
+      }
+    }
+
+    program.Progress().StartStage("Read");
     const nsa::Study  study = nsa::ReadStudy(input);
     if (writeDicom && !study.metadata.isDicom)
     {
@@ -66,8 +89,8 @@ main(int argc, char * argv[])
     program.Progress().EndStage();
 
     program.Progress().StartStage("Write");
-    nsa::WriteImage(lesion.image.GetPointer(), program.GetString("outputVolume"));
-    nsa::WriteImage(lesion.mask.GetPointer(), program.GetString("outputMask"));
+    nsa::WriteImage(lesion.image.GetPointer(), outputVolume);
+    nsa::WriteImage(lesion.mask.GetPointer(), outputMask);
     std::ostringstream what;
     if (parameters.kind == "hyperintense" && parameters.shape == "ellipsoid")
     {

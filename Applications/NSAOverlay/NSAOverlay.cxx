@@ -1,5 +1,6 @@
 // NSAOverlay: a PNG of a study with a score map or mask overlaid (nsa::WriteOverlayPng).
 #include "NSAOverlayXML.h"
+#include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
 #include "nsaError.h"
 #include "nsaImageIO.h"
@@ -10,6 +11,8 @@ int
 main(int argc, char * argv[])
 {
   return nsa::RunProgram(NSAOverlayXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    nsa::CheckOutputPaths({ { "<inputVolume>", program.GetString("inputVolume") }, { "<map>", program.GetString("map") } },
+                          { { "<outputPng>", program.GetString("outputPng") } });
     nsa::OverlayOptions options;
     options.slice = program.GetInteger("slice");
     options.axis = static_cast<unsigned int>(program.GetInteger("axis"));

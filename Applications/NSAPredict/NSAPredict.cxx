@@ -11,7 +11,9 @@
 
 #include "itkBinaryThresholdImageFilter.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 namespace
@@ -70,6 +72,42 @@ int
 main(int argc, char * argv[])
 {
   return nsa::RunProgram(NSAPredictXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    // Outputs checked before any work: writable, none the same file as an input or as
+    // another output (a map written over its own study or over the model).
+    {
+      const std::string input = program.GetString("inputVolume");
+      const std::string output = program.GetString("outputVolume");
+      const std::vector<nsa::NamedPath> inputs{ { "<inputVolume>", input }, { "--model", program.GetString("model") } };
+      std::vector<nsa::NamedPath> outputs;
+      if (nsa::IsWritableImageExtension(output))
+      {
+        outputs.push_back({ "<outputVolume>", output });
+      }
+      else if (nsa::IsSamePath(output, input))
+      {
+        throw nsa::OutputError("<outputVolume> '" + output + "' is the input folder itself; the maps would be written "
+                               "over the studies' names; choose another folder");
+      }
+      else
+      {
+        namespace fs = std::filesystem;
+        const fs::path in = fs::weakly_canonical(fs::absolute(input));
+        const fs::path out = fs::weakly_canonical(fs::absolute(output));
+        if (std::mismatch(in.begin(), in.end(), out.begin(), out.end()).first == in.end())
+        {
+          throw nsa::OutputError("<outputVolume> '" + output + "' lies inside the input folder '" + input +
+                                 "', where it would be read as a study; choose a folder outside it");
+        }
+      }
+      for (const char * flag : { "mask", "dicom_seg", "dicom_pm" })
+      {
+        if (program.IsSet(flag))
+        {
+          outputs.push_back({ std::string("--") + flag, program.GetString(flag) });
+        }
+      }
+      nsa::CheckOutputPaths(inputs, outputs);
+    }
     nsa::SetNetworkThreads(program.GetInteger("threads"));
     const nsa::Model model = nsa::Model::Load(program.GetString("model"));
 
@@ -125,8 +163,19 @@ main(int argc, char * argv[])
       {
         throw nsa::ParameterError("--mask, --dicom_seg and --dicom_pm name one study's outputs; not in folder mode");
       }
-      std::filesystem::create_directories(output);
       const auto studies = nsa::ListStudies(input);
+      std::map<std::string, std::string> names;
+      for (const auto & study : studies)
+      {
+        const auto [previous, added] = names.emplace(study.name, study.path);
+        if (!added)
+        {
+          throw nsa::ParameterError("the studies '" + previous->second + "' and '" + study.path + "' of '" + input +
+                                    "' have the same name '" + study.name + "', so their maps would overwrite each "
+                                    "other; rename one");
+        }
+      }
+      nsa::OutputFolder folder(output);
       for (std::size_t i = 0; i < studies.size(); ++i)
       {
         program.Progress().StartStage("Predicting " + studies[i].name + " (" + std::to_string(i + 1) + "/" +
@@ -142,6 +191,7 @@ main(int argc, char * argv[])
         program.SetReturnValue("caseScore", prediction.scores.selected);
         program.SetReturnValue("meanScore", prediction.scores.mean);
       }
+      folder.Keep();
       return;
     }
     program.Progress().StartStage("Predicting");
@@ -154,6 +204,10 @@ main(int argc, char * argv[])
       // A DICOM study gets DICOM results beside the map unless asked otherwise.
       extra.segmentation = Stem(mapPath) + "_seg.dcm";
       extra.parametricMap = Stem(mapPath) + "_pm.dcm";
+      nsa::CheckOutputPaths({ { "<inputVolume>", input }, { "--model", program.GetString("model") } },
+                            { { "<outputVolume>", mapPath },
+                              { "DICOM SEG beside the map", extra.segmentation },
+                              { "DICOM Parametric Map beside the map", extra.parametricMap } });
     }
     WriteOutputs(prediction, mapPath, extra, parameters);
     program.SetReturnValue("caseScore", prediction.scores.selected);

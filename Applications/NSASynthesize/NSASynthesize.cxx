@@ -64,6 +64,45 @@ EndsWith(const std::string & text, const std::string & suffix)
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+/** Refuses, before any work, outputs that would overwrite an input or each other (image =
+ * label, a numbered output = the destination, ...) or that cannot be written. */
+void
+CheckOutputs(nsa::ProgramContext & program)
+{
+  std::vector<nsa::NamedPath> inputs{ { "<destination>", program.GetString("destination") } };
+  for (const char * flag : { "source", "source_mask" })
+  {
+    if (program.IsSet(flag))
+    {
+      for (const auto & path : program.GetStringVector(flag))
+      {
+        inputs.push_back({ std::string("--") + flag, path });
+      }
+    }
+  }
+  for (const char * flag : { "destination_mask", "parameters", "preset" })
+  {
+    if (program.IsSet(flag))
+    {
+      inputs.push_back({ std::string("--") + flag, program.GetString(flag) });
+    }
+  }
+  const int   count = program.GetInteger("count");
+  const auto  image = program.GetString("output_image");
+  const auto  label = program.GetString("output_label");
+  const auto  record = program.IsSet("output_record") ? program.GetString("output_record") : std::string();
+  // All outputs of the first sample and the record: writable and distinct (distinct base
+  // names give distinct numbered names); every further numbered output against the inputs.
+  nsa::CheckOutputPaths(inputs, { { "<output_image>", NumberedPath(image, 0, count) },
+                                  { "<output_label>", NumberedPath(label, 0, count) },
+                                  { "--output_record", record } });
+  for (int i = 1; i < count; ++i)
+  {
+    nsa::CheckOutputPaths(inputs, { { "<output_image>", NumberedPath(image, i, count) },
+                                    { "<output_label>", NumberedPath(label, i, count) } });
+  }
+}
+
 /** Synthesis parameters: defaults, then the preset, then the JSON file, then the flags. */
 nsa::SynthesisParameters
 GatherParameters(nsa::ProgramContext & program)
@@ -385,6 +424,7 @@ main(int argc, char * argv[])
     {
       itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(program.GetInteger("threads"));
     }
+    CheckOutputs(program);
     const nsa::SynthesisParameters parameters = GatherParameters(program);
     const auto info = nsa::ReadImageInfo(program.GetString("destination"));
     int        axis = program.GetInteger("slice_axis");

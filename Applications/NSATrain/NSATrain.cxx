@@ -1,6 +1,7 @@
 // NSATrain: trains the NSA network on normal images (see NSATrain.xml and
 // Documentation/Programs/NSATrain.md).
 
+#include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
 #include "nsaPreset.h"
 #include "nsaStudyPipeline.h"
@@ -12,6 +13,24 @@ int
 main(int argc, char * argv[])
 {
   return nsa::RunProgram(NSATrainXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    if (program.IsSet("model"))
+    {
+      // The model and the files written beside it (checkpoint, log, loss plot) may not be an
+      // input: checked before the preset and the images are read.
+      const std::string           model = program.GetString("model");
+      std::vector<nsa::NamedPath> inputs;
+      for (const char * flag : { "images", "preset" })
+      {
+        if (program.IsSet(flag))
+        {
+          inputs.push_back({ std::string("--") + flag, program.GetString(flag) });
+        }
+      }
+      nsa::CheckOutputPaths(inputs, { { "<model>", model },
+                                      { "<model>'s checkpoint", model + ".checkpoint.pt" },
+                                      { "<model>'s log", model + ".log.jsonl" },
+                                      { "<model>'s loss plot", model + ".loss.png" } });
+    }
     nsa::ModelDescription description;
     if (program.IsSet("preset"))
     {

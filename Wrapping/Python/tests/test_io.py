@@ -53,3 +53,32 @@ def test_io_errors_name_the_file(output_dir):
         nsatoolkit.read_image(output_dir / "nan.nrrd")
     assert np.isnan(nsatoolkit.read_image(output_dir / "nan.nrrd", allow_non_finite=True).array[1, 2, 3])
     assert not any(p.name.startswith(".nsa-tmp") for p in output_dir.iterdir())
+
+
+def _nifti_with_header(path, pixdim=(1.0, 1.0, 1.0), size=(4, 4, 4), value=0.0):
+    """A float32 .nii written with struct (NIfTI-1 layout), for headers nibabel would refuse."""
+    import struct
+    fmt = "<i10s18sihcb8h3f4h8f3fhbb4f2i80s24s2h6f4f4f4f16s4s"
+    dim = [3, *size, 1, 1, 1, 1]
+    header = struct.pack(fmt, 348, b"", b"", 0, 0, b"r", 0, *dim, 0.0, 0.0, 0.0, 0, 16, 32, 0,
+                         1.0, *pixdim, 1.0, 1.0, 1.0, 1.0, 352.0, 1.0, 0.0, 0, 0, 2, 0.0, 0.0, 0.0, 0.0, 0, 0,
+                         b"", b"", 1, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, *([0.0] * 12), b"", b"n+1\0")
+    data = np.zeros([abs(n) for n in size[::-1]], np.float32)
+    data[1, 2, 3] = value
+    path.write_bytes(header + b"\0" * 4 + data.tobytes())
+
+
+def test_hostile_nifti_headers_raise_instead_of_aborting(output_dir):
+    # A NaN spacing used to abort inside ITK/vnl and take the interpreter with it.
+    _nifti_with_header(output_dir / "nan-pixdim.nii", pixdim=(1.0, float("nan"), 1.0))
+    with pytest.raises(nsatoolkit.InputError, match=r"pixdim\[2\] is nan"):
+        nsatoolkit.read_image(output_dir / "nan-pixdim.nii")
+    _nifti_with_header(output_dir / "negative.nii", size=(4, -4, 4))
+    with pytest.raises(nsatoolkit.InputError, match="axis 1 has -4 voxels"):
+        nsatoolkit.read_image(output_dir / "negative.nii")
+    # NaN voxels of a NIfTI file: refused, also when non-finite values are allowed (ITK
+    # would return 0 in their place).
+    _nifti_with_header(output_dir / "nan-voxel.nii", value=float("nan"))
+    for allow in (False, True):
+        with pytest.raises(nsatoolkit.InputError, match=r"voxel \[3, 2, 1\] is nan"):
+            nsatoolkit.read_image(output_dir / "nan-voxel.nii", allow_non_finite=allow)

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 namespace nsa
@@ -50,26 +51,39 @@ SplitList(const std::string & text)
   return items;
 }
 
+/** A decimal integer that fits the `int` every program reads it into: no leading
+ * white space, no trailing characters, no overflow (strtol alone would let 4294967299
+ * through, and the cast to int would make it 3). */
 bool
-ParseLong(const std::string & text, long & value)
+ParseInteger(const std::string & text, long & value)
 {
-  if (text.empty())
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])))
     return false;
   errno = 0;
   char * end = nullptr;
-  value = std::strtol(text.c_str(), &end, 10);
-  return errno == 0 && end && *end == '\0';
+  const long long parsed = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end == nullptr || *end != '\0' || parsed < std::numeric_limits<int>::min() ||
+      parsed > std::numeric_limits<int>::max())
+    return false;
+  value = static_cast<long>(parsed);
+  return true;
 }
 
+/** A finite decimal number: no leading white space, no trailing characters, no overflow
+ * (1e400), no NaN or infinity, no hexadecimal form. */
 bool
 ParseReal(const std::string & text, double & value)
 {
-  if (text.empty())
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+      text.find_first_of("xX") != std::string::npos)
     return false;
   errno = 0;
   char * end = nullptr;
   value = std::strtod(text.c_str(), &end);
-  return errno == 0 && end && *end == '\0' && std::isfinite(value);
+  // ERANGE also flags results below the normal range (1e-310); those are kept as parsed
+  // unless they overflowed.
+  const bool overflow = errno == ERANGE && std::abs(value) == HUGE_VAL;
+  return !overflow && end && *end == '\0' && std::isfinite(value);
 }
 
 bool
@@ -109,9 +123,10 @@ CheckValue(const ParameterDescription & p, const std::string & value)
   if (IsIntegerTag(p.tag))
   {
     long number = 0;
-    if (!ParseLong(value, number))
+    if (!ParseInteger(value, number))
     {
-      throw ParameterError(where + ": expected an integer, got '" + value + "'");
+      throw ParameterError(where + ": expected an integer from " + std::to_string(std::numeric_limits<int>::min()) +
+                           " to " + std::to_string(std::numeric_limits<int>::max()) + ", got '" + value + "'");
     }
     if ((p.minimum && number < *p.minimum) || (p.maximum && number > *p.maximum))
     {
@@ -373,7 +388,7 @@ int
 ParsedArguments::GetInteger(const std::string & name) const
 {
   long value = 0;
-  if (!ParseLong(Raw(name), value))
+  if (!ParseInteger(Raw(name), value))
   {
     throw ParameterError(FlagName(Lookup(name)) + ": expected an integer, got '" + Raw(name) + "'");
   }
@@ -425,7 +440,7 @@ ParsedArguments::GetIntegerVector(const std::string & name) const
   for (const auto & item : SplitList(Raw(name)))
   {
     long value = 0;
-    if (!ParseLong(item, value))
+    if (!ParseInteger(item, value))
     {
       throw ParameterError(FlagName(Lookup(name)) + ": expected integers, got '" + Raw(name) + "'");
     }

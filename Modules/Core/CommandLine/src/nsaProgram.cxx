@@ -271,6 +271,9 @@ RunProgram(const char * xmlDescription, int argc, char * argv[], const std::func
 {
   std::vector<std::string> arguments(argv, argv + argc);
   std::ios::sync_with_stdio(true);
+  // A program stopped by Ctrl-C, a scheduler's SIGTERM or a closed terminal leaves no
+  // temporary file of an output being written.
+  InstallTemporaryFileSignalCleanup();
   return RunProgram(xmlDescription, arguments, body, std::cout, std::cerr, ::isatty(STDOUT_FILENO) == 1);
 }
 

@@ -208,7 +208,8 @@ TEST(ParsedArguments, ShortFlagsEqualsFormAndNegativeNumbers)
 TEST(ParsedArguments, ErrorsNameTheFlagAndWhatIsExpected)
 {
   EXPECT_EQ(ParseError({ "--count", "11", "in", "out" }), "--count: 11 is out of range [1, 10]");
-  EXPECT_EQ(ParseError({ "--count", "two", "in", "out" }), "--count: expected an integer, got 'two'");
+  EXPECT_EQ(ParseError({ "--count", "two", "in", "out" }),
+            "--count: expected an integer from -2147483648 to 2147483647, got 'two'");
   EXPECT_EQ(ParseError({ "--factor", "nan", "in", "out" }), "--factor: expected a finite number, got 'nan'");
   EXPECT_EQ(ParseError({ "--bounds", "0.1,2", "in", "out" }), "--bounds: 2 is out of range [0, 1]");
   EXPECT_EQ(ParseError({ "--bounds", "0.1,,0.2", "in", "out" }), "--bounds: empty element in list '0.1,,0.2'");
@@ -220,6 +221,25 @@ TEST(ParsedArguments, ErrorsNameTheFlagAndWhatIsExpected)
   EXPECT_EQ(ParseError({ "in", "out", "--count" }), "--count: missing value");
   EXPECT_EQ(ParseError({ "--count", "2", "--count", "3", "in", "out" }), "--count is given more than once");
   EXPECT_EQ(ParseError({ "--verbose=maybe", "in", "out" }), "--verbose: expected true or false, got 'maybe'");
+}
+
+TEST(ParsedArguments, NumbersAreRangeCheckedNeverTruncated)
+{
+  // 2^32 + 3 would become 3 in an int; 2^63 overflows even a long.
+  const std::string integer = "--count: expected an integer from -2147483648 to 2147483647, got '";
+  for (const char * text : { "4294967299", "-4294967299", "2147483648", "9223372036854775808", "12abc", " 5", "5 ",
+                             "0x10", "1e3", "1.5", "" })
+  {
+    EXPECT_EQ(ParseError({ "--count", text, "in", "out" }), integer + text + "'") << text;
+  }
+  EXPECT_EQ(Parse({ "--count", "+7", "in", "out" }).GetInteger("count"), 7);
+  const std::string real = "--factor: expected a finite number, got '";
+  for (const char * text : { "nan", "-nan", "inf", "-infinity", "1e400", "-1e999", "0x1p3", "0.5x", " 0.5", "" })
+  {
+    EXPECT_EQ(ParseError({ "--factor", text, "in", "out" }), real + text + "'") << text;
+  }
+  EXPECT_DOUBLE_EQ(Parse({ "--factor", "1e-310", "in", "out" }).GetDouble("factor"), 1e-310); // subnormal: kept
+  EXPECT_EQ(ParseError({ "--bounds", "0.1,inf", "in", "out" }), "--bounds: expected a finite number, got 'inf'");
 }
 
 TEST(RunProgram, XmlComesFirstAndAlone)

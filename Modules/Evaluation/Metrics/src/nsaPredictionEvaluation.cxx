@@ -5,8 +5,6 @@
 #include "nsaManifest.h"
 #include "nsaOverlay.h"
 
-#include "itkImageFileWriter.h"
-#include "itkRGBPixel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -372,13 +370,7 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
     mapHigh = std::max<double>(threshold, *std::max_element(m, m + width * height));
   }
 
-  using RGB = itk::RGBPixel<unsigned char>;
-  using RGBImage = itk::Image<RGB, 2>;
-  auto                 rgb = RGBImage::New();
-  RGBImage::SizeType   rgbSize{ { width, height } };
-  rgb->SetRegions(rgbSize);
-  rgb->Allocate();
-  RGB * out = rgb->GetBufferPointer();
+  std::vector<unsigned char> out(width * height * 3);
   for (size_t y = 0; y < height; ++y)
   {
     for (size_t x = 0; x < width; ++x)
@@ -415,32 +407,22 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
       }
       // PNG rows run top to bottom; flip so that the image's +y (anterior in RAS-like
       // orientations after ITK's LPS) is up.
-      out[(height - 1 - y) * width + x].Set(static_cast<unsigned char>(c[0]), static_cast<unsigned char>(c[1]),
-                                            static_cast<unsigned char>(c[2]));
+      unsigned char * pixel = out.data() + ((height - 1 - y) * width + x) * 3;
+      for (int k = 0; k < 3; ++k)
+      {
+        pixel[k] = static_cast<unsigned char>(c[k]);
+      }
     }
   }
-  static std::atomic<unsigned long> counter{ 0 };
-  const fs::path                    temporary =
-    fs::temp_directory_path() /
-    ("nsa-thumbnail-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".png");
-  auto writer = itk::ImageFileWriter<RGBImage>::New();
-  writer->SetInput(rgb);
-  writer->SetFileName(temporary.string());
+  // Encoded in memory: no temporary file (see EncodeRgbPng).
   try
   {
-    writer->Update();
+    return EncodeRgbPng(out.data(), width, height);
   }
-  catch (const itk::ExceptionObject & e)
+  catch (const OutputError & e)
   {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw OutputError("thumbnail of case " + record.caseId + ": " + e.GetDescription());
+    throw OutputError("thumbnail of case " + record.caseId + ": " + e.what());
   }
-  std::ifstream     in(temporary, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::error_code   ignored;
-  fs::remove(temporary, ignored);
-  return bytes;
 }
 
 } // namespace nsa

@@ -54,14 +54,28 @@ struct DerivedSeries
  * common sources are repaired: retired Image Position / Image Orientation removed, an absent
  * Laterality added empty (type 2C), stale Smallest / Largest Pixel Value removed.
  *
- * The series is written to a temporary sibling folder and renamed into place; an existing
- * `outputFolder` is replaced only when it is empty or holds nothing but .dcm files.
+ * The series is written to a temporary sibling folder (`.nsa-tmp-...`) and renamed into
+ * place, with a marker file `.nsa-derived-series` beside the instances. An existing
+ * `outputFolder` is used only when it is empty, or replaced when it holds that marker and
+ * nothing but regular `.dcm` files (a series this function wrote before); anything else,
+ * the source folder, a folder holding or inside the source, and a symbolic link are refused
+ * (see CheckDerivedSeriesOutput).
  * Throws nsa::InputError when the source is not a single-frame grey-level series or does
  * not match the image grid (size, slice positions), nsa::OutputError when writing fails. */
 DerivedSeries
 WriteDerivedDicomSeries(const itk::Image<float, 3> * image, const std::string & sourceFolder,
                         const StudyMetadata & source, const std::string & outputFolder,
                         const DerivedSeriesOptions & options = DerivedSeriesOptions());
+
+/** Checks, before any work, that `outputFolder` may receive a derived series of the source
+ * read from `sourceFolder` (and, when given, its instance files): the output is not the
+ * source folder, does not hold the source or any of its files, does not lie inside the source
+ * folder, is not a symbolic link, and is new, empty, or a series this toolkit wrote (marker
+ * `.nsa-derived-series`, nothing but `.dcm` files besides it); its parent folder exists and
+ * is writable. Throws nsa::OutputError naming the folder and the reason. */
+void
+CheckDerivedSeriesOutput(const std::string & outputFolder, const std::string & sourceFolder,
+                         const std::vector<std::string> & sourceFiles = {});
 
 /** True when `uid` is a valid DICOM UID (at most 64 characters, numeric components without
  * leading zeros) under the root 1 or 2. */

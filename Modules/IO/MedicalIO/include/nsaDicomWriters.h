@@ -106,6 +106,16 @@ struct DerivedDicomObject
   std::string                   referencedSeriesInstanceUid;
 };
 
+/** Limits of the regular grid a SEG or Parametric Map is read onto (its frames may skip
+ * slices, and each skipped slice costs memory): the frames may lie at most
+ * DerivedObjectMaximumExtent mm apart along the slice normal, the grid may hold at most
+ * DerivedObjectMaximumSlices slices and DerivedObjectMaximumVoxels voxels. Beyond them, and
+ * for a non-finite position, orientation or spacing, the readers throw nsa::InputError
+ * naming the limit. */
+extern const std::size_t DerivedObjectMaximumSlices; // 4096
+extern const double      DerivedObjectMaximumExtent; // 3000 mm
+extern const std::size_t DerivedObjectMaximumVoxels; // 2^29 (2 GiB of float voxels)
+
 /** Reads a single-segment DICOM Segmentation written by WriteDicomSegmentation (or any
  * SEG whose frames are parallel slices of one segment). Throws nsa::InputError naming the
  * file otherwise. */

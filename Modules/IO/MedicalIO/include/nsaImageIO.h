@@ -30,6 +30,12 @@ struct ReadImageOptions
   bool requireFullDimension = false;
 };
 
+/** Limits of a DICOM folder read by nsa::ReadImage (sub-folders included): at most
+ * DicomFolderMaximumFiles files (100000) and DicomFolderMaximumDepth levels of sub-folders
+ * (32). Symbolic links inside the folder are not followed. */
+extern const std::size_t DicomFolderMaximumFiles;
+extern const int         DicomFolderMaximumDepth;
+
 /** Reads an image file (anything ITK reads: NIfTI, NRRD, MetaImage, PNG, a single DICOM
  * file, ...) or a DICOM series folder (sub-folders included) into `TImage`, with origin,
  * spacing and direction. DICOM Segmentation and Parametric Map files are read by

@@ -43,6 +43,11 @@ struct ResolvedInput
   /** A DICOM Segmentation or Parametric Map (multi-frame objects that GDCM cannot place
    * in space or scale): read with the module's own readers, in physical space. */
   itk::Image<float, 3>::Pointer derivedImage;
+  /** NIfTI float data: the first voxel (linear index) that is NaN or infinite, -1 if none.
+   * ITK's NIfTI reader turns such voxels into 0, so they are found in the file itself. */
+  long long              nonFiniteVoxel = -1;
+  double                 nonFiniteValue = 0.0;
+  std::vector<long long> nonFiniteSize; ///< the file's axis lengths, to name the voxel
   /** Single legacy multi-frame DICOM file (frames without functional groups): GDCM
    * ignores its Image Position/Orientation and Spacing Between Slices (origin 0, 1 mm), so
    * the geometry is taken from the header. */
@@ -61,6 +66,22 @@ struct ResolvedInput
  * header. Throws nsa::InputError naming the file and the problem. */
 ResolvedInput
 ResolveInput(const std::string & path, const std::string & seriesInstanceUid);
+
+/** The regular files of a folder and its sub-folders, sorted; symbolic links below the
+ * folder are not followed (counted in skippedLinks). Throws nsa::InputError beyond
+ * DicomFolderMaximumFiles files or DicomFolderMaximumDepth levels. */
+struct FolderFiles
+{
+  std::vector<std::string> files;
+  std::size_t              skippedLinks = 0;
+};
+FolderFiles
+ListFolderFiles(const std::string & folder);
+
+/** Groups files by Series Instance UID (non-DICOM files and files without one are left
+ * out); series in UID order, files in the order given. */
+std::vector<std::pair<std::string, std::vector<std::string>>>
+GroupDicomSeries(const std::vector<std::string> & files);
 
 /** Lists the Series Instance UIDs in a DICOM folder with their file names (empty if none). */
 std::vector<std::pair<std::string, std::vector<std::string>>>
@@ -175,6 +196,24 @@ ReadResolvedImage(const ResolvedInput & input, const ReadImageOptions & options)
       CheckFinite(image.GetPointer(), path);
     }
     return image;
+  }
+
+  if (input.nonFiniteVoxel >= 0)
+  {
+    // Refused even when non-finite values are allowed: ITK would return 0 in their place.
+    std::ostringstream message;
+    message << "Cannot read '" << path << "': voxel [";
+    long long rest = input.nonFiniteVoxel;
+    for (size_t axis = 0; axis < input.nonFiniteSize.size(); ++axis)
+    {
+      message << (axis ? ", " : "") << rest % input.nonFiniteSize[axis];
+      rest /= input.nonFiniteSize[axis];
+    }
+    message << "] is " << input.nonFiniteValue
+            << (options.allowNonFinite ? " (ITK's NIfTI reader would return 0 in its place; convert the file to "
+                                         ".nrrd or .mha to keep non-finite values)"
+                                       : " (non-finite values are not accepted)");
+    throw InputError(message.str());
   }
 
   using PixelType = typename TImage::PixelType;

@@ -145,6 +145,19 @@ GetString(DcmDataset * dataset, const DcmTagKey & tag)
 }
 } // namespace
 
+std::string
+ReadSeriesInstanceUid(const std::string & file)
+{
+  QuietDcmtk();
+  DcmFileFormat format;
+  // Elements longer than 4 KB are not loaded (only the UID is needed).
+  if (format.loadFileUntilTag(file.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData).bad())
+  {
+    return std::string();
+  }
+  return GetString(format.getDataset(), DCM_SeriesInstanceUID);
+}
+
 void
 ReadDicomStudyAttributes(const std::string & file, StudyMetadata & metadata)
 {

@@ -45,6 +45,11 @@ QuietDcmtk();
 DicomSliceHeader
 ReadDicomSliceHeader(const std::string & file);
 
+/** The Series Instance UID of `file`, empty when it is not a readable DICOM file or has
+ * none (a DICOMDIR, for instance). Reads the header only. */
+std::string
+ReadSeriesInstanceUid(const std::string & file);
+
 /** Reads the patient, study, series and frame-of-reference attributes, the modality and
  * the rescale of `file` into `metadata` (DicomReference's per-instance lists excepted). */
 void

@@ -22,6 +22,7 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <sstream>
 
 namespace nsa
 {
@@ -47,12 +48,35 @@ struct FrameGeometry
   std::vector<std::string> referencedInstances; // per slice, empty for slices without a frame
 };
 
+} // namespace
+
+// Limits of the grid a SEG / PM is placed on (documented in Documentation/HostileInput.md):
+// a few frames moved far apart would otherwise make a grid of thousands of empty slices.
+const std::size_t DerivedObjectMaximumSlices = 4096;
+const double      DerivedObjectMaximumExtent = 3000.0;     // mm along the slice normal
+const std::size_t DerivedObjectMaximumVoxels = 1ull << 29; // 2 GiB of float voxels
+
+namespace
+{
+
+std::string
+Text(double value)
+{
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 FrameGeometry
 ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t frames, const std::string & path)
 {
   if (frames == 0)
   {
     throw InputError("Cannot read '" + path + "': it has no frames");
+  }
+  if (rows == 0 || columns == 0)
+  {
+    throw InputError("Cannot read '" + path + "': Rows or Columns is 0");
   }
   auto * orientation = dynamic_cast<FGPlaneOrientationPatient *>(groups.get(0, DcmFGTypes::EFG_PLANEORIENTPATIENT));
   auto * measures = dynamic_cast<FGPixelMeasures *>(groups.get(0, DcmFGTypes::EFG_PIXELMEASURES));
@@ -65,15 +89,32 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
   {
     throw InputError("Cannot read '" + path + "': invalid Image Orientation (Patient)");
   }
+  for (const Float64 value : o)
+  {
+    if (!std::isfinite(value))
+    {
+      throw InputError("Cannot read '" + path + "': Image Orientation (Patient) holds " + Text(value));
+    }
+  }
   const double normal[3] = { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3] };
+  const double normalLength = std::sqrt(normal[0] * normal[0] + normal[1] * normal[1] + normal[2] * normal[2]);
+  if (!(std::abs(normalLength - 1.0) < 0.01))
+  {
+    throw InputError("Cannot read '" + path + "': Image Orientation (Patient) is not two orthogonal unit vectors");
+  }
   Float64 rowSpacing = 0.0, columnSpacing = 0.0, between = 0.0;
   if (measures->getPixelSpacing(rowSpacing, 0).bad() || measures->getPixelSpacing(columnSpacing, 1).bad())
   {
     throw InputError("Cannot read '" + path + "': no Pixel Spacing");
   }
-  if (measures->getSpacingBetweenSlices(between).bad() || between <= 0.0)
+  if (!(std::isfinite(rowSpacing) && rowSpacing > 0.0 && std::isfinite(columnSpacing) && columnSpacing > 0.0))
   {
-    if (measures->getSliceThickness(between).bad() || between <= 0.0)
+    throw InputError("Cannot read '" + path + "': Pixel Spacing " + Text(rowSpacing) + "\\" + Text(columnSpacing) +
+                     " is not two positive numbers");
+  }
+  if (measures->getSpacingBetweenSlices(between).bad() || !(between > 0.0) || !std::isfinite(between))
+  {
+    if (measures->getSliceThickness(between).bad() || !(between > 0.0) || !std::isfinite(between))
     {
       between = 1.0;
     }
@@ -89,6 +130,14 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
         position->getImagePositionPatient(positions[f][0], positions[f][1], positions[f][2]).bad())
     {
       throw InputError("Cannot read '" + path + "': frame " + std::to_string(f + 1) + " has no Image Position (Patient)");
+    }
+    for (const double value : positions[f])
+    {
+      if (!std::isfinite(value))
+      {
+        throw InputError("Cannot read '" + path + "': the Image Position (Patient) of frame " + std::to_string(f + 1) +
+                         " holds " + Text(value));
+      }
     }
     along[f] = normal[0] * positions[f][0] + normal[1] * positions[f][1] + normal[2] * positions[f][2];
     if (auto * derivation =
@@ -111,7 +160,7 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
   // frames (the frames may skip slices, never lie between them).
   double spacing = between;
   Float64 declared = 0.0;
-  const bool hasDeclared = measures->getSpacingBetweenSlices(declared).good() && declared > 0.0;
+  const bool hasDeclared = measures->getSpacingBetweenSlices(declared).good() && declared > 0.0 && std::isfinite(declared);
   if (hasDeclared)
   {
     spacing = declared;
@@ -131,6 +180,27 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
     {
       spacing = between;
     }
+  }
+  // Bounded before any slice index is computed or any voxel allocated.
+  const double extent = along[order[frames - 1]] - along[order[0]];
+  if (!(extent <= DerivedObjectMaximumExtent))
+  {
+    throw InputError("Cannot read '" + path + "': its frames lie " + Text(extent) +
+                     " mm apart along the slice normal, more than the limit of " + Text(DerivedObjectMaximumExtent) +
+                     " mm for the grid of a segmentation or parametric map");
+  }
+  const double gridSlices = std::round(extent / spacing) + 1.0;
+  if (!(gridSlices <= static_cast<double>(DerivedObjectMaximumSlices)))
+  {
+    throw InputError("Cannot read '" + path + "': its frames span " + Text(gridSlices) + " slices of " + Text(spacing) +
+                     " mm, more than the limit of " + std::to_string(DerivedObjectMaximumSlices) +
+                     " slices for the grid of a segmentation or parametric map");
+  }
+  if (gridSlices * rows * columns > static_cast<double>(DerivedObjectMaximumVoxels))
+  {
+    throw InputError("Cannot read '" + path + "': its grid of " + std::to_string(columns) + " x " + std::to_string(rows) +
+                     " x " + Text(gridSlices) + " voxels exceeds the limit of " +
+                     std::to_string(DerivedObjectMaximumVoxels) + " voxels for a segmentation or parametric map");
   }
   geometry.sliceOfFrame.assign(frames, 0);
   size_t slices = 1;

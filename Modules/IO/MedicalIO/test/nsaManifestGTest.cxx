@@ -44,8 +44,8 @@ TEST(Manifest, ReadsAndResolvesRelativePaths)
   Touch(folder + "/masks/b.nii.gz");
   Touch("/tmp/nsa-manifest-absolute.nrrd");
   std::ofstream(folder + "/cohort.csv") << "\xEF\xBB\xBF"
-                                        << "case_id,image,mask,label,site\r\n"
                                         << "# normal cases first\r\n"
+                                        << "case_id,image,mask,label,site\r\n"
                                         << "a, images/a.nii.gz ,,0,x\r\n"
                                         << "\r\n"
                                         << "b,\"images/b, with comma.nii.gz\",masks/b.nii.gz,1,\"say \"\"hi\"\"\"\r\n"
@@ -92,4 +92,31 @@ TEST(Manifest, ErrorsNameLineAndColumn)
       << error.what();
   }
   EXPECT_THROW(nsa::ReadManifest(folder + "/absent.csv"), nsa::InputError);
+}
+
+TEST(Manifest, CommentsOnlyBeforeTheHeaderSoHashIdsAreCases)
+{
+  nsa::ManifestOptions options;
+  options.checkFilesExist = false;
+  const auto entries =
+    nsa::ParseManifest("# a comment\n#, with a comma\ncase_id,image\n#12,a.nii\n\"#13\",b.nii\n", "m.csv", "/tmp", options);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].caseId, "#12");
+  EXPECT_EQ(entries[0].line, 4u);
+  EXPECT_EQ(entries[1].caseId, "#13");
+  // A comment after the header is a row: with the wrong field count it is refused, not skipped.
+  EXPECT_NE(ErrorOf("case_id,image,label\na,x.nii,0\n# normal cases\n").find("line 3: 1 fields where the header has 3"),
+            std::string::npos);
+}
+
+TEST(Manifest, RefusesNoRowsNonUtf8AndControlCharacters)
+{
+  EXPECT_NE(ErrorOf("case_id,image\n").find("has a header but no case rows"), std::string::npos);
+  EXPECT_NE(ErrorOf("# only a comment\ncase_id,image\n\n").find("no case rows"), std::string::npos);
+  EXPECT_NE(ErrorOf("case_id,image\nok,a.nii\ncaf\xe9,b.nii\n").find("line 3, byte 4: not valid UTF-8"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("case_id,image\n\xc0\xaf,b.nii\n").find("line 2, byte 1: not valid UTF-8"), std::string::npos); // overlong
+  EXPECT_NE(ErrorOf("case_id,image\n\xed\xa0\x80,b.nii\n").find("not valid UTF-8"), std::string::npos); // surrogate
+  EXPECT_EQ(ErrorOf("case_id,image\ncaf\xc3\xa9,b.nii\n"), "accepted"); // valid UTF-8
+  EXPECT_NE(ErrorOf("case_id,image\n\"a\nb\",b.nii\n").find("case_id holds a control character"), std::string::npos);
 }

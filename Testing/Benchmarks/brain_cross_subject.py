@@ -4,8 +4,8 @@
 For every held-out subject, a model is trained with NSATrain on the other subjects only, and
 tested on axial slices of the held-out subject: for each chosen slice, the slice itself (a
 normal control) and the same slice with one lesion of a kind NSA never makes, inserted by
-NSAInsertLesion (hyper-/hypointense, blur, noise, inversion, mass effect; irregular shapes,
-3-30 mm, random positions inside the head). The slices are scored with NSAPredict (folder
+NSAInsertLesion (hyper-/hypointense, cavity, blur, noise, inversion, mass effect; irregular
+shapes, 3-30 mm, random positions in brain tissue). The slices are scored with NSAPredict (folder
 mode, the model's own settings) and evaluated with NSAEvaluate (sample AUROC / AP, pixel
 AUROC / AP, AU-PRO), once for all cases and once per lesion kind (that kind's cases against
 all normal controls). Every step is seeded; the same command gives the same cases, models
@@ -105,22 +105,42 @@ def write_slice(nsa, image, k, path):
     nsa.write_image(path, array, spacing=spacing, origin=tuple(slice_origin), direction=direction)
 
 
-def lesion_command(build, kind, source, output, mask, rng, seed):
-    """NSAInsertLesion for one case: irregular shape, random in-plane diameter 3-30 mm
-    (log-uniform, so small and large lesions are equally represented), random position
-    inside the head, kind-specific strength drawn from a documented range."""
-    diameter = float(np.exp(rng.uniform(np.log(3.0), np.log(30.0))))
-    radius = diameter / 2.0
+def lesion_centre(slice_array, radius_mm, spacing_yx, rng):
+    """A random lesion centre (voxel index x, y) in brain tissue: inside the slice's Otsu head
+    mask, at least 1.35 lesion radii (the largest radius of an irregular lesion) from its
+    edge, on a voxel whose intensity lies between the 40th and the 95th percentile of the head
+    (grey and white matter in T1, PD and T2* alike; not CSF, air or the darkest bone). None
+    when the slice has no such voxel."""
+    from scipy import ndimage
+
+    values = slice_array[slice_array > slice_array.min()]
+    if values.size == 0:
+        return None
+    head = ndimage.binary_fill_holes(slice_array > otsu_threshold(values))
+    depth = ndimage.distance_transform_edt(head, sampling=spacing_yx)
+    inside = slice_array[head]
+    low, high = np.percentile(inside, [40, 95])
+    candidates = np.argwhere((depth >= 1.35 * radius_mm) & (slice_array >= low) & (slice_array <= high))
+    if len(candidates) == 0:
+        return None
+    y, x = candidates[rng.integers(0, len(candidates))]
+    return int(x), int(y)
+
+
+def lesion_command(build, kind, source, output, mask, centre, radius, rng, seed):
+    """NSAInsertLesion for one case: an irregular (lobulated) lesion of the given radius at the
+    given voxel centre, kind-specific strength drawn from a documented range."""
     command = [os.path.join(build, "bin", "NSAInsertLesion"), source, output, mask,
-               "--kind", kind, "--shape", "irregular", "--placement", "random",
-               "--seed", str(seed), "--radii", f"{radius:.3f},{radius:.3f},{radius:.3f}"]
+               "--kind", kind, "--shape", "irregular", "--seed", str(seed),
+               "--centre_index", f"{centre[0]},{centre[1]},0",
+               "--radii", f"{radius:.3f},{radius:.3f},{radius:.3f}"]
     if kind == "hyperintense":
         command += ["--intensity_change", f"{rng.uniform(0.3, 0.8):.3f}"]
     elif kind == "hypointense":
         command += ["--intensity_change", f"{-rng.uniform(0.3, 0.7):.3f}"]
     else:
         rng.uniform()  # keep one draw per case whatever the kind
-    return command, diameter
+    return command
 
 
 def make_test_set(nsa, build, name, path, folder, slices, seed, log):
@@ -139,18 +159,21 @@ def make_test_set(nsa, build, name, path, folder, slices, seed, log):
                      "label": "0", "kind": "normal", "diameter_mm": ""})
         kind = KINDS[i % len(KINDS)]
         lesion_id = f"{name}-z{k:03d}-{kind}"
-        # A large lesion may find no position deep enough in a small head section: draw
-        # again (size and seed), at most 20 times.
-        for attempt in range(20):
-            command, diameter = lesion_command(
-                build, kind, normal, os.path.join(folder, "images", lesion_id + ".nii.gz"),
-                os.path.join(folder, "masks", lesion_id + ".nii.gz"), rng, seed * 1000 + 50 * i + attempt)
-            try:
-                run(command, log)
-                break
-            except RuntimeError:
-                if attempt == 19:
-                    raise
+        # In-plane diameter log-uniform in 3-30 mm (small and large lesions equally represented);
+        # a lesion too large for the slice's head section is drawn again, smaller each time.
+        slice_array = image.array[k].astype(np.float32)
+        diameter = float(np.exp(rng.uniform(np.log(3.0), np.log(30.0))))
+        centre = None
+        while centre is None and diameter >= 3.0:
+            centre = lesion_centre(slice_array, diameter / 2.0, image.spacing[1:], rng)
+            if centre is None:
+                diameter *= 0.8
+        if centre is None:
+            raise RuntimeError(f"{name} slice {k}: no brain tissue deep enough for a 3 mm lesion")
+        command = lesion_command(
+            build, kind, normal, os.path.join(folder, "images", lesion_id + ".nii.gz"),
+            os.path.join(folder, "masks", lesion_id + ".nii.gz"), centre, diameter / 2.0, rng, seed * 1000 + i)
+        run(command, log)
         rows.append({"case_id": lesion_id, "image": "images/" + lesion_id + ".nii.gz",
                      "mask": "masks/" + lesion_id + ".nii.gz", "label": "1", "kind": kind,
                      "diameter_mm": f"{diameter:.1f}"})

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Checks that one cross-subject benchmark result beats another.
+"""Compares two results of the cross-subject benchmark (an ablation row against its baseline).
 
-    check_recipe_beats.py NEW/results.json OLD/results.json
+    compare_results.py NEW/results.json OLD/results.json
 
 Exit 0 when the new recipe's mean sample AUROC and mean pixel average precision (MOOD's
 voxel-level metric) are both above the old recipe's; prints both rows either way.

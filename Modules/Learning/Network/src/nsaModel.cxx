@@ -262,7 +262,7 @@ ReadModelFile(const std::string & path, CheckpointState * state)
       torch::serialize::InputArchive optimizerArchive;
       if (archive.try_read("optimizer", optimizerArchive))
       {
-        state->optimizer = std::move(optimizerArchive);
+        state->optimizer = std::make_unique<torch::serialize::InputArchive>(std::move(optimizerArchive));
       }
       c10::IValue trainer;
       state->trainer = nullptr;

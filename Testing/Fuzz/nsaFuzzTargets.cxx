@@ -27,24 +27,31 @@ namespace nsa::fuzz
 namespace
 {
 
-/** A private folder for the files the readers need (they take paths). */
-const std::string &
-Folder()
+/** A private folder for the files the readers need (they take paths), removed at exit. */
+struct TemporaryFolder
 {
-  static const std::string folder = [] {
+  std::string path;
+  TemporaryFolder()
+  {
     const char * base = std::getenv("TMPDIR");
-    std::string  pattern = std::string(base && *base ? base : "/tmp") + "/nsa-fuzz-XXXXXX";
-    if (mkdtemp(&pattern[0]) == nullptr)
+    path = std::string(base && *base ? base : "/tmp") + "/nsa-fuzz-XXXXXX";
+    if (mkdtemp(&path[0]) == nullptr)
     {
       std::abort();
     }
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(Folder(), ignored);
-    });
-    return pattern;
-  }();
-  return folder;
+  }
+  ~TemporaryFolder()
+  {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+const std::string &
+Folder()
+{
+  static const TemporaryFolder folder;
+  return folder.path;
 }
 
 std::string

@@ -259,7 +259,7 @@ main(int argc, char * argv[])
         const std::string path = (fs::path(output) / ("partial-" + std::to_string(shard) + "-of-" +
                                                       std::to_string(shards) + ".nsaeval"))
                                    .string();
-        evaluation.WritePartial(path, static_cast<int>(shard), static_cast<int>(shards));
+        evaluation.WritePartial(path, static_cast<int>(shard), static_cast<int>(shards), manifest.size());
         program.Progress().Message("wrote " + path + " (" + std::to_string(evaluation.Cases().size()) + " cases)");
         return;
       }

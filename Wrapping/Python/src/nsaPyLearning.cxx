@@ -3,6 +3,8 @@
 #include "nsaPyArray.h"
 #include "nsaPyModule.h"
 
+#include "nsaJsonText.h"
+
 #include "nsaModel.h"
 #include "nsaNormalisation.h"
 #include "nsaPredictor.h"
@@ -40,7 +42,7 @@ public:
   {
     if (!overridesJson.empty())
     {
-      UpdateFromJson(m_Parameters, nlohmann::json::parse(overridesJson), "prediction");
+      UpdateFromJson(m_Parameters, ParseJsonText(overridesJson, "prediction"), "prediction");
     }
     m_Predictor = std::make_unique<Predictor>(m_Model, m_Parameters);
   }

@@ -62,6 +62,17 @@ RegisterExceptionTranslator()
     {
       Raise("Error", ItkDescription(error));
     }
+    catch (const std::exception & error)
+    {
+      // LibTorch's c10::Error (its what() ends in a stack dump): the message alone. Other
+      // exceptions go on to pybind11's own translation (ValueError, MemoryError, ...).
+      const std::string message = UserMessage(error);
+      if (message.size() == std::string(error.what()).size())
+      {
+        throw;
+      }
+      Raise("Error", message);
+    }
   });
 }
 

@@ -2,6 +2,8 @@
 #include "nsaPyArray.h"
 #include "nsaPyModule.h"
 
+#include "nsaJsonText.h"
+
 #include "itkPoissonBlendImageFilter.h"
 #include "nsaPreset.h"
 #include "nsaSynthesis.h"
@@ -95,7 +97,7 @@ ResolveSynthesisParameters(const std::optional<std::string> & preset, const std:
   }
   if (!overridesJson.empty())
   {
-    UpdateFromJson(parameters, nlohmann::json::parse(overridesJson), "parameters");
+    UpdateFromJson(parameters, ParseJsonText(overridesJson, "parameters"), "parameters");
   }
   return parameters;
 }

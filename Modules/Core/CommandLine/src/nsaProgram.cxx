@@ -239,7 +239,7 @@ RunProgram(const char *                                  xmlDescription,
   }
   catch (const std::exception & error)
   {
-    std::string message = error.what();
+    std::string message = UserMessage(error);
     // itk::ExceptionObject::what() starts with the file and line of the throw; users need
     // the description that follows it.
     const std::string marker = "\nDescription: ";

@@ -41,6 +41,22 @@ public:
   using Error::Error;
 };
 
+/** The part of an exception's message meant for a user. LibTorch's c10::Error appends a
+ * stack dump ("\nException raised from ... (most recent call first):\nframe #0 ...") to
+ * what(); code that cannot include LibTorch (programs, Python bindings) cuts it here, and code
+ * that can uses c10::Error::what_without_backtrace(). */
+inline std::string
+UserMessage(const std::exception & error)
+{
+  std::string message = error.what();
+  const auto  at = message.find("\nException raised from ");
+  if (at != std::string::npos)
+  {
+    message.resize(at);
+  }
+  return message;
+}
+
 } // namespace nsa
 
 #endif

@@ -2,6 +2,7 @@
 #define nsaParameterJson_h
 
 #include "nsaError.h"
+#include "nsaJsonText.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,16 +36,17 @@ namespace nsa
  * on the command line and in the documentation.
  */
 
-/** Turns a JSON value into text for messages. */
+/** Turns a JSON value into text for messages, cut to JsonLimits::MessageCharacters
+ * characters (a long string is cut before it is quoted, so a 50 MB value costs nothing). */
 inline std::string
 JsonForMessage(const nlohmann::json & value)
 {
-  std::string text = value.dump();
-  if (text.size() > 60)
+  if (value.is_string())
   {
-    text = text.substr(0, 57) + "...";
+    const std::string & text = value.get_ref<const std::string &>();
+    return nlohmann::json(ShortenForMessage(text, JsonLimits::MessageCharacters - 2)).dump();
   }
-  return text;
+  return ShortenForMessage(value.dump(), JsonLimits::MessageCharacters);
 }
 
 inline std::string
@@ -158,7 +160,7 @@ public:
         return;
       }
     }
-    this->Fail(key, "'" + text + "' is not one of " + Join(allowed));
+    this->Fail(key, "'" + ShortenForMessage(text) + "' is not one of " + Join(allowed));
   }
 
   void
@@ -231,7 +233,7 @@ public:
         {
           known += (known.empty() ? "" : ", ") + key;
         }
-        throw ParameterError(m_Context + ": unknown key '" + it.key() + "' (allowed keys: " + known + ")");
+        throw ParameterError(m_Context + ": unknown key '" + ShortenForMessage(it.key()) + "' (allowed keys: " + known + ")");
       }
     }
   }

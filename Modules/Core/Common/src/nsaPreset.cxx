@@ -1,5 +1,7 @@
 #include "nsaPreset.h"
 
+#include "nsaJsonText.h"
+
 #include "nsaError.h"
 
 #include <algorithm>
@@ -139,19 +141,18 @@ AvailablePresets()
 nlohmann::json
 ReadJsonFile(const std::string & path)
 {
-  std::ifstream stream(path);
+  std::ifstream stream(path, std::ios::binary);
   if (!stream)
   {
     throw InputError("Cannot read '" + path + "': file not found or not readable");
   }
-  try
+  std::ostringstream text;
+  text << stream.rdbuf();
+  if (!stream && !stream.eof())
   {
-    return nlohmann::json::parse(stream);
+    throw InputError("Cannot read '" + path + "'");
   }
-  catch (const nlohmann::json::parse_error & error)
-  {
-    throw InputError("'" + path + "' is not valid JSON: " + error.what());
-  }
+  return ParseJsonText(text.str(), "'" + path + "'");
 }
 
 Preset

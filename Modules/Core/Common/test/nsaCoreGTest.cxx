@@ -1,5 +1,6 @@
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
+#include "nsaJsonText.h"
 #include "nsaParameters.h"
 #include "nsaPreset.h"
 #include "nsaRandom.h"
@@ -420,4 +421,67 @@ TEST(AtomicOutput, WriteTextFileAtomically)
   std::string   line;
   std::getline(stream, line);
   EXPECT_EQ(line, "hello");
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile JSON (issue 14): refused while parsing, with the file (context) and key named.
+namespace
+{
+std::string
+ParseError(const std::string & text)
+{
+  try
+  {
+    nsa::ParseJsonText(text, "'file.json'");
+  }
+  catch (const nsa::InputError & error)
+  {
+    return error.what();
+  }
+  return "no error";
+}
+} // namespace
+
+TEST(JsonText, DeepNestingIsRefusedBeforeTheValueIsBuilt)
+{
+  // 10^5 levels: copying or printing such a value would overflow the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(ParseError(deep).rfind("'file.json': JSON nested deeper than 256 levels (limit)", 0), 0u) << ParseError(deep);
+  const std::string deepObject = "{\"synthesis\": " + std::string(300, '[') + std::string(300, ']') + "}";
+  EXPECT_NE(ParseError(deepObject).find("deeper than 256 levels at key 'synthesis'"), std::string::npos);
+  // The limit itself is accepted.
+  const std::string limit = std::string(256, '[') + std::string(256, ']');
+  EXPECT_NO_THROW(nsa::ParseJsonText(limit, "x"));
+  EXPECT_NE(ParseError(std::string(257, '[') + std::string(257, ']')).find("deeper than 256"), std::string::npos);
+}
+
+TEST(JsonText, DuplicateKeysAndHugeNumbersAreRefusedByName)
+{
+  EXPECT_EQ(ParseError("{\"a\": 1, \"b\": {\"c\": 1, \"c\": 2}}"),
+            "'file.json': key 'c' appears twice in one object (which one is meant?)");
+  EXPECT_EQ(ParseError("{\"a\": {\"c\": 1}, \"b\": {\"c\": 2}}"), "no error"); // same key, other objects
+  EXPECT_EQ(ParseError("{\"num_patches\": 1e400}"), "'file.json': a number at key 'num_patches' is out of the range of a double");
+  EXPECT_EQ(ParseError("{\"x\": [1, -1e999]}"), "'file.json': a number at key 'x' is out of the range of a double");
+}
+
+TEST(JsonText, MessagesNeverEchoHugeValues)
+{
+  const std::string huge(50u << 20, 'x');
+  // A 50 MB string value given where a number is expected.
+  nsa::SynthesisParameters parameters;
+  try
+  {
+    nsa::UpdateFromJson(parameters, nsa::ParseJsonText("{\"min_object\": \"" + huge + "\"}", "f"), "f");
+    FAIL();
+  }
+  catch (const nsa::ParameterError & error)
+  {
+    EXPECT_LT(std::string(error.what()).size(), 300u);
+    EXPECT_NE(std::string(error.what()).find("xxx\xe2\x80\xa6"), std::string::npos) << error.what();
+  }
+  // A huge key, and broken JSON after a huge string.
+  EXPECT_LT(ParseError("{\"" + huge + "\": 1, \"" + huge + "\": 2}").size(), 300u);
+  EXPECT_LT(ParseError("[\"" + huge + "\" 1]").size(), 400u);
+  EXPECT_EQ(nsa::ShortenForMessage("short"), "short");
+  EXPECT_EQ(nsa::ShortenForMessage(std::string(100, 'a'), 10), std::string(9, 'a') + "\xe2\x80\xa6");
 }

@@ -79,6 +79,15 @@ struct CohortMetrics
   std::vector<CurvePoint> caseRoc, casePrecisionRecall, voxelRoc, voxelPrecisionRecall, pro;
 };
 
+/** \brief Bounds on partial evaluation results (NSAEvaluate --shard / --merge). */
+struct PartialLimits
+{
+  /** Shards one evaluation may be split into. */
+  static constexpr std::uint64_t MaxShards = 100000;
+  /** Manifest rows of one evaluation. */
+  static constexpr std::uint64_t MaxCases = 100000000;
+};
+
 /** \class CohortEvaluation
  * \brief Accumulates a cohort case by case and computes its metrics.
  *
@@ -128,17 +137,26 @@ public:
   CohortMetrics
   Compute(std::size_t curvePoints = 1000) const;
 
-  /** Writes the partial result atomically; `shard`/`shards` are recorded for the merge. */
+  /** Writes the partial result atomically; `shard`/`shards` and the manifest's row count
+   * are recorded for the merge. */
   void
-  WritePartial(const std::string & path, int shard, int shards) const;
+  WritePartial(const std::string & path, int shard, int shards, std::size_t manifestCases) const;
 
-  /** Reads a partial result; throws nsa::InputError naming the file when it is not one
-   * or is truncated. */
+  /** Reads a partial result; throws nsa::InputError naming the file when it is not one, is
+   * truncated, or is inconsistent: lengths beyond the file's size, shard numbers outside
+   * 1 <= shards <= PartialLimits::MaxShards and 0 <= shard < shards, cases that are not
+   * exactly the manifest rows of this shard, negative or overflowing counts, a score table
+   * whose counts differ from the cases'. Nothing is allocated before its size is checked
+   * against the file's. */
   static CohortEvaluation
-  ReadPartial(const std::string & path, int * shard = nullptr, int * shards = nullptr);
+  ReadPartial(const std::string & path,
+              int *               shard = nullptr,
+              int *               shards = nullptr,
+              std::uint64_t *     manifestCases = nullptr);
 
-  /** Reads the partial results of shards 0..n-1 and merges them; throws nsa::InputError
-   * naming missing, repeated or inconsistent shards. */
+  /** Reads the partial results of shards 0..n-1 of one run (same n, manifest size and
+   * settings) and merges them; throws nsa::InputError naming missing, repeated or
+   * inconsistent shards. */
   static CohortEvaluation
   MergePartials(const std::vector<std::string> & paths);
 

@@ -2,6 +2,8 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
+#include "nsaJsonText.h"
+#include "nsaParameterJson.h"
 #include "nsaPreset.h"
 
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -83,11 +86,36 @@ CaseToJson(const CaseRecord & record)
            { "lesion_slice", record.lesionSlice } };
 }
 
-CaseRecord
-CaseFromJson(const nlohmann::json & json)
+/** A non-negative integer of at most `maximum` under `key`; refuses negative, fractional and
+ * too large values by name (nlohmann's get<std::uint64_t>() would wrap -1 to 2^64 - 1). */
+std::uint64_t
+CheckedUnsigned(const nlohmann::json & object, const char * key, std::uint64_t maximum, const std::string & where)
 {
-  CaseRecord record;
-  record.index = json.at("index").get<std::size_t>();
+  const nlohmann::json & item = object.at(key);
+  if (!item.is_number_unsigned())
+  {
+    throw InputError(where + ": '" + key + "' is " + JsonForMessage(item) + ", not a non-negative integer");
+  }
+  const auto value = item.get<std::uint64_t>();
+  if (value > maximum)
+  {
+    throw InputError(where + ": '" + key + "' is " + std::to_string(value) + ", above the limit " +
+                     std::to_string(maximum));
+  }
+  return value;
+}
+
+CaseRecord
+CaseFromJson(const nlohmann::json & json, const std::string & where)
+{
+  if (!json.is_object())
+  {
+    throw InputError(where + ": a case record is not a JSON object");
+  }
+  constexpr auto Any = std::numeric_limits<std::uint64_t>::max();
+  CaseRecord     record;
+  record.index = CheckedUnsigned(json, "index", PartialLimits::MaxCases, where);
+  const std::string at = where + ": case at manifest row " + std::to_string(record.index + 1);
   record.caseId = json.at("case_id").get<std::string>();
   record.image = json.at("image").get<std::string>();
   record.mask = json.at("mask").get<std::string>();
@@ -96,13 +124,20 @@ CaseFromJson(const nlohmann::json & json)
   record.scoreSource = json.at("score_source").get<std::string>();
   record.label = OptionalFrom<bool>(json.at("label"));
   record.voxelLevel = json.at("voxel_level").get<bool>();
-  record.evaluatedVoxels = json.at("evaluated_voxels").get<std::uint64_t>();
-  record.lesionVoxels = json.at("lesion_voxels").get<std::uint64_t>();
-  record.components = json.at("components").get<std::uint64_t>();
-  record.counts.truePositives = json.at("true_positives").get<std::uint64_t>();
-  record.counts.falsePositives = json.at("false_positives").get<std::uint64_t>();
-  record.counts.falseNegatives = json.at("false_negatives").get<std::uint64_t>();
-  record.counts.trueNegatives = json.at("true_negatives").get<std::uint64_t>();
+  record.evaluatedVoxels = CheckedUnsigned(json, "evaluated_voxels", Any, at);
+  record.lesionVoxels = CheckedUnsigned(json, "lesion_voxels", record.evaluatedVoxels, at);
+  record.components = CheckedUnsigned(json, "components", record.lesionVoxels, at);
+  record.counts.truePositives = CheckedUnsigned(json, "true_positives", record.lesionVoxels, at);
+  record.counts.falsePositives = CheckedUnsigned(json, "false_positives", record.evaluatedVoxels, at);
+  record.counts.falseNegatives = CheckedUnsigned(json, "false_negatives", record.lesionVoxels, at);
+  record.counts.trueNegatives = CheckedUnsigned(json, "true_negatives", record.evaluatedVoxels, at);
+  const auto & counts = record.counts;
+  if (record.voxelLevel && (counts.truePositives + counts.falseNegatives != record.lesionVoxels ||
+                            counts.falsePositives + counts.trueNegatives != record.evaluatedVoxels - record.lesionVoxels))
+  {
+    throw InputError(at + ": voxel counts do not add up (true positives + false negatives must be the lesion "
+                          "voxels, false positives + true negatives the other evaluated voxels)");
+  }
   record.maxScore = json.at("max_score").get<double>();
   record.peakSlice = json.at("peak_slice").get<long>();
   record.lesionSlice = json.at("lesion_slice").get<long>();
@@ -309,13 +344,14 @@ CohortEvaluation::Compute(std::size_t curvePoints) const
 }
 
 void
-CohortEvaluation::WritePartial(const std::string & path, int shard, int shards) const
+CohortEvaluation::WritePartial(const std::string & path, int shard, int shards, std::size_t manifestCases) const
 {
   nlohmann::json header;
   header["format"] = "nsa-evaluation-partial";
   header["software_version"] = Version();
   header["shard"] = shard;
   header["shards"] = shards;
+  header["manifest_cases"] = manifestCases;
   header["settings"] = SettingsToJson(m_Settings);
   header["cases"] = nlohmann::json::array();
   for (const CaseRecord & record : m_Cases)
@@ -350,13 +386,16 @@ CohortEvaluation::WritePartial(const std::string & path, int shard, int shards) 
 }
 
 CohortEvaluation
-CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shards)
+CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shards, std::uint64_t * manifestCases)
 {
   std::ifstream in(path, std::ios::binary);
   if (!in)
   {
     throw InputError(path + ": cannot open the partial evaluation result");
   }
+  in.seekg(0, std::ios::end);
+  const std::streamoff fileSize = in.tellg();
+  in.seekg(0);
   std::string magic(std::strlen(kPartialMagic), '\0');
   in.read(&magic[0], static_cast<std::streamsize>(magic.size()));
   if (!in || magic != kPartialMagic)
@@ -364,35 +403,105 @@ CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shard
     throw InputError(path + ": not a partial evaluation result of NSAEvaluate (expected the line " +
                      "'NSA-EVALUATION-PARTIAL 1')");
   }
-  const auto  length = ReadValue<std::uint64_t>(in, path);
+  // Every length is checked against the bytes left in the file before anything is allocated.
+  const auto remaining = [&]() { return static_cast<std::uint64_t>(fileSize - in.tellg()); };
+  const auto length = ReadValue<std::uint64_t>(in, path);
+  if (length > remaining())
+  {
+    throw InputError(path + ": header length " + std::to_string(length) + " exceeds the " +
+                     std::to_string(remaining()) + " bytes left in the file (corrupt or truncated)");
+  }
   std::string text(length, '\0');
   in.read(&text[0], static_cast<std::streamsize>(length));
   if (!in)
   {
     throw InputError(path + ": partial evaluation result is truncated");
   }
-  nlohmann::json header;
+  const nlohmann::json header = ParseJsonText(text, path + ": header");
   try
   {
-    header = nlohmann::json::parse(text);
-    CohortEvaluation evaluation(SettingsFromJson(header.at("settings")));
-    for (const auto & record : header.at("cases"))
+    if (!header.is_object() || header.value("format", std::string()) != "nsa-evaluation-partial")
     {
-      evaluation.m_Cases.push_back(CaseFromJson(record));
+      throw InputError(path + ": header is not that of a partial evaluation result");
+    }
+    if (!header.contains("manifest_cases"))
+    {
+      throw InputError(path + ": header has no 'manifest_cases' (written by an older NSAEvaluate: evaluate the "
+                              "shards again)");
+    }
+    const std::uint64_t n = CheckedUnsigned(header, "shards", PartialLimits::MaxShards, path);
+    if (n == 0)
+    {
+      throw InputError(path + ": 'shards' is 0");
+    }
+    const std::uint64_t k = CheckedUnsigned(header, "shard", n - 1, path);
+    const std::uint64_t cases = CheckedUnsigned(header, "manifest_cases", PartialLimits::MaxCases, path);
+    const std::string   where = path + " (shard " + std::to_string(k) + "/" + std::to_string(n) + ")";
+
+    CohortEvaluation evaluation(SettingsFromJson(header.at("settings")));
+    const auto &     records = header.at("cases");
+    if (!records.is_array())
+    {
+      throw InputError(where + ": 'cases' is not a list");
+    }
+    for (const auto & item : records)
+    {
+      CaseRecord record = CaseFromJson(item, where);
+      if (record.index >= cases || record.index % n != k)
+      {
+        throw InputError(where + ": case at manifest row " + std::to_string(record.index + 1) +
+                         " does not belong to this shard of a " + std::to_string(cases) + "-case manifest");
+      }
+      evaluation.m_Cases.push_back(std::move(record));
     }
     std::sort(evaluation.m_Cases.begin(), evaluation.m_Cases.end(),
               [](const CaseRecord & a, const CaseRecord & b) { return a.index < b.index; });
+    for (std::size_t i = 1; i < evaluation.m_Cases.size(); ++i)
+    {
+      if (evaluation.m_Cases[i].index == evaluation.m_Cases[i - 1].index)
+      {
+        throw InputError(where + ": manifest row " + std::to_string(evaluation.m_Cases[i].index + 1) +
+                         " appears twice");
+      }
+    }
+    // Every row k, k + n, ... of the manifest is evaluated by shard k.
+    const std::uint64_t expected = cases > k ? (cases - k - 1) / n + 1 : 0;
+    if (evaluation.m_Cases.size() != expected)
+    {
+      throw InputError(where + ": holds " + std::to_string(evaluation.m_Cases.size()) + " cases, but shard " +
+                       std::to_string(k) + " of a " + std::to_string(cases) + "-case manifest split into " +
+                       std::to_string(n) + " has " + std::to_string(expected));
+    }
     if (shard != nullptr)
     {
-      *shard = header.at("shard").get<int>();
+      *shard = static_cast<int>(k);
     }
     if (shards != nullptr)
     {
-      *shards = header.at("shards").get<int>();
+      *shards = static_cast<int>(n);
     }
-    const auto                                 count = ReadValue<std::uint64_t>(in, path);
+    if (manifestCases != nullptr)
+    {
+      *manifestCases = cases;
+    }
+
+    constexpr std::uint64_t EntryBytes = sizeof(float) + 4 * sizeof(std::uint64_t);
+    const auto              count = ReadValue<std::uint64_t>(in, path);
+    if (count > remaining() / EntryBytes)
+    {
+      throw InputError(where + ": claims " + std::to_string(count) + " score table entries, but only " +
+                       std::to_string(remaining()) + " bytes are left (" + std::to_string(EntryBytes) +
+                       " per entry)");
+    }
+    if (remaining() != count * EntryBytes)
+    {
+      throw InputError(where + ": " + std::to_string(remaining() - count * EntryBytes) +
+                       " unexpected bytes after the score table");
+    }
     std::vector<ScoreTable<float>::Entry> entries;
     entries.reserve(count);
+    std::uint64_t positives = 0;
+    std::uint64_t negatives = 0;
     for (std::uint64_t i = 0; i < count; ++i)
     {
       ScoreTable<float>::Entry entry;
@@ -401,7 +510,29 @@ CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shard
       entry.negatives = ReadValue<std::uint64_t>(in, path);
       entry.proWeight.low = ReadValue<std::uint64_t>(in, path);
       entry.proWeight.high = ReadValue<std::uint64_t>(in, path);
+      if (__builtin_add_overflow(positives, entry.positives, &positives) ||
+          __builtin_add_overflow(negatives, entry.negatives, &negatives))
+      {
+        throw InputError(where + ": score table counts overflow");
+      }
       entries.push_back(entry);
+    }
+    // The table counts every evaluated voxel of the voxel-level cases once.
+    std::uint64_t lesion = 0;
+    std::uint64_t other = 0;
+    for (const CaseRecord & record : evaluation.m_Cases)
+    {
+      if (record.voxelLevel && (__builtin_add_overflow(lesion, record.lesionVoxels, &lesion) ||
+                                __builtin_add_overflow(other, record.evaluatedVoxels - record.lesionVoxels, &other)))
+      {
+        throw InputError(where + ": case voxel counts overflow");
+      }
+    }
+    if (positives != lesion || negatives != other)
+    {
+      throw InputError(where + ": the score table counts " + std::to_string(positives) + " lesion and " +
+                       std::to_string(negatives) + " other voxels, the cases " + std::to_string(lesion) + " and " +
+                       std::to_string(other));
     }
     try
     {
@@ -415,7 +546,7 @@ CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shard
   }
   catch (const nlohmann::json::exception & e)
   {
-    throw InputError(path + ": malformed partial evaluation header: " + e.what());
+    throw InputError(path + ": malformed partial evaluation header: " + ShortenForMessage(e.what(), 200));
   }
 }
 
@@ -429,20 +560,24 @@ CohortEvaluation::MergePartials(const std::vector<std::string> & paths)
   std::map<int, std::string>      byShard;
   std::optional<CohortEvaluation> merged;
   int                             expectedShards = -1;
+  std::uint64_t                   expectedCases = 0;
   for (const std::string & path : paths)
   {
-    int  shard = 0;
-    int  shards = 0;
-    auto part = ReadPartial(path, &shard, &shards);
+    int           shard = 0;
+    int           shards = 0;
+    std::uint64_t cases = 0;
+    auto          part = ReadPartial(path, &shard, &shards, &cases);
     if (expectedShards < 0)
     {
       expectedShards = shards;
+      expectedCases = cases;
     }
-    else if (shards != expectedShards)
+    else if (shards != expectedShards || cases != expectedCases)
     {
       throw InputError("merge: " + path + " is shard " + std::to_string(shard) + "/" + std::to_string(shards) +
-                       " but " + byShard.begin()->second + " belongs to a split into " +
-                       std::to_string(expectedShards) + " shards");
+                       " of a " + std::to_string(cases) + "-case manifest, but " + byShard.begin()->second +
+                       " belongs to a split of a " + std::to_string(expectedCases) + "-case manifest into " +
+                       std::to_string(expectedShards) + " shards (not the same run)");
     }
     if (!byShard.emplace(shard, path).second)
     {
@@ -459,15 +594,20 @@ CohortEvaluation::MergePartials(const std::vector<std::string> & paths)
     }
   }
   std::string missing;
+  int         missingCount = 0;
   for (int shard = 0; shard < expectedShards; ++shard)
   {
-    if (byShard.count(shard) == 0)
+    if (byShard.count(shard) == 0 && ++missingCount <= 10)
     {
       missing += (missing.empty() ? "" : ", ") + std::to_string(shard) + "/" + std::to_string(expectedShards);
     }
   }
-  if (!missing.empty())
+  if (missingCount > 0)
   {
+    if (missingCount > 10)
+    {
+      missing += " and " + std::to_string(missingCount - 10) + " more";
+    }
     throw InputError("merge: missing shard(s) " + missing + "; every shard 0.." + std::to_string(expectedShards - 1) +
                      " must be given");
   }

@@ -8,6 +8,10 @@
 
 #include "gtest/gtest.h"
 
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -150,7 +154,7 @@ TEST(CohortEvaluation, ThreadsAndShardsGiveTheSingleRunNumbers)
     const auto part = nsa::EvaluatePredictionFolder(cohort.cases, settings, cohort.Options(2, k, 3), progress);
     EXPECT_EQ(part.Cases().size(), 3u);
     partials.push_back(cohort.folder + "/partial-" + std::to_string(k) + ".nsaeval");
-    part.WritePartial(partials.back(), static_cast<int>(k), 3);
+    part.WritePartial(partials.back(), static_cast<int>(k), 3, cohort.cases.size());
   }
   // Merged in a scrambled order: the same bits as the single run.
   const auto merged = nsa::CohortEvaluation::MergePartials({ partials[2], partials[0], partials[1] });
@@ -180,11 +184,15 @@ TEST(CohortEvaluation, PartialFileErrorsNameTheFile)
   nsa::CaseRecord       record;
   record.caseId = "a";
   record.voxelLevel = true;
+  record.evaluatedVoxels = 3; // consistent with the table: one lesion voxel, two others
+  record.lesionVoxels = 1;
+  record.counts.truePositives = 1;
+  record.counts.trueNegatives = 2;
   nsa::CaseVoxelResult voxels;
   voxels.table = nsa::ScoreTable<float>::FromLabelledScores({ 0.1f, 0.7f, 0.4f }, { false, true, false });
   evaluation.AddCase(record, &voxels);
   const std::string full = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationPartial.nsaeval";
-  evaluation.WritePartial(full, 0, 1);
+  evaluation.WritePartial(full, 0, 1, 1);
   const auto roundTrip = nsa::CohortEvaluation::ReadPartial(full);
   EXPECT_TRUE(roundTrip.VoxelTable() == evaluation.VoxelTable());
   const auto size = fs::file_size(full);
@@ -401,4 +409,185 @@ TEST(CohortEvaluation, SharedRegionMaskFile)
   {
     EXPECT_NE(std::string(e.what()).find("region"), std::string::npos) << e.what();
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile partial results (issue 14): every one refused with a message, nothing allocated on
+// a length the file does not hold.
+namespace
+{
+
+struct RawEntry
+{
+  float         score;
+  std::uint64_t positives;
+  std::uint64_t negatives;
+};
+
+/** A partial result file written byte by byte: header JSON, entry count, entries. */
+void
+WriteRawPartial(const std::string &           path,
+                const nlohmann::json &        header,
+                const std::vector<RawEntry> & entries,
+                std::optional<std::uint64_t>  headerLength = std::nullopt,
+                std::optional<std::uint64_t>  entryCount = std::nullopt)
+{
+  std::ofstream     out(path, std::ios::binary);
+  const std::string text = header.dump();
+  out << "NSA-EVALUATION-PARTIAL 1\n";
+  const std::uint64_t length = headerLength.value_or(text.size());
+  out.write(reinterpret_cast<const char *>(&length), 8);
+  out << text;
+  const std::uint64_t count = entryCount.value_or(entries.size());
+  out.write(reinterpret_cast<const char *>(&count), 8);
+  for (const auto & entry : entries)
+  {
+    const std::uint64_t zero = 0;
+    out.write(reinterpret_cast<const char *>(&entry.score), 4);
+    out.write(reinterpret_cast<const char *>(&entry.positives), 8);
+    out.write(reinterpret_cast<const char *>(&entry.negatives), 8);
+    out.write(reinterpret_cast<const char *>(&zero), 8);
+    out.write(reinterpret_cast<const char *>(&zero), 8);
+  }
+}
+
+nlohmann::json
+CaseJson(std::uint64_t index, std::uint64_t lesion, std::uint64_t other)
+{
+  return { { "index", index },         { "case_id", "c" + std::to_string(index) },
+           { "image", "i" },           { "mask", "m" },
+           { "map", "p" },             { "score", 0.5 },
+           { "score_source", "file" }, { "label", lesion > 0 },
+           { "voxel_level", true },    { "evaluated_voxels", lesion + other },
+           { "lesion_voxels", lesion }, { "components", lesion > 0 ? 1 : 0 },
+           { "true_positives", lesion }, { "false_positives", 0 },
+           { "false_negatives", 0 },   { "true_negatives", other },
+           { "max_score", 0.9 },       { "peak_slice", 0 },
+           { "lesion_slice", 0 } };
+}
+
+/** Shard k of n of a manifest of `cases` rows, each case 1 lesion and 3 other voxels. */
+nlohmann::json
+ShardHeader(std::uint64_t k, std::uint64_t n, std::uint64_t cases)
+{
+  nlohmann::json header = { { "format", "nsa-evaluation-partial" },
+                            { "software_version", "test" },
+                            { "shard", k },
+                            { "shards", n },
+                            { "manifest_cases", cases },
+                            { "settings",
+                              { { "threshold", 0.5 },
+                                { "fully_connected", true },
+                                { "score_bits", 12 },
+                                { "fpr_limit", 0.3 },
+                                { "region", "" } } },
+                            { "cases", nlohmann::json::array() } };
+  for (std::uint64_t i = k; i < cases; i += n)
+  {
+    header["cases"].push_back(CaseJson(i, 1, 3));
+  }
+  return header;
+}
+
+std::vector<RawEntry>
+ShardEntries(std::uint64_t k, std::uint64_t n, std::uint64_t cases)
+{
+  std::uint64_t count = 0;
+  for (std::uint64_t i = k; i < cases; i += n)
+  {
+    ++count;
+  }
+  return { { 0.9f, count, 0 }, { 0.1f, 0, 3 * count } };
+}
+
+std::string
+ReadPartialError(const std::string & path)
+{
+  try
+  {
+    nsa::CohortEvaluation::ReadPartial(path);
+  }
+  catch (const nsa::InputError & e)
+  {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::string
+MergeError(const std::vector<std::string> & paths)
+{
+  try
+  {
+    nsa::CohortEvaluation::MergePartials(paths);
+  }
+  catch (const nsa::InputError & e)
+  {
+    return e.what();
+  }
+  return "no error";
+}
+
+} // namespace
+
+TEST(CohortEvaluation, HostilePartialsAreRefused)
+{
+  const std::string folder = std::string(NSA_TEST_OUTPUT_DIR) + "/EvaluationHostilePartials";
+  fs::create_directories(folder);
+  const auto file = [&](const std::string & name) { return folder + "/" + name + ".nsaeval"; };
+  const auto expectError = [&](const std::string & name, const std::string & fragment) {
+    const std::string message = ReadPartialError(file(name));
+    EXPECT_NE(message.find(fragment), std::string::npos) << name << ": " << message;
+    EXPECT_NE(message.find(file(name)), std::string::npos) << name << ": " << message;
+  };
+
+  // The well-formed shards merge.
+  WriteRawPartial(file("good0"), ShardHeader(0, 2, 4), ShardEntries(0, 2, 4));
+  WriteRawPartial(file("good1"), ShardHeader(1, 2, 4), ShardEntries(1, 2, 4));
+  EXPECT_EQ(nsa::CohortEvaluation::MergePartials({ file("good0"), file("good1") }).Cases().size(), 4u);
+
+  WriteRawPartial(file("length"), ShardHeader(0, 1, 1), ShardEntries(0, 1, 1), 3ull << 30);
+  expectError("length", "header length 3221225472 exceeds");
+  WriteRawPartial(file("manyShards"), ShardHeader(0, 2147483647, 1), ShardEntries(0, 1, 1));
+  expectError("manyShards", "above the limit 100000");
+  auto header = ShardHeader(0, 1, 1);
+  header["shards"] = -5;
+  WriteRawPartial(file("negativeShards"), header, ShardEntries(0, 1, 1));
+  expectError("negativeShards", "'shards' is -5, not a non-negative integer");
+  header = ShardHeader(0, 1, 1);
+  header["cases"][0]["index"] = -1;
+  WriteRawPartial(file("negativeIndex"), header, ShardEntries(0, 1, 1));
+  expectError("negativeIndex", "'index' is -1");
+  header = ShardHeader(1, 2, 4);
+  header["shard"] = 2;
+  WriteRawPartial(file("shardOutOfRange"), header, ShardEntries(1, 2, 4));
+  expectError("shardOutOfRange", "'shard' is 2, above the limit 1");
+  // Shard 0 of 2 presented as the whole evaluation.
+  header = ShardHeader(0, 2, 4);
+  header["shards"] = 1;
+  WriteRawPartial(file("half"), header, ShardEntries(0, 2, 4));
+  expectError("half", "holds 2 cases, but shard 0 of a 4-case manifest split into 1 has 4");
+  // Counts that overflow a 64-bit sum.
+  WriteRawPartial(file("overflow"), ShardHeader(0, 1, 1), { { 0.9f, 1ull << 63, 0 }, { 0.5f, 1ull << 63, 0 }, { 0.1f, 1, 3 } });
+  expectError("overflow", "counts overflow");
+  WriteRawPartial(file("countsDiffer"), ShardHeader(0, 1, 1), { { 0.9f, 2, 0 }, { 0.1f, 0, 3 } });
+  expectError("countsDiffer", "the score table counts 2 lesion and 3 other voxels, the cases 1 and 3");
+  WriteRawPartial(file("entries"), ShardHeader(0, 1, 1), ShardEntries(0, 1, 1), std::nullopt, 1ull << 31);
+  expectError("entries", "claims 2147483648 score table entries");
+  header = ShardHeader(0, 1, 1);
+  header["cases"][0]["true_positives"] = 0;
+  WriteRawPartial(file("caseCounts"), header, ShardEntries(0, 1, 1));
+  expectError("caseCounts", "voxel counts do not add up");
+  header = ShardHeader(0, 1, 1);
+  header.erase("manifest_cases");
+  WriteRawPartial(file("old"), header, ShardEntries(0, 1, 1));
+  expectError("old", "written by an older NSAEvaluate");
+
+  // Merge: shards of different runs, and the missing list stays short.
+  WriteRawPartial(file("other1"), ShardHeader(1, 2, 6), ShardEntries(1, 2, 6));
+  EXPECT_NE(MergeError({ file("good0"), file("other1") }).find("not the same run"), std::string::npos);
+  WriteRawPartial(file("many0"), ShardHeader(0, 100000, 1), ShardEntries(0, 100000, 1));
+  const std::string missing = MergeError({ file("many0") });
+  EXPECT_NE(missing.find("and 99989 more"), std::string::npos) << missing;
+  EXPECT_LT(missing.size(), 400u);
 }

@@ -1,7 +1,9 @@
 #include "nsaModelImpl.h"
 
 #include "nsaAtomicOutput.h"
+#include "nsaArchiveCheck.h"
 #include "nsaError.h"
+#include "nsaJsonText.h"
 
 #include "nsaStudyPipeline.h"
 
@@ -162,13 +164,52 @@ WriteModelFile(const std::string &       path,
   output.Commit();
 }
 
+namespace
+{
+
+/** The tensors of a module archive by their dotted names ("layer1.0.conv1.weight"), read
+ * without a network to receive them. */
+void
+CollectArchiveTensors(torch::serialize::InputArchive &                  archive,
+                      const std::string &                               prefix,
+                      int                                               depth,
+                      const std::string &                               context,
+                      std::vector<std::pair<std::string, at::Tensor>> & tensors)
+{
+  if (depth > 16)
+  {
+    throw InputError(context + ": network modules nested deeper than 16 (not an NSA network)");
+  }
+  for (const std::string & key : archive.keys())
+  {
+    at::Tensor tensor;
+    if (archive.try_read(key, tensor))
+    {
+      tensors.emplace_back(prefix + key, tensor);
+      continue;
+    }
+    torch::serialize::InputArchive child;
+    if (archive.try_read(key, child))
+    {
+      CollectArchiveTensors(child, prefix + key + ".", depth + 1, context, tensors);
+    }
+  }
+}
+
+} // namespace
+
 std::shared_ptr<Model::Impl>
 ReadModelFile(const std::string & path, CheckpointState * state)
 {
+  const std::string context = "model file '" + path + "'";
   if (!std::ifstream(path, std::ios::binary))
   {
-    throw InputError("model file '" + path + "': cannot open the file");
+    throw InputError(context + ": cannot open the file");
   }
+  // Zip structure, CRCs, record sizes and pickle bounds, before LibTorch allocates anything.
+  CheckArchive(path, context);
+  auto impl = std::make_shared<Model::Impl>();
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
   torch::serialize::InputArchive archive;
   try
   {
@@ -176,57 +217,65 @@ ReadModelFile(const std::string & path, CheckpointState * state)
   }
   catch (const c10::Error & error)
   {
-    throw InputError("model file '" + path + "': not a LibTorch archive: " + error.what_without_backtrace());
+    throw InputError(context + ": not a LibTorch archive: " + error.what_without_backtrace());
   }
-  c10::IValue format;
-  if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != ModelFormat)
-  {
-    throw InputError("model file '" + path + "': not an NSA model file (expected format '" + ModelFormat + "')");
-  }
-  c10::IValue configuration;
-  archive.read("configuration", configuration);
-  nlohmann::json json;
   try
   {
-    json = nlohmann::json::parse(configuration.toStringRef());
-  }
-  catch (const nlohmann::json::exception & error)
-  {
-    throw InputError("model file '" + path + "': configuration is not valid JSON: " + error.what());
-  }
-  auto impl = std::make_shared<Model::Impl>();
-  try
-  {
-    impl->description = ModelDescription::FromJson(json, "model file '" + path + "'");
-  }
-  catch (const ParameterError & error)
-  {
-    throw InputError(error.what());
-  }
-  impl->network = MakeNetwork(impl->description.network);
-  torch::serialize::InputArchive networkArchive;
-  archive.read("network", networkArchive);
-  try
-  {
-    impl->network->load(networkArchive);
+    c10::IValue format;
+    if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != ModelFormat)
+    {
+      throw InputError(context + ": not an NSA model file (expected format '" + ModelFormat + "')");
+    }
+    c10::IValue configuration;
+    if (!archive.try_read("configuration", configuration) || !configuration.isString())
+    {
+      throw InputError(context + ": the model description ('configuration') is missing");
+    }
+    const nlohmann::json json = ParseJsonText(configuration.toStringRef(), context + ": configuration");
+    try
+    {
+      impl->description = ModelDescription::FromJson(json, context);
+    }
+    catch (const ParameterError & error)
+    {
+      throw InputError(error.what());
+    }
+    torch::serialize::InputArchive networkArchive;
+    if (!archive.try_read("network", networkArchive))
+    {
+      throw InputError(context + ": the network weights ('network') are missing");
+    }
+    CollectArchiveTensors(networkArchive, "", 0, context, tensors);
   }
   catch (const c10::Error & error)
   {
-    throw InputError("model file '" + path + "': weights do not fit the described network: " +
-                     error.what_without_backtrace());
+    throw InputError(context + ": " + error.what_without_backtrace());
   }
+  // Every tensor against the network the description builds, before it is built: a
+  // description that claims a far larger network than the weights present costs nothing.
+  CheckNamedTensors(ExpectedTensors(impl->description.network), tensors, context + ": weights do not fit the described network",
+                    /*convertFloating=*/false);
+  impl->network = MakeNetwork(impl->description.network);
+  LoadNamedTensors(*impl->network, tensors, context, /*convertFloating=*/false);
   if (state != nullptr)
   {
-    torch::serialize::InputArchive optimizerArchive;
-    if (archive.try_read("optimizer", optimizerArchive))
+    try
     {
-      state->optimizer = std::move(optimizerArchive);
+      torch::serialize::InputArchive optimizerArchive;
+      if (archive.try_read("optimizer", optimizerArchive))
+      {
+        state->optimizer = std::make_unique<torch::serialize::InputArchive>(std::move(optimizerArchive));
+      }
+      c10::IValue trainer;
+      state->trainer = nullptr;
+      if (archive.try_read("trainer", trainer) && trainer.isString())
+      {
+        state->trainer = ParseJsonText(trainer.toStringRef(), context + ": trainer state");
+      }
     }
-    c10::IValue trainer;
-    state->trainer = nullptr;
-    if (archive.try_read("trainer", trainer) && trainer.isString())
+    catch (const c10::Error & error)
     {
-      state->trainer = nlohmann::json::parse(trainer.toStringRef());
+      throw InputError(context + ": " + error.what_without_backtrace());
     }
   }
   return impl;

@@ -28,7 +28,9 @@ public:
 struct CheckpointState
 {
   /** Adam state as written by Optimizer::save (absent in plain model files). */
-  std::optional<torch::serialize::InputArchive> optimizer;
+  /** (A pointer rather than std::optional: InputArchive's copy constructor takes a non-const
+   * reference, which clang's std::optional refuses.) */
+  std::unique_ptr<torch::serialize::InputArchive> optimizer;
   /** Scheduler and data-pipeline state written by the trainer (null in plain model files). */
   nlohmann::json trainer;
 };

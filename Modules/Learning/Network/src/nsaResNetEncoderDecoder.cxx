@@ -1,6 +1,7 @@
 #include "nsaResNetEncoderDecoder.h"
 
 #include "nsaError.h"
+#include "nsaJsonText.h"
 #include "nsaStateDictReader.h"
 
 #include <torch/nn/init.h>
@@ -334,10 +335,119 @@ MakeNetwork(const NetworkConfiguration & configuration)
 }
 
 // ---------------------------------------------------------------------------------------
-void
-LoadNamedTensors(EncoderDecoder &                                        network,
-                 const std::vector<std::pair<std::string, at::Tensor>> & tensors,
-                 const std::string &                                     context)
+namespace
+{
+
+std::string
+ShapeText(at::IntArrayRef sizes)
+{
+  std::ostringstream text;
+  text << sizes;
+  return text.str();
+}
+
+/** Where the highest element of a strided view lies, in elements from the storage's start;
+ * false when an extent overflows or a size or stride is negative. */
+bool
+ViewEnd(const at::Tensor & tensor, std::uint64_t & end)
+{
+  std::int64_t last = tensor.storage_offset();
+  if (last < 0)
+  {
+    return false;
+  }
+  for (std::int64_t d = 0; d < tensor.dim(); ++d)
+  {
+    const std::int64_t size = tensor.size(d);
+    const std::int64_t stride = tensor.stride(d);
+    if (size < 0 || stride < 0)
+    {
+      return false;
+    }
+    if (size == 0)
+    {
+      end = 0;
+      return true; // an empty view reads nothing
+    }
+    std::int64_t reach = 0;
+    if (__builtin_mul_overflow(size - 1, stride, &reach) || __builtin_add_overflow(last, reach, &last))
+    {
+      return false;
+    }
+  }
+  end = static_cast<std::uint64_t>(last) + 1;
+  return true;
+}
+
+} // namespace
+
+std::map<std::string, TensorSpec>
+ExpectedTensors(const NetworkConfiguration & configuration)
+{
+  const auto c = [&configuration](int channels) { return static_cast<std::int64_t>(configuration.Channels(channels)); };
+  const int  dimension = configuration.dimension;
+  std::map<std::string, TensorSpec> tensors;
+  // Conv: [out, in, k...]; ConvTranspose: [in, out, k...] (groups 1, no bias).
+  const auto kernel = [&](std::int64_t first, std::int64_t second, std::int64_t size) {
+    TensorSpec spec;
+    spec.sizes = { first, second };
+    for (int d = 0; d < dimension; ++d)
+    {
+      spec.sizes.push_back(size);
+    }
+    return spec;
+  };
+  const auto batchNorm = [&](const std::string & name, std::int64_t features) {
+    for (const char * key : { ".weight", ".bias", ".running_mean", ".running_var" })
+    {
+      tensors[name + key] = TensorSpec{ { features }, at::kFloat };
+    }
+    tensors[name + ".num_batches_tracked"] = TensorSpec{ {}, at::kLong };
+  };
+  const auto block = [&](const std::string & name, std::int64_t in, std::int64_t planes, int stride, bool transpose) {
+    tensors[name + ".conv1.weight"] = transpose ? kernel(in, planes, 3) : kernel(planes, in, 3);
+    batchNorm(name + ".bn1", planes);
+    tensors[name + ".conv2.weight"] = kernel(planes, planes, 3);
+    batchNorm(name + ".bn2", planes);
+    if (stride != 1 || in != planes)
+    {
+      const std::string shortcut = name + (transpose ? ".upsample" : ".downsample");
+      tensors[shortcut + ".0.weight"] = transpose ? kernel(in, planes, 1) : kernel(planes, in, 1);
+      batchNorm(shortcut + ".1", planes);
+    }
+  };
+
+  std::int64_t in = c(64);
+  tensors["conv1.weight"] = kernel(in, configuration.input_channels, 7);
+  batchNorm("bn1", in);
+  const int encoderPlanes[4] = { 64, 128, 256, 512 };
+  for (int i = 0; i < 4; ++i)
+  {
+    for (int b = 0; b < 2; ++b)
+    {
+      block("layer" + std::to_string(i + 1) + "." + std::to_string(b), in, c(encoderPlanes[i]),
+            b == 0 && i > 0 ? 2 : 1, false);
+      in = c(encoderPlanes[i]);
+    }
+  }
+  tensors["nin.0.weight"] = kernel(c(256), c(512), 1);
+  tensors["nin.2.weight"] = kernel(c(128), c(256), 1);
+  in = c(128);
+  const int decoderPlanes[3] = { 64, 32, 16 };
+  for (int i = 0; i < 3; ++i)
+  {
+    block("uplayer" + std::to_string(i + 1) + ".0", in, c(decoderPlanes[i]), 2, true);
+    in = c(decoderPlanes[i]);
+  }
+  tensors["convtranspose1.weight"] = kernel(c(16), 1, 7);
+  return tensors;
+}
+
+std::map<std::string, at::Tensor>
+CheckNamedTensors(const std::map<std::string, TensorSpec> &               expected,
+                  const std::vector<std::pair<std::string, at::Tensor>> & tensors,
+                  const std::string &                                     context,
+                  bool                                                    convertFloating)
 {
   std::map<std::string, at::Tensor> byName;
   for (const auto & entry : tensors)
@@ -347,10 +457,63 @@ LoadNamedTensors(EncoderDecoder &                                        network
     {
       name = name.substr(7);
     }
-    byName[name] = entry.second;
+    const std::string shown = "tensor '" + ShortenForMessage(name) + "'";
+    if (expected.count(name) == 0)
+    {
+      throw InputError(context + ": unexpected " + shown +
+                       " (not a parameter or buffer of the configured network; wrong architecture, width or "
+                       "dimension?)");
+    }
+    if (!byName.emplace(name, entry.second).second)
+    {
+      throw InputError(context + ": " + shown + " appears twice");
+    }
   }
+  for (const auto & [name, spec] : expected)
+  {
+    auto found = byName.find(name);
+    if (found == byName.end())
+    {
+      throw InputError(context + ": tensor '" + name + "' is missing (the network expects shape " +
+                       ShapeText(spec.sizes) + ")");
+    }
+    const at::Tensor & tensor = found->second;
+    if (!tensor.defined() || tensor.sizes() != at::IntArrayRef(spec.sizes))
+    {
+      throw InputError(context + ": tensor '" + name + "' has shape " +
+                       (tensor.defined() ? ShapeText(tensor.sizes()) : std::string("(undefined)")) +
+                       ", the network expects " + ShapeText(spec.sizes));
+    }
+    const bool typeOk = tensor.scalar_type() == spec.type ||
+                        (convertFloating && at::isFloatingType(spec.type) && at::isFloatingType(tensor.scalar_type())) ||
+                        (convertFloating && spec.type == at::kLong && at::isIntegralType(tensor.scalar_type(), false));
+    if (!typeOk)
+    {
+      throw InputError(context + ": tensor '" + name + "' holds " + std::string(at::toString(tensor.scalar_type())) +
+                       " values, the network expects " + at::toString(spec.type));
+    }
+    std::uint64_t end = 0;
+    if (!ViewEnd(tensor, end) || !tensor.storage() ||
+        end > tensor.storage().nbytes() / static_cast<std::uint64_t>(tensor.element_size()))
+    {
+      throw InputError(context + ": tensor '" + name + "' reaches outside its storage (offset " +
+                       std::to_string(tensor.storage_offset()) + ", shape " + ShapeText(tensor.sizes()) +
+                       ", storage of " +
+                       std::to_string(tensor.storage() ? tensor.storage().nbytes() / tensor.element_size() : 0) +
+                       " elements)");
+    }
+  }
+  return byName;
+}
 
+void
+LoadNamedTensors(EncoderDecoder &                                        network,
+                 const std::vector<std::pair<std::string, at::Tensor>> & tensors,
+                 const std::string &                                     context,
+                 bool                                                    convertFloating)
+{
   std::map<std::string, at::Tensor> targets;
+  std::map<std::string, TensorSpec> expected;
   for (const auto & item : network.named_parameters(/*recurse=*/true))
   {
     targets[item.key()] = item.value();
@@ -359,32 +522,15 @@ LoadNamedTensors(EncoderDecoder &                                        network
   {
     targets[item.key()] = item.value();
   }
-  for (const auto & entry : byName)
+  for (const auto & [name, target] : targets)
   {
-    if (targets.count(entry.first) == 0)
-    {
-      throw InputError(context + ": unexpected tensor '" + entry.first +
-                       "' (not a parameter or buffer of the configured network; wrong architecture, width or "
-                       "dimension?)");
-    }
+    expected[name] = TensorSpec{ target.sizes().vec(), target.scalar_type() };
   }
+  const std::map<std::string, at::Tensor> sources = CheckNamedTensors(expected, tensors, context, convertFloating);
   torch::NoGradGuard noGrad;
-  for (auto & target : targets)
+  for (auto & [name, target] : targets)
   {
-    auto found = byName.find(target.first);
-    if (found == byName.end())
-    {
-      throw InputError(context + ": tensor '" + target.first + "' is missing");
-    }
-    const at::Tensor & source = found->second;
-    if (source.sizes() != target.second.sizes())
-    {
-      std::ostringstream message;
-      message << context << ": tensor '" << target.first << "' has shape " << source.sizes() << ", the network expects "
-              << target.second.sizes();
-      throw InputError(message.str());
-    }
-    target.second.copy_(source.to(target.second.device(), target.second.scalar_type()));
+    target.copy_(sources.at(name).to(target.device(), target.scalar_type()));
   }
 }
 

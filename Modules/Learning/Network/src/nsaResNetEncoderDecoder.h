@@ -9,6 +9,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -211,13 +212,39 @@ private:
 std::shared_ptr<EncoderDecoder>
 MakeNetwork(const NetworkConfiguration & configuration);
 
-/** Copies named tensors into the network's parameters and buffers. Names may carry a
- * "module." prefix (DataParallel). Throws nsa::InputError naming the first missing key,
- * unexpected key or shape mismatch; `context` names the source (a file) in messages. */
+/** What one parameter or buffer of a network is: its sizes and element type. */
+struct TensorSpec
+{
+  std::vector<std::int64_t> sizes;
+  at::ScalarType            type = at::kFloat;
+};
+
+/** Every parameter and buffer of the network a configuration describes, by PyTorch name
+ * ("layer1.0.conv1.weight"), worked out from the configuration alone: model files are
+ * checked against it before the network is built, so that a description claiming a network
+ * far larger than the weights in the file costs nothing. Equal to the built network's
+ * named_parameters() and named_buffers() (unit test NetworkGTest.ExpectedTensorsMatchTheNetwork). */
+std::map<std::string, TensorSpec>
+ExpectedTensors(const NetworkConfiguration & configuration);
+
+/** Refuses, naming the tensor, `context` and both shapes: a tensor missing from `tensors`
+ * or not in `expected`, a shape or element type that differs (with `convertFloating`, any
+ * floating-point type is accepted where float is expected: state dicts saved in half or
+ * double precision), and a tensor whose view reaches outside its storage. Names may carry a
+ * "module." prefix (DataParallel); returns the tensors by their names without it. */
+std::map<std::string, at::Tensor>
+CheckNamedTensors(const std::map<std::string, TensorSpec> &               expected,
+                  const std::vector<std::pair<std::string, at::Tensor>> & tensors,
+                  const std::string &                                     context,
+                  bool                                                    convertFloating);
+
+/** Copies named tensors into the network's parameters and buffers after CheckNamedTensors
+ * has accepted all of them (the network is left unchanged when it throws nsa::InputError). */
 void
 LoadNamedTensors(EncoderDecoder &                                  network,
                  const std::vector<std::pair<std::string, at::Tensor>> & tensors,
-                 const std::string &                               context);
+                 const std::string &                               context,
+                 bool                                              convertFloating = true);
 
 /** Loads a PyTorch state dict file (see ReadStateDict) into the network. */
 void

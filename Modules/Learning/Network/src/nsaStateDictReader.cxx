@@ -1,6 +1,8 @@
 #include "nsaStateDictReader.h"
 
+#include "nsaArchiveCheck.h"
 #include "nsaError.h"
+#include "nsaJsonText.h"
 
 #include <ATen/Functions.h>
 #include <caffe2/serialize/inline_container.h>
@@ -475,15 +477,27 @@ private:
       this->Fail("unsupported storage type '" + id->items[1]->text + "'");
     }
     const std::int64_t numel = id->items[4]->integer;
-    auto               record = m_Archive.getRecord("data/" + key);
-    auto               value = Make(PickleValue::Kind::Tensor);
-    value->tensor = at::empty({ numel }, at::TensorOptions().dtype(type->second));
-    const std::size_t bytes = static_cast<std::size_t>(numel) * value->tensor.element_size();
-    if (std::get<1>(record) < bytes)
+    if (id->items[2]->kind != PickleValue::Kind::String || id->items[4]->kind != PickleValue::Kind::Int || numel < 0)
     {
-      this->Fail("storage 'data/" + key + "' is shorter than its tensor");
+      this->Fail("malformed tensor storage reference");
     }
-    std::memcpy(value->tensor.data_ptr(), std::get<0>(record).get(), bytes);
+    if (!m_Archive.hasRecord("data/" + key))
+    {
+      this->Fail("storage 'data/" + ShortenForMessage(key) + "' is missing");
+    }
+    // The record is stored uncompressed (CheckArchive), so reading it costs at most the
+    // file's size; the tensor is allocated only once the record is known to hold it.
+    auto                record = m_Archive.getRecord("data/" + key);
+    const std::uint64_t elementSize = c10::elementSize(type->second);
+    std::uint64_t       bytes = 0;
+    if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel), elementSize, &bytes) || std::get<1>(record) < bytes)
+    {
+      this->Fail("storage 'data/" + ShortenForMessage(key) + "' holds " + std::to_string(std::get<1>(record)) +
+                 " bytes, fewer than the " + std::to_string(numel) + " elements its tensor claims");
+    }
+    auto value = Make(PickleValue::Kind::Tensor);
+    value->tensor = at::empty({ numel }, at::TensorOptions().dtype(type->second));
+    std::memcpy(value->tensor.data_ptr(), std::get<0>(record).get(), static_cast<std::size_t>(bytes));
     m_Storages[key] = value;
     return value;
   }
@@ -526,6 +540,10 @@ std::vector<std::pair<std::string, at::Tensor>>
 ReadStateDict(const std::string & path)
 {
   const std::string context = "state dict '" + path + "'";
+  // Zip structure, CRCs, record sizes and pickle bounds before anything is allocated on the
+  // file's word; the pickle's nesting is bounded, so building and freeing it cannot overflow
+  // the stack.
+  CheckArchive(path, context);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> archive;
   try
   {

@@ -201,7 +201,14 @@ Trainer::Train(ProgressObserver * progress)
     }
     impl.network = resumed->network;
     impl.description.history = resumed->description.history;
-    startEpoch = state.trainer.at("completed_epochs").get<int>();
+    const auto completed = state.trainer.find("completed_epochs");
+    if (completed == state.trainer.end() || !completed->is_number_unsigned() ||
+        completed->get<std::uint64_t>() > static_cast<std::uint64_t>(training.epochs))
+    {
+      throw InputError("resume: '" + m_Options.checkpoint_path + "': trainer state 'completed_epochs' is missing or not in [0, " +
+                       std::to_string(training.epochs) + "]");
+    }
+    startEpoch = completed->get<int>();
   }
   impl.network->to(device);
 
@@ -210,7 +217,31 @@ Trainer::Train(ProgressObserver * progress)
                                torch::optim::AdamOptions(training.learning_rate).weight_decay(training.weight_decay));
   if (m_Options.resume)
   {
-    optimizer.load(*state.optimizer);
+    try
+    {
+      optimizer.load(*state.optimizer);
+    }
+    catch (const c10::Error & error)
+    {
+      throw InputError("resume: '" + m_Options.checkpoint_path + "': optimizer state unreadable: " +
+                       error.what_without_backtrace());
+    }
+    // Adam's moments must have their parameter's shape, or the first step reads out of bounds.
+    for (const auto & parameter : parameters)
+    {
+      const auto entry = optimizer.state().find(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+      if (entry == optimizer.state().end())
+      {
+        continue;
+      }
+      auto & adam = static_cast<torch::optim::AdamParamState &>(*entry->second);
+      if (!adam.exp_avg().defined() || !adam.exp_avg_sq().defined() || adam.exp_avg().sizes() != parameter.sizes() ||
+          adam.exp_avg_sq().sizes() != parameter.sizes())
+      {
+        throw InputError("resume: '" + m_Options.checkpoint_path +
+                         "': optimizer state does not fit the network (moment shapes differ from the parameters')");
+      }
+    }
     if (device.is_cuda())
     {
       for (auto & entry : optimizer.state())

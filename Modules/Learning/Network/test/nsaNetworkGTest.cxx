@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 
 namespace
@@ -459,6 +460,109 @@ TEST(ModelFile, RejectsBadFiles)
   std::remove(path.c_str());
   // Unwritable folder: an OutputError and no file.
   EXPECT_THROW(nsa::Model(SmallDescription(2, 0.125)).Save("/nonexistent-folder/model.pt"), nsa::OutputError);
+}
+
+TEST(Network, ExpectedTensorsMatchTheNetwork)
+{
+  for (int dimension : { 2, 3 })
+  {
+    for (double width : { 1.0 / 64.0, 0.25, 0.5 })
+    {
+      for (int channels : { 1, 3 })
+      {
+        nsa::NetworkConfiguration configuration = SmallDescription(dimension, width, channels).network;
+        const auto                network = nsa::MakeNetwork(configuration);
+        std::map<std::string, nsa::TensorSpec> built;
+        for (const auto & item : network->named_parameters())
+        {
+          built[item.key()] = nsa::TensorSpec{ item.value().sizes().vec(), item.value().scalar_type() };
+        }
+        for (const auto & item : network->named_buffers())
+        {
+          built[item.key()] = nsa::TensorSpec{ item.value().sizes().vec(), item.value().scalar_type() };
+        }
+        const auto expected = nsa::ExpectedTensors(configuration);
+        ASSERT_EQ(expected.size(), built.size()) << dimension << "D width " << width;
+        for (const auto & [name, spec] : built)
+        {
+          ASSERT_EQ(expected.count(name), 1u) << name;
+          EXPECT_EQ(expected.at(name).sizes, spec.sizes) << name;
+          EXPECT_EQ(expected.at(name).type, spec.type) << name;
+        }
+      }
+    }
+  }
+}
+
+namespace
+{
+std::string
+LoadError(const std::string & path)
+{
+  try
+  {
+    nsa::Model::Load(path);
+  }
+  catch (const nsa::InputError & error)
+  {
+    return error.what();
+  }
+  return "no error";
+}
+} // namespace
+
+TEST(ModelFile, WeightsAreCheckedAgainstTheDescriptionBeforeTheNetworkIsBuilt)
+{
+  const std::string path = OutputPath("hostile_model.pt");
+  // A description saying width 4 over the weights of width 0.25: refused from the shapes,
+  // without building the 4x network (about 740 MB).
+  {
+    nsa::Model model(SmallDescription(2, 0.25), 3);
+    model.GetDescription().network.width_multiplier = 4.0;
+    model.Save(path);
+  }
+  EXPECT_EQ(LoadError(path), "model file '" + path +
+                               "': weights do not fit the described network: tensor 'bn1.bias' has shape [16], the "
+                               "network expects [256]");
+  // A conv1 kernel of 6x7 instead of 7x7.
+  {
+    nsa::Model model(SmallDescription(2, 0.25), 3);
+    torch::NoGradGuard noGrad;
+    model.GetImpl().network->named_parameters()["conv1.weight"].set_data(at::zeros({ 16, 1, 6, 7 }));
+    model.Save(path);
+  }
+  EXPECT_EQ(LoadError(path), "model file '" + path +
+                               "': weights do not fit the described network: tensor 'conv1.weight' has shape "
+                               "[16, 1, 6, 7], the network expects [16, 1, 7, 7]");
+  // A tensor of another element type.
+  {
+    nsa::Model model(SmallDescription(2, 0.25), 3);
+    torch::NoGradGuard noGrad;
+    auto weight = model.GetImpl().network->named_parameters()["nin.0.weight"];
+    weight.set_data(weight.to(at::kDouble));
+    model.Save(path);
+  }
+  EXPECT_NE(LoadError(path).find("tensor 'nin.0.weight' holds Double values, the network expects Float"),
+            std::string::npos)
+    << LoadError(path);
+  std::remove(path.c_str());
+}
+
+TEST(ModelFile, LibTorchErrorsReachUsersWithoutTheirStackDump)
+{
+  try
+  {
+    at::empty({ -1 });
+    FAIL() << "no error";
+  }
+  catch (const c10::Error & error)
+  {
+    EXPECT_NE(std::string(error.what()).find("Exception raised from"), std::string::npos);
+    const std::string message = nsa::UserMessage(error);
+    EXPECT_EQ(message.find("Exception raised from"), std::string::npos) << message;
+    EXPECT_EQ(message.find("frame #"), std::string::npos) << message;
+    EXPECT_FALSE(message.empty());
+  }
 }
 
 // ---------------------------------------------------------------------------------------

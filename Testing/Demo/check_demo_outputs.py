@@ -6,8 +6,9 @@
 1. Every output the demo announces exists and is not empty.
 2. dciodvfy reports no error on the DICOM Segmentation, the Parametric Map and every slice of
    the lesioned DICOM series.
-3. The mean anomaly score inside the lesion's ground-truth mask is higher than the mean score
-   over the rest of the brain. "Brain" is the foreground of the lesioned study: voxels above
+3. The mean anomaly score inside the lesion's ground-truth mask is at least --min-ratio times
+   (default 2) the mean score over the rest of the brain (the shipped model gives 2.67; the
+   model before it 1.57; the issue's goal is 3). "Brain" is the foreground of the lesioned study: voxels above
    --brain-fraction times its 99th percentile (0.1: above the noise floor of the MR
    background, below every tissue of the head), outside the lesion mask.
 Prints both means and their difference (the margin); exits 1 on any failure.
@@ -68,6 +69,8 @@ def main():
     parser.add_argument("output")
     parser.add_argument("--dciodvfy", default="dciodvfy")
     parser.add_argument("--brain-fraction", type=float, default=0.1)
+    parser.add_argument("--min-ratio", type=float, default=2.0,
+                        help="lesion mean over brain mean at least this (default 2)")
     args = parser.parse_args()
     failures = []
 
@@ -110,8 +113,8 @@ def main():
             print(f"mean score: lesion {mean_inside:.4f} ({len(inside)} voxels), rest of the brain "
                   f"{mean_brain:.4f} ({len(brain)} voxels above {threshold:.1f}); margin {mean_inside - mean_brain:+.4f}"
                   f", ratio {mean_inside / max(mean_brain, 1e-12):.2f}")
-            if not mean_inside > mean_brain:
-                failures.append("the lesion does not score higher than the rest of the brain")
+            if not mean_inside >= args.min_ratio * mean_brain:
+                failures.append(f"the lesion does not score {args.min_ratio} times the rest of the brain")
 
     for failure in failures:
         print("FAIL:", failure)

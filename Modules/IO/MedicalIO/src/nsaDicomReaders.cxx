@@ -7,6 +7,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmfg/fgderimg.h>
 #include <dcmtk/dcmfg/fginterface.h>
 #include <dcmtk/dcmfg/fgpixmsr.h>
@@ -267,6 +268,20 @@ ReadCommon(DcmDataset * dataset, DerivedDicomObject & object)
   }
 }
 
+/** DCMTK's SEG and Parametric Map loaders dereference what a dataset without the right SOP
+ * Class UID lacks (a fuzzed file whose (0008,0016) tag was moved crashed inside
+ * DPMParametricMapIOD::loadDataset): refuse any other class before calling them. */
+void
+RequireSopClass(const DerivedDicomObject & object, const char * expected, const char * what, const std::string & path)
+{
+  if (object.sopClassUid != expected)
+  {
+    throw InputError("Cannot read '" + path + "' as a " + what + ": its SOP Class UID (0008,0016) is " +
+                     (object.sopClassUid.empty() ? std::string("missing") : "'" + object.sopClassUid.substr(0, 80) + "'") +
+                     ", expected " + expected);
+  }
+}
+
 std::unique_ptr<DcmFileFormat>
 LoadFile(const std::string & path)
 {
@@ -289,6 +304,7 @@ ReadDicomSegmentation(const std::string & path)
   DcmDataset *       dataset = format->getDataset();
   DerivedDicomObject object;
   ReadCommon(dataset, object);
+  RequireSopClass(object, UID_SegmentationStorage, "DICOM Segmentation", path);
   DcmSegmentation * loaded = nullptr;
   const OFCondition status = DcmSegmentation::loadDataset(*dataset, loaded);
   std::unique_ptr<DcmSegmentation> seg(loaded);
@@ -365,6 +381,7 @@ ReadParametricMap(const std::string & path)
   DcmDataset *       dataset = format->getDataset();
   DerivedDicomObject object;
   ReadCommon(dataset, object);
+  RequireSopClass(object, UID_ParametricMapStorage, "DICOM Parametric Map", path);
   OFvariant<OFCondition, DPMParametricMapIOD *> loaded = DPMParametricMapIOD::loadDataset(*dataset);
   if (OFCondition * error = OFget<OFCondition>(&loaded))
   {

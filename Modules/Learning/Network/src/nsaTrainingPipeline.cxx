@@ -289,10 +289,10 @@ MakeSampleOf(const UnitsOf<VDimension> &       units,
   const double padValue = description.normalisation.output_range.empty() ? 0.0 : description.normalisation.output_range[0];
   const RandomStream augmentation(description.seed, static_cast<std::uint64_t>(epoch), index, RandomPurpose::Augmentation);
   auto destinationAugmented = Augment<VDimension>(units.images[destination],
-                                                        units.masks[destination].GetPointer(),
-                                                        description.training,
-                                                        padValue,
-                                                        augmentation.Child(0));
+                                                  units.masks[destination].GetPointer(),
+                                                  description.training,
+                                                  padValue,
+                                                  augmentation.Child(0));
   auto sourceAugmented = Augment<VDimension>(
     units.images[source], units.masks[source].GetPointer(), description.training, padValue, augmentation.Child(1));
   // Scanner variation, drawn independently for destination and source.
@@ -401,7 +401,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
       // The study's slices with their object area (mask voxels; without a mask, voxels above
       // the slice's minimum), so that min_slice_object can drop the small sections.
       std::vector<std::tuple<FloatImage<2>::Pointer, MaskImage<2>::Pointer, std::size_t>> slices;
-      std::size_t                                                                  largest = 0;
+      std::size_t largest = 0;
       for (itk::SizeValueType k = 0; k < size[axis]; ++k)
       {
         auto slice = ExtractSlice<float>(entry.image.GetPointer(), axis, static_cast<itk::IndexValueType>(k));

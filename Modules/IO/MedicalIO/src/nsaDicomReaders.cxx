@@ -323,7 +323,16 @@ ReadDicomSegmentation(const std::string & path)
     segment->getSegmentLabel(label);
   }
   object.segmentLabel = label.c_str();
-  const bool fractional = seg->getSegmentationType() == DcmSegTypes::ST_FRACTIONAL;
+  // DCMTK loads no frame of a Segmentation whose Segmentation Type (0062,0001) is missing or
+  // unknown, and its getFrame() then indexes an empty list (a SIGSEGV the seg_pm fuzz target
+  // found): only binary and fractional segmentations go on.
+  const DcmSegTypes::E_SegmentationType type = seg->getSegmentationType();
+  if (type != DcmSegTypes::ST_BINARY && type != DcmSegTypes::ST_FRACTIONAL)
+  {
+    throw InputError("Cannot read '" + path +
+                     "': its Segmentation Type (0062,0001) is missing or neither BINARY nor FRACTIONAL");
+  }
+  const bool fractional = type == DcmSegTypes::ST_FRACTIONAL;
   object.segmentationType = fractional ? "FRACTIONAL" : "BINARY";
   Uint16 rows = 0, columns = 0, maxFractional = 255;
   dataset->findAndGetUint16(DCM_Rows, rows);

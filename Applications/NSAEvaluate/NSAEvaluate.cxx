@@ -118,7 +118,8 @@ EvaluateWithModel(nsa::ProgramContext &                    program,
   program.Progress().StartStage("Loading the model");
   nsa::ModelPredictorRequest request;
   request.model = program.GetString("model");
-  request.device = program.IsSet("device") ? program.GetString("device") : std::string();
+  // "model" (the description's default): the model's own prediction device.
+  request.device = program.GetString("device") == "model" ? std::string() : program.GetString("device");
   request.folder = (fs::path(output) / "predictions").string();
   nsa::ModelPredictorResult result;
   LoadModelPlugin()(request, result);

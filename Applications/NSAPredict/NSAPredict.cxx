@@ -5,6 +5,7 @@
 #include "nsaCommandLine.h"
 #include "nsaDicomWriters.h"
 #include "nsaImageIO.h"
+#include "nsaParameterFlags.h"
 #include "nsaStudyPipeline.h"
 
 #include "NSAPredictXML.h"
@@ -113,33 +114,7 @@ main(int argc, char * argv[])
 
     // The model's prediction settings, overridden by the flags given (flags = JSON keys).
     nsa::PredictionParameters parameters = model.GetDescription().prediction;
-    nlohmann::json            overrides = nlohmann::json::object();
-    for (const char * key : { "slice_axis", "batch_size" })
-    {
-      if (program.IsSet(key))
-      {
-        overrides[key] = program.GetInteger(key);
-      }
-    }
-    for (const char * key : { "window_overlap", "score_percentile", "top_k_fraction", "threshold" })
-    {
-      if (program.IsSet(key))
-      {
-        overrides[key] = program.GetDouble(key);
-      }
-    }
-    if (program.IsSet("window_size"))
-    {
-      overrides["window_size"] = program.GetDoubleVector("window_size");
-    }
-    for (const char * key : { "device", "case_score", "score_mask" })
-    {
-      if (program.IsSet(key))
-      {
-        overrides[key] = program.GetString(key);
-      }
-    }
-    nsa::UpdateFromJson(parameters, overrides, "command line");
+    nsa::ApplyParameterFlags(program, parameters, "model");
     const nsa::Predictor predictor(model, parameters);
     const std::string    modality = program.IsSet("modality") ? program.GetString("modality") : "";
 

@@ -10,6 +10,7 @@
 #include "nsaCommandLine.h"
 #include "nsaError.h"
 #include "nsaImageIO.h"
+#include "nsaParameterFlags.h"
 #include "nsaParameterJson.h"
 #include "nsaPreset.h"
 #include "nsaSynthesis.h"
@@ -122,38 +123,8 @@ GatherParameters(nsa::ProgramContext & program)
     }
     nsa::UpdateFromJson(parameters, object, path + ": synthesis");
   }
-  // The synthesis flags have no defaults in the description: set means given.
-  nlohmann::json flags = nlohmann::json::object();
-  for (const char * key : { "num_patches" })
-  {
-    if (program.IsSet(key))
-    {
-      flags[key] = program.GetInteger(key);
-    }
-  }
-  for (const char * key : { "patch_rule", "patch_shape", "blend_mode", "label_mode", "object_mask" })
-  {
-    if (program.IsSet(key))
-    {
-      flags[key] = program.GetString(key);
-    }
-  }
-  for (const char * key : { "min_object", "min_overlap", "background_intensity", "background_tolerance",
-                            "object_threshold", "logistic_k", "logistic_x0", "label_intensity_scale" })
-  {
-    if (program.IsSet(key))
-    {
-      flags[key] = program.GetDouble(key);
-    }
-  }
-  for (const char * key : { "width_bounds", "resize_bounds", "intensity_range" })
-  {
-    if (program.IsSet(key))
-    {
-      flags[key] = program.GetDoubleVector(key);
-    }
-  }
-  nsa::UpdateFromJson(parameters, flags, "command line");
+  // Flags named after synthesis keys, read from SynthesisParameters::Visit.
+  nsa::ApplyParameterFlags(program, parameters, "default");
   return parameters;
 }
 
@@ -293,8 +264,8 @@ Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, i
   program.Progress().EndStage();
 
   nlohmann::json calibrationJson = nullptr;
-  program.SetReturnValue("calibrated_k", 0.0);
-  program.SetReturnValue("calibrated_x0", 0.0);
+  program.SetReturnValue("calibratedK", 0.0);
+  program.SetReturnValue("calibratedX0", 0.0);
   if (program.GetInteger("calibrate_label") > 0)
   {
     if constexpr (std::is_same<TImage, itk::Image<float, Dimension>>::value)
@@ -308,8 +279,8 @@ Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, i
         static_cast<std::size_t>(program.GetInteger("calibrate_label")));
       parameters.logistic_k = calibration.logistic_k;
       parameters.logistic_x0 = calibration.logistic_x0;
-      program.SetReturnValue("calibrated_k", calibration.logistic_k);
-      program.SetReturnValue("calibrated_x0", calibration.logistic_x0);
+      program.SetReturnValue("calibratedK", calibration.logistic_k);
+      program.SetReturnValue("calibratedX0", calibration.logistic_x0);
       calibrationJson = { { "samples", calibration.samples },
                           { "voxels", calibration.voxels },
                           { "change_percentile_40", calibration.change_percentile_40 },
@@ -384,7 +355,7 @@ Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, i
     program.Progress().Report(static_cast<double>(i + 1) / count);
   }
   program.Progress().EndStage();
-  program.SetReturnValue("blended_patches", blended);
+  program.SetReturnValue("blendedPatches", blended);
 
   if (program.IsSet("output_record"))
   {

@@ -3,6 +3,7 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
+#include "nsaParameterFlags.h"
 #include "nsaPreset.h"
 #include "nsaStudyPipeline.h"
 #include "nsaTrainer.h"
@@ -43,38 +44,7 @@ main(int argc, char * argv[])
       description.prediction = preset.prediction;
     }
     // Command-line values override the preset; the flags are the JSON keys.
-    nlohmann::json overrides = nlohmann::json::object();
-    for (const char * key : { "dimension", "epochs", "samples_per_epoch", "batch_size", "slice_axis", "num_workers",
-                              "checkpoint_every", "example_every" })
-    {
-      if (program.IsSet(key))
-      {
-        overrides[key] = program.GetInteger(key);
-      }
-    }
-    for (const char * key : { "width_multiplier", "learning_rate" })
-    {
-      if (program.IsSet(key))
-      {
-        overrides[key] = program.GetDouble(key);
-      }
-    }
-    for (const char * key : { "crop_size", "spacing" })
-    {
-      if (program.IsSet(key))
-      {
-        overrides[key] = program.GetDoubleVector(key);
-      }
-    }
-    if (program.IsSet("device"))
-    {
-      overrides["device"] = program.GetString("device");
-    }
-    if (program.Arguments().WasGiven("mixed_precision"))
-    {
-      overrides["mixed_precision"] = program.GetBoolean("mixed_precision");
-    }
-    nsa::UpdateFromJson(description.training, overrides, "command line");
+    nsa::ApplyParameterFlags(program, description.training, "default");
     if (program.IsSet("seed"))
     {
       description.seed = static_cast<std::uint64_t>(program.GetInteger("seed"));

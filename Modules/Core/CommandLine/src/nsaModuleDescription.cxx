@@ -186,8 +186,8 @@ ParameterDescription::IsReturnParameter() const
   {
     return false;
   }
-  // Slicer marks return parameters with <channel>output</channel>; the reference schema
-  // allows no channel on scalars, so a scalar without flag and index is one too.
+  // Slicer marks return parameters with <channel>output</channel> (every program here
+  // does); a scalar without flag and index and without a channel is read as one too.
   return channel.empty() || channel == "output";
 }
 

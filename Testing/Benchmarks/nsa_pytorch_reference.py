@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The NSA paper's 2D network in PyTorch, for comparisons with the toolkit's LibTorch model.
 
-Written for the NSA Toolkit from the published description of the paper's model
-(resnet18_enc_dec: ResNet-18 encoder, 1x1 "network in network" 512->256->128, three transposed
-residual blocks 64/32/16, bilinear x2, 7x7 stride-2 transposed convolution to one channel);
-module names equal the paper's, so state dicts are interchangeable with the toolkit.
+The network is the Python package's maintained definition (nsatoolkit.torch.NSANetwork,
+Wrapping/Python/nsatoolkit/torch.py); module names equal the paper's, so state dicts are
+interchangeable with the toolkit. Run with the package importable, e.g.
+PYTHONPATH=build/python /usr/bin/python3 Testing/Benchmarks/nsa_pytorch_reference.py ...
 
   nsa_pytorch_reference.py count [--channels C]
       prints the number of parameters and of parameter tensors
@@ -25,71 +25,12 @@ import time
 import torch
 from torch import nn
 
-
-def channels(c, width):
-    return max(1, int(round(c * width)))
+from nsatoolkit.torch import NSANetwork
 
 
-class Block(nn.Module):
-    """Residual block; transposed=True gives the decoder's upsampling block."""
-
-    def __init__(self, cin, cout, stride, transposed):
-        super().__init__()
-        if transposed:
-            self.conv1 = nn.ConvTranspose2d(cin, cout, 3, stride, 1, output_padding=1, bias=False)
-        else:
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        shortcut = None
-        if stride != 1 or cin != cout:
-            if transposed:
-                shortcut = nn.Sequential(nn.ConvTranspose2d(cin, cout, 1, stride, output_padding=stride - 1, bias=False),
-                                         nn.BatchNorm2d(cout))
-                self.upsample = shortcut
-            else:
-                shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-                self.downsample = shortcut
-        self.shortcut = [shortcut]  # a list keeps it out of the state dict a second time
-
-    def forward(self, x):
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        identity = x if self.shortcut[0] is None else self.shortcut[0](x)
-        return torch.relu(out + identity)
-
-
-class EncoderDecoder(nn.Module):
-    def __init__(self, in_channels=1, width=1.0):
-        super().__init__()
-        c = lambda n: channels(n, width)
-        self.conv1 = nn.Conv2d(in_channels, c(64), 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(c(64))
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        cin = c(64)
-        for i, (planes, stride) in enumerate([(64, 1), (128, 2), (256, 2), (512, 2)]):
-            layer = nn.Sequential(Block(cin, c(planes), stride, False), Block(c(planes), c(planes), 1, False))
-            setattr(self, "layer%d" % (i + 1), layer)
-            cin = c(planes)
-        self.nin = nn.Sequential(nn.Conv2d(c(512), c(256), 1, bias=False), nn.ReLU(inplace=True),
-                                 nn.Conv2d(c(256), c(128), 1, bias=False), nn.ReLU(inplace=True))
-        cin = c(128)
-        for i, planes in enumerate([64, 32, 16]):
-            setattr(self, "uplayer%d" % (i + 1), nn.Sequential(Block(cin, c(planes), 2, True)))
-            cin = c(planes)
-        self.upsample = nn.UpsamplingBilinear2d(scale_factor=2)
-        self.convtranspose1 = nn.ConvTranspose2d(c(16), 1, 7, 2, 3, output_padding=1, bias=False)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
-    def forward(self, x):
-        x = self.maxpool(torch.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        x = self.nin(x)
-        x = self.uplayer3(self.uplayer2(self.uplayer1(x)))
-        return torch.sigmoid(self.convtranspose1(self.upsample(x)))
+def EncoderDecoder(in_channels=1, width=1.0):
+    """The toolkit's network in PyTorch, from the package (nsatoolkit.torch), 2D, sigmoid."""
+    return NSANetwork({"dimension": 2, "width_multiplier": width, "input_channels": in_channels})
 
 
 def main():

@@ -295,11 +295,15 @@ TEST(Network, MatchesPyTorchReferenceModel)
 {
   // Python's PyTorch (Debian python3-torch) builds the paper's network, saves its state dict
   // with torch.save and scores a random input; the imported C++ network must agree.
-  const std::string python = "/usr/bin/python3";
+  // The Python side is the package's network (nsatoolkit.torch, Wrapping/Python), found in the
+  // build tree's python folder.
+  const std::string python = std::string("PYTHONPATH=") + NSA_PYTHON_PACKAGE_DIR + " /usr/bin/python3";
   if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
   {
     GTEST_SKIP() << "python3-torch is not installed (Utilities/setup.sh installs it)";
   }
+  ASSERT_EQ(std::system((python + " -c 'import nsatoolkit.torch'").c_str()), 0)
+    << "nsatoolkit.torch is not importable from " << NSA_PYTHON_PACKAGE_DIR << " (build the _nsatoolkit target)";
   const std::string stateDict = OutputPath("pytorch_state_dict.pt");
   const std::string inputPath = OutputPath("pytorch_input.raw");
   const std::string outputPath = OutputPath("pytorch_output.raw");

@@ -23,8 +23,10 @@ packages=(
 packages+=(dicom3tools libxml2-utils python3 python3-numpy)
 # Python wrapping (Wrapping/Python) and its pytest tests.
 packages+=(python3-dev pybind11-dev python3-pytest)
-# PyTorch for Python: cross-checks and benchmarks the LibTorch network against the same model.
-packages+=(python3-torch)
+# PyTorch for Python: nsatoolkit.torch (the network in PyTorch, ONNX and TorchScript export),
+# cross-checks and benchmarks the LibTorch network against the same model; the onnx package
+# checks exported files (Documentation/Deployment.md).
+packages+=(python3-torch python3-onnx)
 # Evaluation tests: scikit-learn is the reference for AUROC/AP; Chromium renders the HTML report.
 packages+=(python3-sklearn chromium)
 # Poisson blending reference timings (Testing/Benchmarks/poisson_reference_benchmark.py).
@@ -80,6 +82,21 @@ for spec in "${npm_data[@]}"; do
     touch "${data_dir}/npm/${name}/.complete"
   fi
 done
+
+# --- ONNX Runtime for Node.js ------------------------------------------------------------
+# onnxruntime-node runs exported ONNX models in the deployment test (Testing/Deployment), an
+# ONNX runtime other than PyTorch. Installed from the npm registry with its dependency
+# (onnxruntime-common) under .nsa-data/npm/onnxruntime/node_modules. --ignore-scripts: its
+# install script downloads CUDA libraries from outside the npm registry (not needed: the CPU
+# runtime for linux-x64 is in the published package itself).
+onnxruntime_node=onnxruntime-node@1.20.1
+ort_dir="${data_dir}/npm/onnxruntime"
+if [[ ! -f "${ort_dir}/.complete" ]]; then
+  echo "setup: installing npm package ${onnxruntime_node} (ONNX runtime for the deployment test)"
+  rm -rf "${ort_dir}"
+  npm install --silent --ignore-scripts --no-save --no-audit --no-fund --prefix "${ort_dir}" "${onnxruntime_node}"
+  touch "${ort_dir}/.complete"
+fi
 
 # --- brain MR subjects ------------------------------------------------------------------
 # NIfTI copies of the real brain MR studies the packages ship, for the detection benchmark

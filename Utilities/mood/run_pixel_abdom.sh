@@ -1,0 +1,7 @@
+#!/bin/sh
+# MOOD challenge entry point: pixel-level scores for the abdom data set.
+#   sh run_pixel_abdom.sh INPUT_DIR OUTPUT_DIR
+# The harness calls it with sh (not bash); see mood_predict.py and Documentation/Deployment.md.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+exec "${NSA_PYTHON:-/usr/bin/python3}" "${here}/mood_predict.py" --task pixel --region abdom "$@"

@@ -7,8 +7,30 @@ order as the array. See Documentation/Python.md.
 
 import collections as _collections
 import json as _json
+import sys as _sys
 
-from . import _nsatoolkit
+from ._build_info import PYTHON_EXECUTABLE as _BUILT_FOR, PYTHON_VERSION as _BUILT_FOR_VERSION
+
+
+def _extension_error(error):
+    """The compiled extensions load only in the interpreter they were built for (with its numpy);
+    `python3` on PATH may be another one (pyenv, conda): say which one to use."""
+    return ImportError(
+        "nsatoolkit cannot be loaded by this interpreter (%s, Python %d.%d): %s. "
+        "It was built for %s (Python %s, with Debian's python3-numpy); run your script with that interpreter, "
+        "e.g. `%s script.py`, or rebuild the toolkit with -DPython3_EXECUTABLE=<your python>. "
+        "See Documentation/Deployment.md." % (_sys.executable, _sys.version_info[0], _sys.version_info[1], error,
+                                              _BUILT_FOR, _BUILT_FOR_VERSION, _BUILT_FOR))
+
+
+try:
+    # The extensions exchange arrays with NumPy but import it only on first use: import it now,
+    # so that an interpreter without it fails here, with the message above.
+    import numpy as _numpy  # noqa: F401
+
+    from . import _nsatoolkit
+except ImportError as _error:
+    raise _extension_error(_error) from None
 from ._nsatoolkit import __version__, average_precision, evaluate_maps, poisson_blend, roc_auc
 from .errors import Error, InputError, OutputError, ParameterError
 
@@ -108,7 +130,10 @@ class Model:
     """
 
     def __init__(self, path, prediction=None):
-        from . import _nsalearning  # loads LibTorch only when a model is used
+        try:
+            from . import _nsalearning  # loads LibTorch only when a model is used
+        except ImportError as error:
+            raise _extension_error(error) from None
 
         self._model = _nsalearning.Model(str(path), _overrides(prediction))
         self.description = _json.loads(self._model.description_json())

@@ -40,6 +40,7 @@ from .errors import InputError, OutputError, ParameterError
 __all__ = [
     "NSANetwork",
     "deployment_description",
+    "export_network_onnx",
     "export_onnx",
     "export_torchscript",
     "load_network",
@@ -321,6 +322,12 @@ def export_onnx(model_file, out, opset=ONNX_OPSET):
     spatial axes dynamic) and `out`.json with what a deployer needs. Returns the description
     written to the JSON."""
     network, description = load_network(model_file)
+    return export_network_onnx(network, description, out, opset)
+
+
+def export_network_onnx(network, description, out, opset=ONNX_OPSET):
+    """export_onnx for a network already built (an NSANetwork in eval mode) and its model
+    description (a dict with at least the "network" section)."""
     example = _example_input(network, description, 64)
     spatial = ["height", "width"] if network.dimension == 2 else ["depth", "height", "width"]
     axes = {0: "batch"}

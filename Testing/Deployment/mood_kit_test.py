@@ -10,8 +10,9 @@ VolPack's head, nibabel's EPI), resampled (linear) to 64 x 64 x 64 and scaled to
 MOOD's brain volumes are (those are 256^3 in [0, 1]), stored as float32 NIfTI 00000.nii.gz,
 00001.nii.gz, ... Checks: the names the evaluation reads, shapes, geometry, ranges, the
 sample score equals the mean of the pixel map (the model's case score), the input folder is
-byte for byte untouched, the abdom scripts refuse without a model and write nothing, and a
-broken input folder gives a non-zero exit and no output.
+byte for byte untouched, the abdom scripts refuse without a model and write nothing (and
+score with one, also without a usable TMPDIR), and a broken input folder gives a non-zero
+exit and no output.
 """
 import hashlib
 import os
@@ -117,6 +118,15 @@ def main(kit, model, nsapredict, subjects_dir, work):
         result = run_script(kit, script, input_dir, out, env)
         check(result.returncode == 2 and "no abdom model" in result.stderr and not os.listdir(out),
               "%s refuses without an abdominal model (exit 2, message, empty output)" % script)
+
+    # Given a model (here the brain model, only to exercise the path), the abdom scripts score;
+    # with no writable TMPDIR (a read-only container) the scratch folder is a hidden folder in
+    # the output folder, removed at the end.
+    out = os.path.join(work, "sample_abdom_with_model")
+    result = run_script(kit, "run_sample_abdom.sh", input_dir, out,
+                        dict(env, NSA_MOOD_MODEL_ABDOM=model, TMPDIR=os.path.join(work, "no_tmp")))
+    check(result.returncode == 0 and sorted(os.listdir(out)) == expected,
+          "run_sample_abdom.sh with NSA_MOOD_MODEL_ABDOM and no usable TMPDIR writes exactly %s" % expected)
 
     # Bad input: a corrupt case among good ones, and a missing folder: non-zero, nothing written.
     broken_dir = os.path.join(work, "broken_input")

@@ -125,7 +125,8 @@ def main(kit, model, nsapredict, subjects_dir, work):
     out = os.path.join(work, "sample_abdom_with_model")
     result = run_script(kit, "run_sample_abdom.sh", input_dir, out,
                         dict(env, NSA_MOOD_MODEL_ABDOM=model, TMPDIR=os.path.join(work, "no_tmp")))
-    check(result.returncode == 0 and sorted(os.listdir(out)) == expected,
+    check(result.returncode == 0 and "scratch folder inside the output folder" in result.stdout
+          and sorted(os.listdir(out)) == expected,
           "run_sample_abdom.sh with NSA_MOOD_MODEL_ABDOM and no usable TMPDIR writes exactly %s" % expected)
 
     # Bad input: a corrupt case among good ones, and a missing folder: non-zero, nothing written.

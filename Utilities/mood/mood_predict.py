@@ -111,8 +111,9 @@ def scratch_folder(output_dir):
     """A scratch folder in TMPDIR (default /tmp); if that is not writable (a read-only
     container), a hidden one inside the output folder, removed at the end."""
     try:
-        return tempfile.mkdtemp(prefix="nsa-mood-")
+        return tempfile.mkdtemp(prefix="nsa-mood-", dir=os.environ.get("TMPDIR") or None)
     except OSError:
+        print("mood: no writable TMPDIR; scratch folder inside the output folder", flush=True)
         return tempfile.mkdtemp(prefix=".nsa-mood-", dir=output_dir)
 
 

@@ -143,7 +143,7 @@ BenchmarkDSTFloor(benchmark::State & state, unsigned int dimension, nsa::Discret
   {
     buffer[j] = static_cast<float>(j % 17) - 8.0f;
   }
-  const float scale = static_cast<float>(1.0 / transform.GetNormalizationFactor());
+  const float scale = static_cast<float>(1.0 / transform.GetNormalisationFactor());
   for (auto _ : state)
   {
     transform.Transform(buffer.get());

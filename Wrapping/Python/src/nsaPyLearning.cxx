@@ -1,5 +1,6 @@
 // Python bindings of the Learning module, in their own extension (_nsalearning) so that
 // importing nsatoolkit for synthesis or metrics does not load LibTorch.
+#include "nsaParameterJson.h"
 #include "nsaPyArray.h"
 #include "nsaPyModule.h"
 

@@ -1,4 +1,5 @@
 // Python bindings of the Synthesis module: Poisson blending on its own.
+#include "nsaParameterJson.h"
 #include "nsaPyArray.h"
 #include "nsaPyModule.h"
 

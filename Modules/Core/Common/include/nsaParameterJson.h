@@ -3,6 +3,7 @@
 
 #include "nsaError.h"
 #include "nsaJsonText.h"
+#include "nsaParameters.h"
 
 #include <nlohmann/json.hpp>
 

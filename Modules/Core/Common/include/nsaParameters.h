@@ -1,10 +1,9 @@
 #ifndef nsaParameters_h
 #define nsaParameters_h
 
-#include "nsaParameterJson.h"
-
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,7 +16,11 @@ namespace nsa
  * Field names are the JSON keys, the command-line flags (`--num_patches`) and the names used
  * in Documentation/, one name per idea. Defaults are the NSA paper's (Schlüter et al.,
  * ECCV 2022, arXiv 2109.15222) where it has one. Each structure lists its fields once in
- * Visit() (see nsaParameterJson.h) and checks relations between them in Validate().
+ * Visit() and checks relations between them in Validate().
+ *
+ * This header needs the C++ standard library only: the JSON form (reader, writer,
+ * documentation) is in nsaParameterJson.h, which includes this one, so code that only uses
+ * the structures (the ITK filters) compiles no JSON.
  */
 
 constexpr double Unbounded = std::numeric_limits<double>::max();
@@ -336,6 +339,81 @@ struct PredictionParameters
   void
   Validate() const;
 };
+
+/** One line "key=value key=value ..." of a structure's fields in Visit order (for
+ * PrintSelf and logs; the JSON form is nsa::ToJson in nsaParameterJson.h). */
+template <typename TParameters>
+std::string
+ParametersText(const TParameters & parameters)
+{
+  struct Printer
+  {
+    std::ostringstream out;
+    void
+    Key(const char * key)
+    {
+      out << (out.tellp() > 0 ? " " : "") << key << "=";
+    }
+    void
+    Integer(const char * key, const int & value, int, int, const char *)
+    {
+      this->Key(key);
+      out << value;
+    }
+    void
+    Real(const char * key, const double & value, double, double, const char *)
+    {
+      this->Key(key);
+      out << value;
+    }
+    void
+    OptionalReal(const char * key, const std::optional<double> & value, double, double, const char *)
+    {
+      this->Key(key);
+      if (value)
+      {
+        out << *value;
+      }
+      else
+      {
+        out << "null";
+      }
+    }
+    void
+    Boolean(const char * key, const bool & value, const char *)
+    {
+      this->Key(key);
+      out << (value ? "true" : "false");
+    }
+    void
+    Choice(const char * key, const std::string & value, const std::vector<std::string> &, const char *)
+    {
+      this->Key(key);
+      out << value;
+    }
+    void
+    Text(const char * key, const std::string & value, const char *)
+    {
+      this->Key(key);
+      out << value;
+    }
+    void
+    RealVector(const char * key, const std::vector<double> & value, double, double,
+               const std::vector<std::size_t> &, const char *)
+    {
+      this->Key(key);
+      out << "[";
+      for (std::size_t i = 0; i < value.size(); ++i)
+      {
+        out << (i ? "," : "") << value[i];
+      }
+      out << "]";
+    }
+  } printer;
+  printer.out.precision(15);
+  TParameters::Visit(parameters, printer);
+  return printer.out.str();
+}
 
 /** Checks a device string: auto, cpu, cuda or cuda:N. */
 void

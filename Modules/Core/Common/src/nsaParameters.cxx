@@ -1,4 +1,5 @@
 #include "nsaParameters.h"
+#include "nsaParameterJson.h"
 
 #include <cctype>
 

@@ -1,4 +1,5 @@
 #include "nsaPreset.h"
+#include "nsaParameterJson.h"
 
 #include "nsaJsonText.h"
 

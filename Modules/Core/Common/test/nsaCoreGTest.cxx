@@ -1,3 +1,4 @@
+#include "nsaParameterJson.h"
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"

@@ -6,8 +6,6 @@
 #include "nsaError.h"
 #include "nsaPatchSampler.h"
 
-#include <nlohmann/json.hpp>
-
 #include "itkBoxMeanImageFilter.h"
 #include "itkImageAlgorithm.h"
 #include "itkImageRegionConstIterator.h"
@@ -743,9 +741,15 @@ void
 NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::PrintSelf(std::ostream & os, Indent indent) const
 {
   Superclass::PrintSelf(os, indent);
-  os << indent << "Parameters: " << nsa::ToJson(m_Parameters).dump() << std::endl;
+  os << indent << "Parameters: " << nsa::ParametersText(m_Parameters) << std::endl;
   os << indent << "RandomStream key: " << m_RandomStream.GetKey() << std::endl;
-  os << indent << "Record of the last update: " << m_Record.ToJson().dump() << std::endl;
+  os << indent << "Record of the last update: " << m_Record.NumberOfBlendedPatches() << " of "
+     << m_Record.patches.size() << " patches blended (";
+  for (std::size_t i = 0; i < m_Record.patches.size(); ++i)
+  {
+    os << (i ? ", " : "") << nsa::PatchStatusName(m_Record.patches[i].status);
+  }
+  os << ")" << std::endl;
 }
 
 } // namespace itk

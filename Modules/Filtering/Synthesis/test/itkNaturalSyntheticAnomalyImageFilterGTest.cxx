@@ -543,8 +543,10 @@ TEST(NaturalSyntheticAnomaly, PrintSelfShowsParametersAndRecord)
   const auto         run = Synthesise<2>(p, 2, 64);
   std::ostringstream text;
   run.filter->Print(text);
-  EXPECT_NE(text.str().find("\"blend_mode\":\"swap\""), std::string::npos);
-  EXPECT_NE(text.str().find("\"patches\""), std::string::npos);
+  EXPECT_NE(text.str().find("blend_mode=swap"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(std::to_string(run.filter->GetRecord().NumberOfBlendedPatches()) + " of " + std::to_string(p.num_patches) + " patches blended ("),
+            std::string::npos)
+    << text.str();
 }
 
 TEST(LogisticCalibration, WorksOnVolumes)

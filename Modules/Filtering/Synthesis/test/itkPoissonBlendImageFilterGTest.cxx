@@ -478,7 +478,7 @@ TEST(PoissonBlendImageFilter, DiscreteSineTransformTwiceIsScaledIdentity)
     }
     transform.Transform(buffer.get());
     transform.Transform(buffer.get());
-    const double scale = transform.GetNormalizationFactor();
+    const double scale = transform.GetNormalisationFactor();
     for (size_t j = 0; j < original.size(); ++j)
     {
       // Float FFT rounding: a few ulps times log2(n); values are in [-1, 1].
@@ -526,7 +526,7 @@ TEST(PoissonBlendImageFilter, DiscreteSineTransformAlgorithmsAgreeWithRealToReal
         // most 6e-7 of the largest coefficient; 1e-5 leaves a margin of 15.
         EXPECT_LE(difference, 1e-5 * largest) << "size " << ::testing::PrintToString(size) << ", " << axes
                                               << " axes, algorithm " << static_cast<int>(algorithm);
-        const double scale = transform.GetNormalizationFactor();
+        const double scale = transform.GetNormalisationFactor();
         for (size_t j = 0; j < count; ++j)
         {
           a[j] = static_cast<float>(a[j] / scale * 2.0); // keep magnitudes comparable

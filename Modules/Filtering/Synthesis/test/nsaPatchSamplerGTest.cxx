@@ -1,3 +1,4 @@
+#include "nsaError.h"
 #include "nsaPatchSampler.h"
 
 #include <gtest/gtest.h>

@@ -3,6 +3,7 @@
 
 #include "nsaPredictor.h"
 #include "nsaStudy.h"
+#include "nsaStudyList.h"
 #include "nsaTrainer.h"
 
 #include <array>
@@ -16,25 +17,6 @@ namespace nsa
  * \brief From files to the Learning module and back: what NSATrain and NSAPredict do
  * besides parsing arguments, kept here so that the programs stay thin and the Python
  * wrapping can do the same. */
-
-/** \brief A study to read: a display name (file name without image extension, or folder
- * name for a DICOM series) and its path. */
-struct StudyEntry
-{
-  std::string name;
-  std::string path;
-};
-
-/** Studies of a folder (image files by extension, sub-folders as DICOM series, sorted by
- * name, hidden entries skipped), a list file (.txt or .lst: one path per line, relative to
- * the list's folder, blank lines and # comments skipped) or a cohort manifest (.csv, its
- * image column). Throws InputError naming the source when it is missing or lists no study. */
-std::vector<StudyEntry>
-ListStudies(const std::string & source);
-
-/** The file name without folder and image extension (".nii.gz", ".nrrd", ...). */
-std::string
-StudyName(const std::string & path);
 
 /** Reads and normalises each study for training (nsa::ReadStudy, nsa::Normalise). */
 std::vector<TrainingImage>

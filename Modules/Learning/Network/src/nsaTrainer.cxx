@@ -523,11 +523,12 @@ Trainer::Train(ProgressObserver * progress)
         optimizer.step();
       }
       lossSum += loss.item<double>();
-      if (b + 1 == batches && !batch.empty())
+      if (!batch.empty())
       {
+        // The example picture shows the last batch this rank trained on.
         lastInput = input.detach();
         lastLabel = label.detach();
-        lastOutput = impl.network->Activate(logits.detach());
+        lastOutput = logits.detach();
       }
       progress->Report((epoch - startEpoch + static_cast<double>(b + 1) / batches) / (lastEpoch - startEpoch));
     }
@@ -593,6 +594,7 @@ Trainer::Train(ProgressObserver * progress)
     }
     if (writer && training.example_every > 0 && (epoch + 1) % training.example_every == 0 && lastInput.defined())
     {
+      lastOutput = impl.network->Activate(lastOutput);
       // Rows input | label | prediction of up to four samples; 3D: the middle slice.
       std::vector<std::vector<std::vector<float>>> rows;
       const auto panel = [](const at::Tensor & tensor, std::int64_t i) {

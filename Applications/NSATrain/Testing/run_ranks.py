@@ -132,9 +132,9 @@ def equal(nsatrain, tool, images, out):
     # whatever its gradient's size, so a float-rounding difference in a near-zero gradient
     # (the batch-8 convolutions and sums round differently from two batch-4 ones) can move
     # one weight by up to about 1e-3 a step: largest difference at most 4e-3 (4 steps). The
-    # mean over all 45,720 values stays near rounding level: 7e-6 measured; a run on other
-    # samples or without the gradient all-reduce (one process with batch 4) differs by a mean
-    # of 2.6e-3, so 5e-5 separates them by a factor of 50.
+    # mean over all 45,720 values stays near rounding level: 7e-6 measured; one process with
+    # batch 4 instead of 8 (another training) differs by a mean of 2.6e-3, so 5e-5 separates
+    # the two by a factor of 50.
     if not compare(tool, os.path.join(out, "rank0", "model.pt"), os.path.join(out, "single", "single.pt"), 4e-3, 5e-5):
         fail("2 ranks with batch 4 differ from one process with batch 8")
 

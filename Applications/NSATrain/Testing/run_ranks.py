@@ -10,6 +10,9 @@ WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; Gloo, one LibTorch thread each
       2 ranks, 17 samples an epoch (the last step short: 1 sample, rank 0 gets none), twice:
       bit-identical weights; then --resume with 2 ranks (rank 1 has no checkpoint: it gets
       rank 0's) and --resume with 1 process (refused: other world size).
+  run_ranks.py nccl   NSATrain NSACompareModels IMAGES OUT
+      as "equal", on CUDA devices (rank r on cuda:r, NCCL); exit 77 (skipped) when NSATrain
+      has no CUDA device or fewer than 2 (label REQUIRES_GPU; never run so far).
   run_ranks.py kill   NSATrain IMAGES OUT
       rank 1 is killed (SIGKILL) once training runs: rank 0 must exit non-zero, naming the
       lost contact, instead of waiting forever.
@@ -139,6 +142,28 @@ def equal(nsatrain, tool, images, out):
         fail("2 ranks with batch 4 differ from one process with batch 8")
 
 
+def nccl(nsatrain, tool, images, out):
+    fresh(out)
+    common = ["--images", images] + TINY + ["--epochs", "2", "--samples_per_epoch", "16", "--device", "cuda"]
+    codes = wait_all(start_ranks(nsatrain, common + ["--batch_size", "4", "model.pt"],
+                                 [os.path.join(out, "rank0"), os.path.join(out, "rank1")]))
+    text = output_of(out, 0, "rank0") + output_of(out, 1, "rank1")
+    if codes != [0, 0] and ("sees no CUDA device" in text or "CUDA device(s) are available" in text):
+        print("SKIPPED: no CUDA device for each of 2 ranks")
+        sys.exit(77)
+    if codes != [0, 0]:
+        fail("exit codes %s:\n%s" % (codes, text))
+    if "(torchrun, nccl)" not in output_of(out, 0, "rank0"):
+        fail("rank 0 did not use NCCL")
+    check_rank0_wrote_alone(out, "model")
+    single = run_single(nsatrain, common + ["--batch_size", "8", "single.pt"], os.path.join(out, "single"))
+    if single.returncode != 0:
+        fail("one-process run failed:\n" + single.stdout + single.stderr)
+    # The limits of "equal"; cuDNN's kernels may round differently (not measured yet).
+    if not compare(tool, os.path.join(out, "rank0", "model.pt"), os.path.join(out, "single", "single.pt"), 4e-3, 5e-5):
+        fail("2 ranks with batch 4 differ from one process with batch 8 on CUDA")
+
+
 def repeat(nsatrain, tool, images, out):
     fresh(out)
     common = ["--images", images] + TINY + ["--epochs", "2", "--samples_per_epoch", "17", "--batch_size", "4",
@@ -196,7 +221,7 @@ def kill(nsatrain, images, out):
 
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
-    if mode in ("equal", "repeat") and len(sys.argv) == 6:
+    if mode in ("equal", "repeat", "nccl") and len(sys.argv) == 6:
         globals()[mode](*sys.argv[2:6])
     elif mode == "kill" and len(sys.argv) == 5:
         kill(*sys.argv[2:5])

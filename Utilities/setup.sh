@@ -19,6 +19,9 @@ packages=(
   libinsighttoolkit5-dev libfftw3-dev libtorch-dev libdcmtk-dev libboost-filesystem-dev
   nlohmann-json3-dev libexpat1-dev libgtest-dev libbenchmark-dev libpng-dev zlib1g-dev
 )
+# Data-parallel training: c10d's ProcessGroupGloo.hpp includes Gloo's headers, which
+# libtorch-dev does not ship (libtorch_cpu links Debian's libgloo0 of the same version).
+packages+=(libgloo-dev)
 # Test tools: dciodvfy validates DICOM output, xmllint validates Slicer descriptions.
 packages+=(dicom3tools libxml2-utils python3 python3-numpy)
 # Python wrapping (Wrapping/Python) and its pytest tests.

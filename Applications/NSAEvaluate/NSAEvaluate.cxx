@@ -21,23 +21,6 @@ namespace
 {
 namespace fs = std::filesystem;
 
-void
-ParseShard(const std::string & text, unsigned int & shard, unsigned int & shards)
-{
-  static const std::regex pattern("^([0-9]{1,6})/([0-9]{1,6})$");
-  std::smatch             match;
-  if (!std::regex_match(text, match, pattern))
-  {
-    throw nsa::ParameterError("--shard: '" + text + "' is not of the form k/n (e.g. 0/8)");
-  }
-  shard = static_cast<unsigned int>(std::stoul(match[1]));
-  shards = static_cast<unsigned int>(std::stoul(match[2]));
-  if (shards == 0 || shard >= shards)
-  {
-    throw nsa::ParameterError("--shard: '" + text + "' needs 0 <= k < n");
-  }
-}
-
 std::vector<std::string>
 PartialFiles(const std::string & folder)
 {
@@ -248,7 +231,9 @@ main(int argc, char * argv[])
       options.threads = threads > 0 ? static_cast<unsigned int>(threads) : std::max(1u, std::thread::hardware_concurrency());
       if (program.IsSet("shard"))
       {
-        ParseShard(program.GetString("shard"), shard, shards);
+        const nsa::Shard parsed = nsa::ParseShard(program.GetString("shard"));
+        shard = parsed.index;
+        shards = parsed.count;
       }
       options.shard = shard;
       options.shards = shards;

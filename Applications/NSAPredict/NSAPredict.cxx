@@ -150,9 +150,16 @@ main(int argc, char * argv[])
                                     "other; rename one");
         }
       }
+      // --shard k/n: studies k, k+n, ... of the listing (names were checked over all of them,
+      // so the shards of a job array cannot overwrite each other's maps).
+      const nsa::Shard shard = program.IsSet("shard") ? nsa::ParseShard(program.GetString("shard")) : nsa::Shard{};
       nsa::OutputFolder folder(output);
       for (std::size_t i = 0; i < studies.size(); ++i)
       {
+        if (!shard.Contains(i))
+        {
+          continue;
+        }
         program.Progress().StartStage("Predicting " + studies[i].name + " (" + std::to_string(i + 1) + "/" +
                                       std::to_string(studies.size()) + ")");
         const auto prediction = nsa::PredictStudy(predictor, model, studies[i].path, modality, &program.Progress());
@@ -168,6 +175,11 @@ main(int argc, char * argv[])
       }
       folder.Keep();
       return;
+    }
+    if (program.IsSet("shard"))
+    {
+      throw nsa::ParameterError("--shard splits a folder of studies; '" + input + "' is one study (give a folder and an "
+                                                                                   "output folder)");
     }
     program.Progress().StartStage("Predicting");
     const auto prediction =

@@ -3,6 +3,7 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
+#include "nsaDistributed.h"
 #include "nsaParameterFlags.h"
 #include "nsaPreset.h"
 #include "nsaStudyPipeline.h"
@@ -14,6 +15,9 @@ int
 main(int argc, char * argv[])
 {
   return nsa::RunProgram(NSATrainXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
+    // torchrun's or Slurm's variables make this process one rank of a data-parallel job;
+    // checked before anything is read.
+    const nsa::DistributedEnvironment distributed = nsa::ReadDistributedEnvironment();
     if (program.IsSet("model"))
     {
       // The model and the files written beside it (checkpoint, log, loss plot) may not be an
@@ -66,8 +70,12 @@ main(int argc, char * argv[])
     options.model_path = program.GetString("model");
     options.resume = program.GetBoolean("resume");
     options.torch_threads = program.GetInteger("threads");
+    options.distributed = distributed;
     nsa::Trainer trainer(description, std::move(images), options);
-    program.Progress().Message("training on " + std::to_string(trainer.NumberOfUnits()) + " slices or volumes");
+    if (distributed.rank == 0)
+    {
+      program.Progress().Message("training on " + std::to_string(trainer.NumberOfUnits()) + " slices or volumes");
+    }
     const nsa::Model model = trainer.Train(&program.Progress());
     program.SetReturnValue("finalLoss", model.GetDescription().history.back().loss);
   });

@@ -270,6 +270,25 @@ RunProgram(const char *                                 xmlDescription,
            std::ostream &                               err,
            bool                                         terminal);
 
+/** \brief One shard of a cohort split over n jobs: the cases (or studies) k, k+n, k+2n, ...
+ * (`--shard k/n` of NSAEvaluate and NSAPredict). */
+struct Shard
+{
+  unsigned int index = 0;
+  unsigned int count = 1;
+
+  /** Whether the item at position `position` of the list belongs to this shard. */
+  bool
+  Contains(std::size_t position) const
+  {
+    return position % count == index;
+  }
+};
+
+/** Parses "k/n" (0 <= k < n, at most six digits each); throws ParameterError naming `flag`. */
+Shard
+ParseShard(const std::string & text, const std::string & flag = "--shard");
+
 } // namespace nsa
 
 #endif

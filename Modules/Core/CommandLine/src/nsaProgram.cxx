@@ -8,6 +8,7 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <unistd.h>
 
@@ -275,6 +276,25 @@ RunProgram(const char * xmlDescription, int argc, char * argv[], const std::func
   // temporary file of an output being written.
   InstallTemporaryFileSignalCleanup();
   return RunProgram(xmlDescription, arguments, body, std::cout, std::cerr, ::isatty(STDOUT_FILENO) == 1);
+}
+
+Shard
+ParseShard(const std::string & text, const std::string & flag)
+{
+  static const std::regex pattern("^([0-9]{1,6})/([0-9]{1,6})$");
+  std::smatch             match;
+  if (!std::regex_match(text, match, pattern))
+  {
+    throw ParameterError(flag + ": '" + text + "' is not of the form k/n (e.g. 0/8)");
+  }
+  Shard shard;
+  shard.index = static_cast<unsigned int>(std::stoul(match[1]));
+  shard.count = static_cast<unsigned int>(std::stoul(match[2]));
+  if (shard.count == 0 || shard.index >= shard.count)
+  {
+    throw ParameterError(flag + ": '" + text + "' needs 0 <= k < n");
+  }
+  return shard;
 }
 
 } // namespace nsa

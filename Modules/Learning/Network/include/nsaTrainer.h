@@ -1,6 +1,7 @@
 #ifndef nsaTrainer_h
 #define nsaTrainer_h
 
+#include "nsaDistributed.h"
 #include "nsaModel.h"
 #include "nsaProgress.h"
 
@@ -41,6 +42,10 @@ struct TrainerOptions
   int stop_after_epochs = 0;
   /** LibTorch intra-op threads for the network (0: LibTorch's default). */
   int torch_threads = 0;
+  /** Data-parallel training: this process's rank among `world_size` (nsa::ReadDistributedEnvironment);
+   * the default trains alone. training.batch_size is per rank: a step takes
+   * batch_size × world_size samples, an epoch still samples_per_epoch. Only rank 0 writes. */
+  DistributedEnvironment distributed;
 };
 
 /** \brief One synthesised, augmented, padded training example as flat buffers in tensor

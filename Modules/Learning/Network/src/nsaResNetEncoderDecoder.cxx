@@ -1,5 +1,7 @@
 #include "nsaResNetEncoderDecoder.h"
 
+#include "nsaProcessGroup.h"
+
 #include "nsaError.h"
 #include "nsaJsonText.h"
 #include "nsaStateDictReader.h"
@@ -160,9 +162,9 @@ template <unsigned int VDimension>
 at::Tensor
 BasicBlock<VDimension>::Forward(const at::Tensor & x)
 {
-  at::Tensor out = ReluInPlace(m_BatchNorm1->forward(m_Conv1->forward(x)));
-  out = m_BatchNorm2->forward(m_Conv2->forward(out));
-  const at::Tensor identity = m_ShortcutConv ? m_ShortcutBatchNorm->forward(m_ShortcutConv->forward(x)) : x;
+  at::Tensor out = ReluInPlace(NormaliseBatch(m_BatchNorm1, m_Conv1->forward(x)));
+  out = NormaliseBatch(m_BatchNorm2, m_Conv2->forward(out));
+  const at::Tensor identity = m_ShortcutConv ? NormaliseBatch(m_ShortcutBatchNorm, m_ShortcutConv->forward(x)) : x;
   return ReluInPlace(out + identity);
 }
 
@@ -188,9 +190,9 @@ template <unsigned int VDimension>
 at::Tensor
 TransposeBasicBlock<VDimension>::Forward(const at::Tensor & x)
 {
-  at::Tensor out = ReluInPlace(m_BatchNorm1->forward(m_Conv1->forward(x)));
-  out = m_BatchNorm2->forward(m_Conv2->forward(out));
-  const at::Tensor identity = m_ShortcutConv ? m_ShortcutBatchNorm->forward(m_ShortcutConv->forward(x)) : x;
+  at::Tensor out = ReluInPlace(NormaliseBatch(m_BatchNorm1, m_Conv1->forward(x)));
+  out = NormaliseBatch(m_BatchNorm2, m_Conv2->forward(out));
+  const at::Tensor identity = m_ShortcutConv ? NormaliseBatch(m_ShortcutBatchNorm, m_ShortcutConv->forward(x)) : x;
   return ReluInPlace(out + identity);
 }
 
@@ -296,7 +298,7 @@ at::Tensor
 ResNetEncoderDecoder<VDimension>::ForwardLogits(const at::Tensor & input)
 {
   this->CheckInput(input);
-  at::Tensor x = ReluInPlace(m_BatchNorm1->forward(m_Conv1->forward(input)));
+  at::Tensor x = ReluInPlace(NormaliseBatch(m_BatchNorm1, m_Conv1->forward(input)));
   x = Traits::MaxPool(x);
   for (auto & layer : m_Layers)
   {

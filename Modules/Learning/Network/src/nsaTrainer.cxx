@@ -3,6 +3,7 @@
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
 #include "nsaModelImpl.h"
+#include "nsaProcessGroup.h"
 #include "nsaTrainingPipeline.h"
 
 #include <ATen/Functions.h>
@@ -102,6 +103,78 @@ struct LossScaler
   }
 };
 
+/** A fingerprint of the exact bits of `tensors` (their float32 words summed as integers): any
+ * difference between ranks shows, short of a coincidence. */
+std::int64_t
+BitFingerprint(const std::vector<at::Tensor> & tensors)
+{
+  std::int64_t fingerprint = 0;
+  for (const auto & tensor : tensors)
+  {
+    const at::Tensor cpu = tensor.detach().to(at::kCPU).contiguous();
+    if (cpu.scalar_type() == at::kFloat)
+    {
+      fingerprint += at::sum(cpu.view(at::kInt), at::kLong).item<std::int64_t>();
+    }
+    else
+    {
+      fingerprint += at::sum(cpu.to(at::kLong)).item<std::int64_t>();
+    }
+  }
+  return fingerprint;
+}
+
+/** The device name a rank uses: under a data-parallel job "auto" and "cuda" mean the rank's
+ * local GPU (cuda:LOCAL_RANK) when LibTorch sees CUDA. */
+std::string
+RankDeviceName(const std::string & name, const DistributedEnvironment & environment)
+{
+  if (environment.IsDistributed() && (name == "cuda" || (name == "auto" && ResolveDevice("auto").is_cuda())))
+  {
+    return "cuda:" + std::to_string(environment.local_rank);
+  }
+  return name;
+}
+
+/** Makes rank 0's Adam state (moments, step counts) every rank's, for a resumed run. */
+void
+BroadcastAdamState(ProcessGroup & group, torch::optim::Adam & optimizer, const std::vector<at::Tensor> & parameters)
+{
+  auto &     state = optimizer.state();
+  at::Tensor steps = at::full({ static_cast<std::int64_t>(parameters.size()) }, -1, at::kLong);
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+  {
+    const auto entry = state.find(c10::guts::to_string(parameters[i].unsafeGetTensorImpl()));
+    if (entry != state.end())
+    {
+      steps[static_cast<std::int64_t>(i)] = static_cast<torch::optim::AdamParamState &>(*entry->second).step();
+    }
+  }
+  group.Broadcast(steps, "resume (optimizer state)");
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+  {
+    const std::int64_t step = steps[static_cast<std::int64_t>(i)].item<std::int64_t>();
+    if (step < 0)
+    {
+      continue;
+    }
+    const std::string key = c10::guts::to_string(parameters[i].unsafeGetTensorImpl());
+    if (state.find(key) == state.end())
+    {
+      auto adam = std::make_unique<torch::optim::AdamParamState>();
+      adam->exp_avg(at::zeros_like(parameters[i]));
+      adam->exp_avg_sq(at::zeros_like(parameters[i]));
+      state[key] = std::move(adam);
+    }
+    auto & adam = static_cast<torch::optim::AdamParamState &>(*state[key]);
+    adam.step(step);
+    at::Tensor average = adam.exp_avg();
+    at::Tensor squares = adam.exp_avg_sq();
+    group.Broadcast(average, "resume (optimizer state)");
+    group.Broadcast(squares, "resume (optimizer state)");
+  }
+}
+
 } // namespace
 
 Trainer::Trainer(ModelDescription description, std::vector<TrainingImage> images, TrainerOptions options)
@@ -166,17 +239,31 @@ Model
 Trainer::Train(ProgressObserver * progress)
 {
   NullProgress nullProgress;
-  if (progress == nullptr)
-  {
-    progress = &nullProgress;
-  }
   if (m_Options.torch_threads > 0)
   {
     at::set_num_threads(m_Options.torch_threads);
   }
-  const TrainingParameters & training = m_Description.training;
-  const torch::Device        device = ResolveDevice(training.device);
-  const bool                 mixedPrecision = training.mixed_precision && device.is_cuda();
+  const TrainingParameters &     training = m_Description.training;
+  const DistributedEnvironment & environment = m_Options.distributed;
+  const torch::Device            device = ResolveDevice(RankDeviceName(training.device, environment));
+  // Data-parallel training: join the other ranks (every rank has read its images by now).
+  std::unique_ptr<ProcessGroup> group;
+  if (environment.IsDistributed())
+  {
+    group = std::make_unique<ProcessGroup>(environment, device);
+  }
+  const int  worldSize = group ? group->WorldSize() : 1;
+  const bool writer = !group || group->Rank() == 0; // only rank 0 writes and reports
+  if (progress == nullptr || !writer)
+  {
+    progress = &nullProgress;
+  }
+  if (group)
+  {
+    progress->Message("data-parallel training: " + std::to_string(worldSize) + " ranks (" + environment.launcher + ", " +
+                      group->Backend() + "), " + std::to_string(training.batch_size) + " samples per rank and step");
+  }
+  const bool mixedPrecision = training.mixed_precision && device.is_cuda();
   if (training.mixed_precision && !device.is_cuda())
   {
     progress->Message("mixed precision applies to CUDA only; training in float32 on the CPU");
@@ -186,36 +273,94 @@ Trainer::Train(ProgressObserver * progress)
   Model::Impl & impl = model.GetImpl();
   int          startEpoch = 0;
   CheckpointState state;
-  if (m_Options.resume)
+  // Resume: rank 0 reads its checkpoint; the others get its weights, optimizer state, epoch
+  // and history from rank 0, or its error.
+  std::string resumeError;
+  if (m_Options.resume && writer)
   {
-    auto resumed = ReadModelFile(m_Options.checkpoint_path, &state);
-    if (RunIdentity(resumed->description) != RunIdentity(m_Description))
+    try
     {
-      throw ParameterError("resume: checkpoint '" + m_Options.checkpoint_path +
-                           "' was written with other settings (network, synthesis, normalisation, training or "
-                           "seed differ); start a new run or use the same settings");
+      auto resumed = ReadModelFile(m_Options.checkpoint_path, &state);
+      if (RunIdentity(resumed->description) != RunIdentity(m_Description))
+      {
+        throw ParameterError("resume: checkpoint '" + m_Options.checkpoint_path +
+                             "' was written with other settings (network, synthesis, normalisation, training or "
+                             "seed differ); start a new run or use the same settings");
+      }
+      if (!state.optimizer || !state.trainer.is_object())
+      {
+        throw InputError("resume: '" + m_Options.checkpoint_path + "' is a model file, not a training checkpoint");
+      }
+      impl.network = resumed->network;
+      impl.description.history = resumed->description.history;
+      const auto completed = state.trainer.find("completed_epochs");
+      if (completed == state.trainer.end() || !completed->is_number_unsigned() ||
+          completed->get<std::uint64_t>() > static_cast<std::uint64_t>(training.epochs))
+      {
+        throw InputError("resume: '" + m_Options.checkpoint_path +
+                         "': trainer state 'completed_epochs' is missing or not in [0, " +
+                         std::to_string(training.epochs) + "]");
+      }
+      startEpoch = completed->get<int>();
+      // A step of W ranks takes W·batch_size samples: another world size is another run.
+      const auto ranks = state.trainer.find("world_size");
+      const int  checkpointRanks = ranks != state.trainer.end() && ranks->is_number_unsigned() ? ranks->get<int>() : 1;
+      if (checkpointRanks != worldSize)
+      {
+        throw ParameterError("resume: checkpoint '" + m_Options.checkpoint_path + "' was written by a run of " +
+                             std::to_string(checkpointRanks) + " rank(s); resume it with " +
+                             std::to_string(checkpointRanks) + " (now " + std::to_string(worldSize) +
+                             "), since the batch of a step is batch_size times the number of ranks");
+      }
     }
-    if (!state.optimizer || !state.trainer.is_object())
+    catch (const std::exception & error)
     {
-      throw InputError("resume: '" + m_Options.checkpoint_path + "' is a model file, not a training checkpoint");
+      if (!group)
+      {
+        throw;
+      }
+      resumeError = UserMessage(error);
     }
-    impl.network = resumed->network;
-    impl.description.history = resumed->description.history;
-    const auto completed = state.trainer.find("completed_epochs");
-    if (completed == state.trainer.end() || !completed->is_number_unsigned() ||
-        completed->get<std::uint64_t>() > static_cast<std::uint64_t>(training.epochs))
+  }
+  if (group && m_Options.resume)
+  {
+    resumeError = group->BroadcastString(resumeError, "resume");
+    if (!resumeError.empty())
     {
-      throw InputError("resume: '" + m_Options.checkpoint_path + "': trainer state 'completed_epochs' is missing or not in [0, " +
-                       std::to_string(training.epochs) + "]");
+      throw Error(writer ? resumeError : "rank 0 could not resume: " + resumeError);
     }
-    startEpoch = completed->get<int>();
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto & record : impl.description.history)
+    {
+      history.push_back(record.ToJson());
+    }
+    const nlohmann::json shared = nlohmann::json::parse(group->BroadcastString(
+      nlohmann::json{ { "start_epoch", startEpoch }, { "history", history } }.dump(), "resume"));
+    startEpoch = shared.at("start_epoch").get<int>();
+    impl.description.history.clear();
+    for (const auto & record : shared.at("history"))
+    {
+      impl.description.history.push_back(EpochRecord::FromJson(record));
+    }
   }
   impl.network->to(device);
+  if (group)
+  {
+    // Every rank starts from rank 0's weights and batch-norm statistics (DistributedDataParallel
+    // does the same); with the same seed they are equal anyway, after a resume they come
+    // from rank 0's checkpoint.
+    std::vector<at::Tensor> tensors = impl.network->parameters();
+    for (const auto & buffer : impl.network->buffers())
+    {
+      tensors.push_back(buffer);
+    }
+    group->BroadcastTensors(tensors, "the initial weights");
+  }
 
   std::vector<at::Tensor> parameters = impl.network->parameters();
   torch::optim::Adam      optimizer(parameters,
                                torch::optim::AdamOptions(training.learning_rate).weight_decay(training.weight_decay));
-  if (m_Options.resume)
+  if (m_Options.resume && writer)
   {
     try
     {
@@ -242,19 +387,24 @@ Trainer::Train(ProgressObserver * progress)
                          "': optimizer state does not fit the network (moment shapes differ from the parameters')");
       }
     }
-    if (device.is_cuda())
+  }
+  if (m_Options.resume && device.is_cuda())
+  {
+    for (auto & entry : optimizer.state())
     {
-      for (auto & entry : optimizer.state())
-      {
-        auto & adam = static_cast<torch::optim::AdamParamState &>(*entry.second);
-        adam.exp_avg(adam.exp_avg().to(device));
-        adam.exp_avg_sq(adam.exp_avg_sq().to(device));
-      }
+      auto & adam = static_cast<torch::optim::AdamParamState &>(*entry.second);
+      adam.exp_avg(adam.exp_avg().to(device));
+      adam.exp_avg_sq(adam.exp_avg_sq().to(device));
     }
+  }
+  if (group && m_Options.resume)
+  {
+    BroadcastAdamState(*group, optimizer, parameters);
   }
 
   // The log: the history so far (after a resume, lines of epochs after the checkpoint are
   // dropped, so the log always matches the model), then one line per epoch.
+  if (writer)
   {
     std::string lines;
     for (const auto & record : impl.description.history)
@@ -265,30 +415,63 @@ Trainer::Train(ProgressObserver * progress)
   }
 
   const std::int64_t samples = m_Pipeline->SamplesPerEpoch();
-  const std::int64_t batches = (samples + training.batch_size - 1) / training.batch_size;
+  const std::int64_t globalBatch = static_cast<std::int64_t>(training.batch_size) * worldSize;
+  const std::int64_t batches = StepsPerEpoch(samples, globalBatch);
+  const int          rank = group ? group->Rank() : 0;
   const int          lastEpoch = m_Options.stop_after_epochs > 0
                                    ? std::min(training.epochs, startEpoch + m_Options.stop_after_epochs)
                                    : training.epochs;
   LossScaler scaler;
+  // This rank's share of every step (the same for every epoch): RankSamples.
+  std::vector<std::int64_t> shareIndices, shareSizes, stepSizes;
+  for (std::int64_t b = 0; b < batches; ++b)
+  {
+    const SampleRange range = RankSamples(samples, globalBatch, b, rank, worldSize);
+    for (std::int64_t i = range.first; i < range.last; ++i)
+    {
+      shareIndices.push_back(i);
+    }
+    shareSizes.push_back(range.Size());
+    stepSizes.push_back(std::min(samples, (b + 1) * globalBatch) - b * globalBatch);
+  }
+  std::unique_ptr<BatchNormSyncGuard> syncBatchNorm;
+  if (group)
+  {
+    syncBatchNorm = std::make_unique<BatchNormSyncGuard>(group.get());
+  }
   progress->StartStage("Training");
   for (int epoch = startEpoch; epoch < lastEpoch; ++epoch)
   {
     const auto   epochStart = std::chrono::steady_clock::now();
     const double learningRate = LearningRate(training, epoch);
-    for (auto & group : optimizer.param_groups())
+    for (auto & parameterGroup : optimizer.param_groups())
     {
-      static_cast<torch::optim::AdamOptions &>(group.options()).lr(learningRate);
+      static_cast<torch::optim::AdamOptions &>(parameterGroup.options()).lr(learningRate);
     }
     impl.network->train();
-    SampleProducer producer(*m_Pipeline, epoch, samples, training.batch_size, training.num_workers);
+    SampleProducer producer(*m_Pipeline, epoch, shareIndices, shareSizes, training.num_workers);
     double     lossSum = 0.0;
     double     waitSeconds = 0.0;
     at::Tensor lastInput, lastLabel, lastOutput;
     for (std::int64_t b = 0; b < batches; ++b)
     {
       const std::vector<TrainingSample> batch = producer.NextBatch(waitSeconds);
-      const at::Tensor                  input = Stack(batch, false).to(device);
-      const at::Tensor                  label = Stack(batch, true).to(device);
+      at::Tensor                        input, label;
+      if (batch.empty())
+      {
+        // A short last step can leave a rank without samples; it still takes part in the
+        // collectives, with an empty batch.
+        std::vector<std::int64_t> sizes = m_Pipeline->CanvasSize();
+        sizes.insert(sizes.begin(), { 0, static_cast<std::int64_t>(training.input_channels) });
+        input = at::zeros(sizes, at::kFloat).to(device);
+        sizes[1] = 1;
+        label = at::zeros(sizes, at::kFloat).to(device);
+      }
+      else
+      {
+        input = Stack(batch, false).to(device);
+        label = Stack(batch, true).to(device);
+      }
       optimizer.zero_grad();
       at::Tensor logits;
       if (mixedPrecision)
@@ -303,11 +486,28 @@ Trainer::Train(ProgressObserver * progress)
       {
         logits = impl.network->ForwardLogits(input);
       }
-      const at::Tensor loss = training.loss == "mse" ? at::mse_loss(impl.network->Activate(logits), label)
-                                                     : at::binary_cross_entropy_with_logits(logits, label);
+      // The loss of the step is the mean over the global batch: each rank weights its mean by
+      // its share, and the gradients are summed over the ranks (equal shares: the average).
+      const double share = static_cast<double>(batch.size()) / static_cast<double>(stepSizes[b]);
+      at::Tensor   loss;
+      if (batch.empty())
+      {
+        loss = logits.sum() * 0.0;
+      }
+      else
+      {
+        loss = (training.loss == "mse" ? at::mse_loss(impl.network->Activate(logits), label)
+                                       : at::binary_cross_entropy_with_logits(logits, label)) *
+               share;
+      }
       if (mixedPrecision)
       {
         (loss * scaler.scale).backward();
+        if (group)
+        {
+          group->AllReduceGradients(parameters);
+        }
+        // The gradients are equal on every rank now, so every rank skips the same steps.
         if (scaler.Unscale(parameters))
         {
           optimizer.step();
@@ -316,16 +516,44 @@ Trainer::Train(ProgressObserver * progress)
       else
       {
         loss.backward();
+        if (group)
+        {
+          group->AllReduceGradients(parameters);
+        }
         optimizer.step();
       }
       lossSum += loss.item<double>();
-      if (b + 1 == batches)
+      if (!batch.empty())
       {
+        // The example picture shows the last batch this rank trained on.
         lastInput = input.detach();
         lastLabel = label.detach();
-        lastOutput = impl.network->Activate(logits.detach());
+        lastOutput = logits.detach();
       }
       progress->Report((epoch - startEpoch + static_cast<double>(b + 1) / batches) / (lastEpoch - startEpoch));
+    }
+    if (group)
+    {
+      // The epoch's loss over all ranks, and a check that every rank holds the same weights.
+      std::vector<at::Tensor> tensors = impl.network->parameters();
+      for (const auto & buffer : impl.network->buffers())
+      {
+        tensors.push_back(buffer);
+      }
+      at::Tensor reduced = at::tensor({ lossSum }, at::kDouble);
+      group->AllReduceSum(reduced, "the epoch's loss");
+      lossSum = reduced.item<double>();
+      at::Tensor fingerprint = at::full({ 1 }, BitFingerprint(tensors), at::kLong);
+      at::Tensor reference = fingerprint.clone();
+      group->Broadcast(reference, "the weight check");
+      at::Tensor differs = at::full({ 1 }, reference.item<std::int64_t>() != fingerprint.item<std::int64_t>() ? 1 : 0, at::kLong);
+      group->AllReduceSum(differs, "the weight check");
+      if (differs.item<std::int64_t>() != 0)
+      {
+        throw Error("distributed training: " + environment.Describe() + ": the weights of " +
+                    std::to_string(differs.item<std::int64_t>()) + " rank(s) differ from rank 0's after epoch " +
+                    std::to_string(epoch + 1));
+      }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
     EpochRecord  record;
@@ -336,6 +564,7 @@ Trainer::Train(ProgressObserver * progress)
     record.samples_per_second = samples / std::max(seconds, 1e-9);
     record.pipeline_wait_seconds = waitSeconds;
     impl.description.history.push_back(record);
+    if (writer)
     {
       std::ofstream log(m_Options.log_path, std::ios::app);
       log << record.ToJson().dump() << "\n";
@@ -350,7 +579,7 @@ Trainer::Train(ProgressObserver * progress)
     progress->Message(message.str());
 
     const bool last = epoch + 1 == lastEpoch;
-    if ((epoch + 1) % training.checkpoint_every == 0 || last)
+    if (writer && ((epoch + 1) % training.checkpoint_every == 0 || last))
     {
       const nlohmann::json trainerState{ { "completed_epochs", epoch + 1 },
                                          { "scheduler",
@@ -359,11 +588,13 @@ Trainer::Train(ProgressObserver * progress)
                                              { "eta_min", training.min_learning_rate },
                                              { "t_max", training.epochs },
                                              { "last_epoch", epoch } } },
-                                         { "loss_scale", scaler.scale } };
+                                         { "loss_scale", scaler.scale },
+                                         { "world_size", worldSize } };
       WriteModelFile(m_Options.checkpoint_path, impl, &optimizer, &trainerState);
     }
-    if (training.example_every > 0 && (epoch + 1) % training.example_every == 0 && lastInput.defined())
+    if (writer && training.example_every > 0 && (epoch + 1) % training.example_every == 0 && lastInput.defined())
     {
+      lastOutput = impl.network->Activate(lastOutput);
       // Rows input | label | prediction of up to four samples; 3D: the middle slice.
       std::vector<std::vector<std::vector<float>>> rows;
       const auto panel = [](const at::Tensor & tensor, std::int64_t i) {
@@ -386,9 +617,10 @@ Trainer::Train(ProgressObserver * progress)
     }
   }
   progress->EndStage();
+  syncBatchNorm.reset();
 
   impl.network->to(torch::kCPU);
-  if (lastEpoch == training.epochs)
+  if (writer && lastEpoch == training.epochs)
   {
     model.Save(m_Options.model_path);
     std::vector<double> losses;

@@ -502,10 +502,40 @@ SampleProducer::SampleProducer(const Trainer::Pipeline & pipeline,
                                int                       workers)
   : m_Pipeline(pipeline)
   , m_Epoch(epoch)
-  , m_Samples(samples)
-  , m_BatchSize(batchSize)
-  , m_Window(std::max<std::int64_t>(2 * batchSize, 2 * workers))
 {
+  for (std::int64_t i = 0; i < samples; ++i)
+  {
+    m_Indices.push_back(i);
+  }
+  for (std::int64_t first = 0; first < samples; first += batchSize)
+  {
+    m_BatchSizes.push_back(std::min<std::int64_t>(batchSize, samples - first));
+  }
+  Start(workers);
+}
+
+SampleProducer::SampleProducer(const Trainer::Pipeline & pipeline,
+                               int                       epoch,
+                               std::vector<std::int64_t> indices,
+                               std::vector<std::int64_t> batchSizes,
+                               int                       workers)
+  : m_Pipeline(pipeline)
+  , m_Epoch(epoch)
+  , m_Indices(std::move(indices))
+  , m_BatchSizes(std::move(batchSizes))
+{
+  Start(workers);
+}
+
+void
+SampleProducer::Start(int workers)
+{
+  std::int64_t largest = 1;
+  for (const std::int64_t size : m_BatchSizes)
+  {
+    largest = std::max(largest, size);
+  }
+  m_Window = std::max<std::int64_t>(2 * largest, 2 * workers);
   for (int i = 0; i < workers; ++i)
   {
     m_Workers.emplace_back([this] { this->Work(); });
@@ -528,25 +558,26 @@ SampleProducer::~SampleProducer()
 void
 SampleProducer::Work()
 {
+  const auto positions = static_cast<std::int64_t>(m_Indices.size());
   while (true)
   {
-    std::int64_t index;
+    std::int64_t position;
     {
       std::unique_lock<std::mutex> lock(m_Mutex);
-      m_Changed.wait(lock, [this] {
-        return m_Stop || m_Error || m_NextToMake >= m_Samples || m_NextToMake < m_Consumed + m_Window;
+      m_Changed.wait(lock, [this, positions] {
+        return m_Stop || m_Error || m_NextToMake >= positions || m_NextToMake < m_Consumed + m_Window;
       });
-      if (m_Stop || m_Error || m_NextToMake >= m_Samples)
+      if (m_Stop || m_Error || m_NextToMake >= positions)
       {
         return;
       }
-      index = m_NextToMake++;
+      position = m_NextToMake++;
     }
     try
     {
-      TrainingSample sample = m_Pipeline.MakeSample(m_Epoch, index);
+      TrainingSample sample = m_Pipeline.MakeSample(m_Epoch, m_Indices[static_cast<std::size_t>(position)]);
       std::lock_guard<std::mutex> lock(m_Mutex);
-      m_Ready.emplace(index, std::move(sample));
+      m_Ready.emplace(position, std::move(sample));
     }
     catch (...)
     {
@@ -564,13 +595,17 @@ std::vector<TrainingSample>
 SampleProducer::NextBatch(double & waitSeconds)
 {
   std::vector<TrainingSample> batch;
+  if (m_NextBatch >= m_BatchSizes.size())
+  {
+    return batch;
+  }
   const std::int64_t first = m_Consumed;
-  const std::int64_t last = std::min(m_Samples, first + m_BatchSize);
+  const std::int64_t last = first + m_BatchSizes[m_NextBatch++];
   if (m_Workers.empty())
   {
     for (std::int64_t i = first; i < last; ++i)
     {
-      batch.push_back(m_Pipeline.MakeSample(m_Epoch, i));
+      batch.push_back(m_Pipeline.MakeSample(m_Epoch, m_Indices[static_cast<std::size_t>(i)]));
     }
     m_Consumed = last;
     return batch;

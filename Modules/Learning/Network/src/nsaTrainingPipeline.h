@@ -52,15 +52,23 @@ private:
 /** \class SampleProducer
  * \brief Worker threads making the samples of one epoch ahead of the training thread.
  *
- * Workers take sample indices in increasing order from a shared counter, at most `window`
- * indices ahead of what the training thread has consumed, and store finished samples by
+ * Workers take positions of the index list in increasing order from a shared counter, at most
+ * `window` positions ahead of what the training thread has consumed, and store finished samples by
  * index; NextBatch() hands out batches in index order, so batches do not depend on thread
  * timing. An exception in a worker is re-thrown by NextBatch(). With zero workers the
  * samples are made in the calling thread. */
 class SampleProducer
 {
 public:
+  /** Samples 0 .. samples-1 of `epoch` in batches of `batchSize` (the last may be short). */
   SampleProducer(const Trainer::Pipeline & pipeline, int epoch, std::int64_t samples, int batchSize, int workers);
+  /** Samples `indices` of `epoch` (in this order), in batches of `batchSizes` (their sum is
+   * the number of indices; a batch may be empty): one rank's share of an epoch. */
+  SampleProducer(const Trainer::Pipeline &  pipeline,
+                 int                        epoch,
+                 std::vector<std::int64_t>  indices,
+                 std::vector<std::int64_t>  batchSizes,
+                 int                        workers);
   ~SampleProducer();
   SampleProducer(const SampleProducer &) = delete;
   SampleProducer & operator=(const SampleProducer &) = delete;
@@ -72,21 +80,24 @@ public:
 
 private:
   void
+  Start(int workers);
+  void
   Work();
 
-  const Trainer::Pipeline &             m_Pipeline;
-  const int                             m_Epoch;
-  const std::int64_t                    m_Samples;
-  const int                             m_BatchSize;
-  const std::int64_t                    m_Window;
-  std::int64_t                          m_NextToMake{ 0 };
-  std::int64_t                          m_Consumed{ 0 };
-  bool                                  m_Stop{ false };
-  std::exception_ptr                    m_Error;
-  std::map<std::int64_t, TrainingSample> m_Ready;
-  std::mutex                            m_Mutex;
-  std::condition_variable               m_Changed;
-  std::vector<std::thread>              m_Workers;
+  const Trainer::Pipeline &              m_Pipeline;
+  const int                              m_Epoch;
+  std::vector<std::int64_t>              m_Indices;    ///< sample index of each position
+  std::vector<std::int64_t>              m_BatchSizes; ///< positions per batch
+  std::size_t                            m_NextBatch{ 0 };
+  std::int64_t                           m_Window{ 0 };
+  std::int64_t                           m_NextToMake{ 0 }; ///< next position to make
+  std::int64_t                           m_Consumed{ 0 };   ///< positions handed out
+  bool                                   m_Stop{ false };
+  std::exception_ptr                     m_Error;
+  std::map<std::int64_t, TrainingSample> m_Ready; ///< by position
+  std::mutex                             m_Mutex;
+  std::condition_variable                m_Changed;
+  std::vector<std::thread>               m_Workers;
 };
 
 /** Writes the loss curve (log scale, epochs on x) as an RGB PNG drawn with ITK. */

@@ -124,6 +124,18 @@ nsa_hostile_case(DicomOutputHoldsVolume SETUP dicom_series_empty_output EXIT 1 M
 nsa_hostile_case(DicomOutputWritesMarker SETUP dicom_series EXIT 0 ALLOW_OUTPUT MESSAGE "20 files"
   PRESENT out/derived/.nsa-derived-series out/derived/IM0020.dcm
   COMMAND NSAInsertLesion @IN@/series ${lesion_outputs} --dicom_output @OUT@/derived)
+# All outputs or none: a derived series that cannot be written leaves neither the lesioned
+# volume nor the mask (they were written before the series and left behind). A single DICOM
+# file is refused before any work; a series in a sub-folder of the input is read, but the
+# series writer copies only the instances at the top of the folder, so it fails after the
+# volume and the mask were made.
+nsa_hostile_case(DicomOutputFromSingleFile SETUP dicom_single_file EXIT 1 TIMEOUT 30
+  MESSAGE "--dicom_output: the input '" "image.dcm' is not a DICOM series folder"
+  COMMAND NSAInsertLesion @IN@/image.dcm @OUT@/lesion.nii.gz @OUT@/mask.nii.gz --radii 3,3,1 --dicom_output @OUT@/derived)
+nsa_hostile_case(DicomOutputFailsNoVolumeLeft SETUP dicom_series_in_subfolder EXIT 1
+  MESSAGE "of the source series is not in '" "outer'"
+  ABSENT out/lesion.nii.gz out/mask.nii.gz out/derived
+  COMMAND NSAInsertLesion @IN@/outer ${lesion_outputs} --dicom_output @OUT@/derived)
 
 # --- temporary files of a killed run are removed by the next one (same host, process gone) --
 nsa_hostile_case(StaleTemporaryRemoved SETUP volume_stale_temporary EXIT 0 ALLOW_OUTPUT

@@ -2,6 +2,7 @@
 // The work is done by the Evaluation module (nsaPredictionEvaluation.h, nsaEvaluationReport.h).
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
+#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaEvaluationReport.h"
 #include "nsaPredictionEvaluation.h"
@@ -172,6 +173,10 @@ main(int argc, char * argv[])
     if (!program.IsSet("output"))
     {
       throw nsa::ParameterError("--output: the output folder is required");
+    }
+    if (program.IsSet("device"))
+    {
+      nsa::ValidateDeviceName(program.GetString("device"), "--device"); // before the folder is made
     }
     const std::string output = program.GetString("output");
     // Created now (the model plug-in writes into it), removed again if the run fails before

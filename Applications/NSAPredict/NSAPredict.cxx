@@ -5,6 +5,7 @@
 #include "nsaCommandLine.h"
 #include "nsaDicomWriters.h"
 #include "nsaImageIO.h"
+#include "nsaDeviceName.h"
 #include "nsaStudyPipeline.h"
 
 #include "NSAPredictXML.h"
@@ -107,6 +108,10 @@ main(int argc, char * argv[])
         }
       }
       nsa::CheckOutputPaths(inputs, outputs);
+    }
+    if (program.IsSet("device"))
+    {
+      nsa::ValidateDeviceName(program.GetString("device"), "--device"); // before the model is read
     }
     nsa::SetNetworkThreads(program.GetInteger("threads"));
     const nsa::Model model = nsa::Model::Load(program.GetString("model"));

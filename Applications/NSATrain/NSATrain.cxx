@@ -3,6 +3,7 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
+#include "nsaDeviceName.h"
 #include "nsaPreset.h"
 #include "nsaStudyPipeline.h"
 #include "nsaTrainer.h"
@@ -68,6 +69,7 @@ main(int argc, char * argv[])
     }
     if (program.IsSet("device"))
     {
+      nsa::ValidateDeviceName(program.GetString("device"), "--device");
       overrides["device"] = program.GetString("device");
     }
     if (program.Arguments().WasGiven("mixed_precision"))

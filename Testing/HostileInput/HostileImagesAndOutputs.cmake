@@ -167,6 +167,17 @@ nsa_hostile_case(ThreadsOverflow SETUP volume EXIT 2 MESSAGE "--threads: expecte
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs} --threads 4294967297)
 nsa_hostile_case(PredictThreadsOutOfRange SETUP volume EXIT 2 MESSAGE "--threads: 100000 is out of range [0, 1024]"
   COMMAND NSAPredict @IN@/model.pt @IN@/image.nii.gz @OUT@/map.nii.gz --threads 100000)
+# --device cuda:N: N checked digit by digit (std::stoi said only "stoi" when N overflowed an
+# int), before the model is read.
+nsa_hostile_case(PredictDeviceIndexOverflow SETUP volume EXIT 1
+  MESSAGE "--device: 'cuda:99999999999': the device number N of cuda:N must be 0 to 127"
+  COMMAND NSAPredict @IN@/model.pt @IN@/image.nii.gz @OUT@/map.nii.gz --device cuda:99999999999)
+nsa_hostile_case(TrainDeviceIndexOutOfRange SETUP volume EXIT 1
+  MESSAGE "--device: 'cuda:128': the device number N of cuda:N must be 0 to 127"
+  COMMAND NSATrain --images @IN@ --device cuda:128 @OUT@/model.pt)
+nsa_hostile_case(EvaluateDeviceIndexOverflow SETUP volume EXIT 1
+  MESSAGE "--device: 'cuda:4294967296': the device number N of cuda:N must be 0 to 127"
+  COMMAND NSAEvaluate --manifest @IN@/cohort.csv --model @IN@/model.pt --output @OUT@/report --device cuda:4294967296)
 nsa_hostile_case(SeedTrailingJunk SETUP volume EXIT 2 MESSAGE "--seed: expected an integer" "'12abc'"
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs} --seed 12abc)
 nsa_hostile_case(CountNotInteger SETUP volume EXIT 2 MESSAGE "--count: expected an integer"

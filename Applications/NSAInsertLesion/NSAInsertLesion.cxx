@@ -64,6 +64,12 @@ main(int argc, char * argv[])
     if (writeDicom)
     {
       const std::string folder = program.GetString("dicom_output");
+      std::error_code   error;
+      if (!std::filesystem::is_directory(input, error))
+      {
+        throw nsa::ParameterError("--dicom_output: the input '" + input +
+                                  "' is not a DICOM series folder (the derived series copies the files of one)");
+      }
       nsa::CheckDerivedSeriesOutput(folder, input);
       for (const std::string & file : { outputVolume, outputMask })
       {
@@ -82,15 +88,25 @@ main(int argc, char * argv[])
     {
       throw nsa::ParameterError("--dicom_output: the input '" + input + "' is not a DICOM series");
     }
+    if (writeDicom)
+    {
+      nsa::CheckDerivedSeriesSource(input, study.metadata); // before the lesion is made
+    }
     program.Progress().EndStage();
 
     program.Progress().StartStage("Lesion");
     const nsa::SyntheticLesion lesion = nsa::InsertSyntheticLesion(study.image, parameters);
     program.Progress().EndStage();
 
+    // All outputs or none: the volume and the mask are written to temporary files, the derived
+    // series (which can still be refused: its writer reads the source's instances again) is
+    // written next, and only then are the volume and the mask renamed into place. Any failure
+    // before that leaves none of the outputs (the temporary files are removed).
     program.Progress().StartStage("Write");
-    nsa::WriteImage(lesion.image.GetPointer(), outputVolume);
-    nsa::WriteImage(lesion.mask.GetPointer(), outputMask);
+    nsa::AtomicOutput volumeOutput(outputVolume);
+    nsa::AtomicOutput maskOutput(outputMask);
+    nsa::WriteImage(lesion.image.GetPointer(), volumeOutput.TemporaryPath());
+    nsa::WriteImage(lesion.mask.GetPointer(), maskOutput.TemporaryPath());
     std::ostringstream what;
     if (parameters.kind == "hyperintense" && parameters.shape == "ellipsoid")
     {
@@ -129,6 +145,28 @@ main(int argc, char * argv[])
         std::cout << "NSAInsertLesion: " << series.clippedVoxels
                   << " voxels exceeded the stored pixel range of the series and were clipped\n";
       }
+    }
+    bool volumeCommitted = false;
+    try
+    {
+      volumeOutput.Commit();
+      volumeCommitted = true;
+      maskOutput.Commit();
+    }
+    catch (...)
+    {
+      // Renames within folders written a moment ago; should one still fail, the outputs
+      // already in place are removed again (files or a derived series they replaced are gone).
+      std::error_code ignored;
+      if (volumeCommitted)
+      {
+        std::filesystem::remove(outputVolume, ignored);
+      }
+      if (writeDicom)
+      {
+        std::filesystem::remove_all(program.GetString("dicom_output"), ignored);
+      }
+      throw;
     }
     program.Progress().EndStage();
     std::cout << "NSAInsertLesion: " << what.str() << ", " << lesion.maskVoxels << " voxels\n";

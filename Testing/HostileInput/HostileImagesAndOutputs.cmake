@@ -124,6 +124,18 @@ nsa_hostile_case(DicomOutputHoldsVolume SETUP dicom_series_empty_output EXIT 1 M
 nsa_hostile_case(DicomOutputWritesMarker SETUP dicom_series EXIT 0 ALLOW_OUTPUT MESSAGE "20 files"
   PRESENT out/derived/.nsa-derived-series out/derived/IM0020.dcm
   COMMAND NSAInsertLesion @IN@/series ${lesion_outputs} --dicom_output @OUT@/derived)
+# All outputs or none: a derived series that cannot be written leaves neither the lesioned
+# volume nor the mask (they were written before the series and left behind). A single DICOM
+# file is refused before any work; a series in a sub-folder of the input is read, but the
+# series writer copies only the instances at the top of the folder, so it fails after the
+# volume and the mask were made.
+nsa_hostile_case(DicomOutputFromSingleFile SETUP dicom_single_file EXIT 1 TIMEOUT 30
+  MESSAGE "--dicom_output: the input '" "image.dcm' is not a DICOM series folder"
+  COMMAND NSAInsertLesion @IN@/image.dcm @OUT@/lesion.nii.gz @OUT@/mask.nii.gz --radii 3,3,1 --dicom_output @OUT@/derived)
+nsa_hostile_case(DicomOutputFailsNoVolumeLeft SETUP dicom_series_in_subfolder EXIT 1
+  MESSAGE "of the source series is not in '" "outer'"
+  ABSENT out/lesion.nii.gz out/mask.nii.gz out/derived
+  COMMAND NSAInsertLesion @IN@/outer ${lesion_outputs} --dicom_output @OUT@/derived)
 
 # --- temporary files of a killed run are removed by the next one (same host, process gone) --
 nsa_hostile_case(StaleTemporaryRemoved SETUP volume_stale_temporary EXIT 0 ALLOW_OUTPUT
@@ -155,6 +167,19 @@ nsa_hostile_case(ThreadsOverflow SETUP volume EXIT 2 MESSAGE "--threads: expecte
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs} --threads 4294967297)
 nsa_hostile_case(PredictThreadsOutOfRange SETUP volume EXIT 2 MESSAGE "--threads: 100000 is out of range [0, 1024]"
   COMMAND NSAPredict @IN@/model.pt @IN@/image.nii.gz @OUT@/map.nii.gz --threads 100000)
+# --device: a drop-down of the programs' descriptions (model/default, auto, cpu, cuda,
+# cuda:0..7), so a huge cuda:N is a usage error before any work; a preset's or model file's
+# cuda:N is checked digit by digit (N 0 to 127; std::stoi said only "stoi" when N overflowed
+# an int), unit test Core.DeviceName.IndexAndFlagName.
+nsa_hostile_case(PredictDeviceIndexOverflow SETUP volume EXIT 2
+  MESSAGE "--device: 'cuda:99999999999' is not one of model, auto, cpu, cuda, cuda:0"
+  COMMAND NSAPredict @IN@/model.pt @IN@/image.nii.gz @OUT@/map.nii.gz --device cuda:99999999999)
+nsa_hostile_case(TrainDeviceIndexOutOfRange SETUP volume EXIT 2
+  MESSAGE "--device: 'cuda:128' is not one of default, auto, cpu, cuda, cuda:0"
+  COMMAND NSATrain --images @IN@ --device cuda:128 @OUT@/model.pt)
+nsa_hostile_case(EvaluateDeviceIndexOverflow SETUP volume EXIT 2
+  MESSAGE "--device: 'cuda:4294967296' is not one of model, auto, cpu, cuda, cuda:0"
+  COMMAND NSAEvaluate --manifest @IN@/cohort.csv --model @IN@/model.pt --output @OUT@/report --device cuda:4294967296)
 nsa_hostile_case(SeedTrailingJunk SETUP volume EXIT 2 MESSAGE "--seed: expected an integer" "'12abc'"
   COMMAND NSASynthesize @IN@/image.nii.gz ${synthesize_outputs} --seed 12abc)
 nsa_hostile_case(CountNotInteger SETUP volume EXIT 2 MESSAGE "--count: expected an integer"

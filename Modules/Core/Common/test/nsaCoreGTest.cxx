@@ -1,5 +1,6 @@
 #include "nsaParameterJson.h"
 #include "nsaAtomicOutput.h"
+#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
 #include "nsaParameters.h"
@@ -137,10 +138,40 @@ TEST(TrainingParameters, RejectsInconsistentValues)
   using P = nsa::TrainingParameters;
   EXPECT_EQ(UpdateError<P>({ { "device", "gpu" } }), "training: device: 'gpu' is not one of auto, cpu, cuda, cuda:N");
   EXPECT_EQ(UpdateError<P>({ { "device", "cuda:1" } }), "no error");
+  EXPECT_EQ(UpdateError<P>({ { "device", "cuda:127" } }), "no error");
+  // An index beyond int (std::stoi threw a bare "stoi") or beyond LibTorch's 8-bit index.
+  EXPECT_EQ(UpdateError<P>({ { "device", "cuda:99999999999" } }),
+            "training: device: 'cuda:99999999999': the device number N of cuda:N must be 0 to 127");
+  EXPECT_EQ(UpdateError<P>({ { "device", "cuda:128" } }),
+            "training: device: 'cuda:128': the device number N of cuda:N must be 0 to 127");
+  EXPECT_EQ(UpdateError<P>({ { "device", "cuda:-1" } }), "training: device: 'cuda:-1' is not one of auto, cpu, cuda, cuda:N");
   EXPECT_EQ(UpdateError<P>({ { "min_learning_rate", 0.1 } }),
             "training: min_learning_rate 0.1 is above learning_rate 0.001");
   EXPECT_EQ(UpdateError<P>({ { "dimension", 4 } }), "training.dimension: 4 is out of range [2, 3]");
   EXPECT_EQ(UpdateError<P>({ { "learning_rate", nullptr } }), "training.learning_rate: expected a number, got null");
+}
+
+TEST(DeviceName, IndexAndFlagName)
+{
+  EXPECT_EQ(nsa::CudaDeviceIndex("cpu"), -1);
+  EXPECT_EQ(nsa::CudaDeviceIndex("auto"), -1);
+  EXPECT_EQ(nsa::CudaDeviceIndex("cuda"), 0);
+  EXPECT_EQ(nsa::CudaDeviceIndex("cuda:007"), 7);
+  EXPECT_EQ(nsa::CudaDeviceIndex("cuda:127"), 127);
+  EXPECT_THROW(nsa::CudaDeviceIndex("cuda:"), nsa::ParameterError);
+  EXPECT_THROW(nsa::CudaDeviceIndex("cuda:1x"), nsa::ParameterError);
+  try
+  {
+    nsa::ValidateDeviceName("cuda:" + std::string(400, '9'), "--device");
+    ADD_FAILURE() << "no error";
+  }
+  catch (const nsa::ParameterError & error)
+  {
+    const std::string message = error.what();
+    EXPECT_EQ(message.rfind("--device: 'cuda:999", 0), 0u) << message;
+    EXPECT_NE(message.find("must be 0 to 127"), std::string::npos) << message;
+    EXPECT_LT(message.size(), 200u) << "the value is shortened in the message";
+  }
 }
 
 TEST(NormalisationParameters, NullClearsAnOptionalValue)

@@ -236,6 +236,10 @@ struct PoissonSolver::Internals
       for (std::size_t j = 0; j < n1; ++j)
       {
         const double * v = dense + rowStart(j, k);
+        // The x neighbours through their own row pointers: v[i - 1] with the unsigned i = 0
+        // wrapped the offset around (undefined pointer arithmetic; UBSan pointer-overflow).
+        const double * left = v - 1;
+        const double * right = v + 1;
         const double * below1 = v - s1;
         const double * above1 = v + s1;
         const double * below2 = v - s2;
@@ -243,7 +247,7 @@ struct PoissonSolver::Internals
         const std::size_t offset = (k * n1 + j) * n0;
         for (std::size_t i = 0; i < n0; ++i)
         {
-          const double product = Diagonal * v[i] - w0 * (v[i - 1] + v[i + 1]) - w1 * (below1[i] + above1[i]) -
+          const double product = Diagonal * v[i] - w0 * (left[i] + right[i]) - w1 * (below1[i] + above1[i]) -
                                  w2 * (below2[i] + above2[i]);
           r[offset + i] = b[offset + i] - product;
         }

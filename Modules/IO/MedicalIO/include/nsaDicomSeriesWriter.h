@@ -67,6 +67,12 @@ WriteDerivedDicomSeries(const itk::Image<float, 3> * image, const std::string & 
                         const StudyMetadata & source, const std::string & outputFolder,
                         const DerivedSeriesOptions & options = DerivedSeriesOptions());
 
+/** Checks, before any work, what nsa::WriteDerivedDicomSeries needs of its source: a folder
+ * (the instances are copied from its files), read as a DICOM series of single-frame
+ * instances. Throws nsa::InputError naming the source and the reason. */
+void
+CheckDerivedSeriesSource(const std::string & sourceFolder, const StudyMetadata & source);
+
 /** Checks, before any work, that `outputFolder` may receive a derived series of the source
  * read from `sourceFolder` (and, when given, its instance files): the output is not the
  * source folder, does not hold the source or any of its files, does not lie inside the source

@@ -254,20 +254,9 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
   {
     throw InputError("derived DICOM series: no image");
   }
-  if (!source.isDicom || source.dicom.sopInstanceUids.empty())
-  {
-    throw InputError("derived DICOM series: the source '" + sourceFolder + "' was not read as a DICOM series");
-  }
+  CheckDerivedSeriesSource(sourceFolder, source);
   const auto &      uids = source.dicom.sopInstanceUids;
   const std::size_t slices = uids.size();
-  for (const unsigned int frames : source.dicom.numberOfFrames)
-  {
-    if (frames > 1)
-    {
-      throw InputError("derived DICOM series: the source '" + sourceFolder +
-                       "' holds multi-frame instances; only single-frame series can be copied");
-    }
-  }
   const auto size = image->GetLargestPossibleRegion().GetSize();
   if (size[2] != slices)
   {
@@ -567,6 +556,28 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
   }
   temporary.Release();
   return result;
+}
+
+void
+CheckDerivedSeriesSource(const std::string & sourceFolder, const StudyMetadata & source)
+{
+  std::error_code error;
+  if (!fs::is_directory(sourceFolder, error))
+  {
+    throw InputError("derived DICOM series: source '" + sourceFolder + "' is not a DICOM series folder");
+  }
+  if (!source.isDicom || source.dicom.sopInstanceUids.empty())
+  {
+    throw InputError("derived DICOM series: the source '" + sourceFolder + "' was not read as a DICOM series");
+  }
+  for (const unsigned int frames : source.dicom.numberOfFrames)
+  {
+    if (frames > 1)
+    {
+      throw InputError("derived DICOM series: the source '" + sourceFolder +
+                       "' holds multi-frame instances; only single-frame series can be copied");
+    }
+  }
 }
 
 void

@@ -2,6 +2,7 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaArchiveCheck.h"
+#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
 
@@ -119,7 +120,7 @@ ResolveDevice(const std::string & name)
   {
     throw ParameterError("device: '" + name + "' asked for, but LibTorch sees no CUDA device (CPU build or no GPU)");
   }
-  const int index = name == "cuda" ? 0 : std::stoi(name.substr(5));
+  const int index = CudaDeviceIndex(name); // 0 to MaximumCudaDeviceIndex: fits c10::DeviceIndex
   const int count = static_cast<int>(torch::cuda::device_count());
   if (index >= count)
   {

@@ -169,7 +169,8 @@ main(int argc, char * argv[])
         std::ostringstream score;
         score.precision(9);
         score << prediction.scores.selected << "\n";
-        nsa::WriteTextFileAtomically(stem + ".txt", score.str());
+        // MOOD naming: the score of map <name>.nii.gz is <name>.nii.gz.txt.
+        nsa::WriteTextFileAtomically(stem + ".nii.gz.txt", score.str());
         program.SetReturnValue("caseScore", prediction.scores.selected);
         program.SetReturnValue("meanScore", prediction.scores.mean);
       }

@@ -149,7 +149,7 @@ def run(task, region, input_dir, output_dir):
         staged = []
         for case in cases:
             case_map = os.path.join(maps, stem(case) + ".nii.gz")
-            case_score = os.path.join(maps, stem(case) + ".txt")
+            case_score = os.path.join(maps, stem(case) + ".nii.gz.txt")
             if task == "pixel":
                 if not os.path.isfile(case_map):
                     raise MoodError("NSAPredict wrote no map for %s" % case)

@@ -29,6 +29,11 @@ function(nsa_add_module name)
     target_link_libraries(${target} INTERFACE ${arg_PUBLIC_LIBRARIES})
   endif()
   add_library(NSA::${name} ALIAS ${target})
+  if(NSA_SANITIZE AND sources)
+    # An instrumented library needs the sanitizer runtime wherever it is linked, also in a
+    # project that uses the installed toolkit: the link option travels with the target.
+    target_link_options(${target} INTERFACE "-fsanitize=${NSA_SANITIZE}")
+  endif()
   install(TARGETS ${target} EXPORT NSAToolkitTargets
     LIBRARY DESTINATION lib ARCHIVE DESTINATION lib RUNTIME DESTINATION bin)
   install(FILES ${headers} DESTINATION include/NSAToolkit)

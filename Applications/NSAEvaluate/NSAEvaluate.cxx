@@ -102,7 +102,8 @@ EvaluateWithModel(nsa::ProgramContext &                    program,
   nsa::ModelPredictorRequest request;
   request.model = program.GetString("model");
   // "model" (the description's default): the model's own prediction device.
-  request.device = program.GetString("device") == "model" ? std::string() : program.GetString("device");
+  const std::string device = program.GetString("device");
+  request.device = device == "model" ? std::string() : device;
   request.folder = (fs::path(output) / "predictions").string();
   nsa::ModelPredictorResult result;
   LoadModelPlugin()(request, result);

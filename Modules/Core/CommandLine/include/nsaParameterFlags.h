@@ -255,24 +255,29 @@ private:
   void
   Range(const ParameterDescription & p, double minimum, double maximum)
   {
-    const auto same = [](const std::optional<double> & declared, double bound) {
-      // An unbounded side is declared without a constraint.
-      if (std::fabs(bound) == Unbounded)
+    // A key's unbounded side is declared without a constraint.
+    const auto declarable = [](double bound) {
+      return std::fabs(bound) == Unbounded ? std::optional<double>() : std::optional<double>(bound);
+    };
+    const auto same = [](const std::optional<double> & declared, const std::optional<double> & key) {
+      if (!declared || !key)
       {
-        return !declared.has_value();
+        return declared.has_value() == key.has_value();
       }
-      return declared.has_value() && std::fabs(*declared - bound) <= 1e-12 * std::max(1.0, std::fabs(bound));
+      return std::fabs(*declared - *key) <= 1e-12 * std::max(1.0, std::fabs(*key));
     };
     const auto text = [](const std::optional<double> & value) {
       return value ? FormatNumber(*value) : std::string("none");
     };
-    if (!same(p.minimum, minimum) || !same(p.maximum, maximum))
+    const std::optional<double> low = declarable(minimum);
+    const std::optional<double> high = declarable(maximum);
+    if (!same(p.minimum, low) || !same(p.maximum, high))
     {
-      this->Fail(p, "declares the range [" + text(p.minimum) + ", " + text(p.maximum) + "], the key [" +
-                      (std::fabs(minimum) == Unbounded ? std::string("none") : FormatNumber(minimum)) + ", " +
-                      (std::fabs(maximum) == Unbounded ? std::string("none") : FormatNumber(maximum)) + "]");
+      this->Fail(p, "declares the range [" + text(p.minimum) + ", " + text(p.maximum) + "], the key [" + text(low) +
+                      ", " + text(high) + "]");
     }
   }
+
 
   void
   Elements(const ParameterDescription & p, const std::vector<std::string> & allowed)

@@ -5,10 +5,6 @@
 
 #include "nsaError.h"
 
-#include "itkFFTWGlobalConfiguration.h"
-
-#include <fftw3.h>
-
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -16,19 +12,15 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <map>
-#include <mutex>
 #include <numeric>
 #include <string>
 #include <utility>
-
 
 namespace nsa
 {
 
 using detail::Multigrid;
 using detail::SizeToString;
-
 
 struct PoissonSolver::Internals
 {

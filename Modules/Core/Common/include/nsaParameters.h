@@ -193,6 +193,7 @@ struct AugmentationParameters
   std::vector<double> resolution{ 0.0, 0.0 };
   double              elastic_displacement = 0.0;
   double              elastic_spacing = 24.0;
+  int                 remap_points = 0;
 
   template <typename TSelf, typename TVisitor>
   static void
@@ -219,6 +220,11 @@ struct AugmentationParameters
     v.Real("elastic_displacement", self.elastic_displacement, 0.0, 100.0,
            "Largest displacement of a random smooth (B-spline) deformation (mm); 0: none.");
     v.Real("elastic_spacing", self.elastic_spacing, 1.0, 1000.0, "Control-point spacing of that deformation (mm).");
+    v.Integer("remap_points", self.remap_points, 0, 64,
+              "Random contrast: the object's intensities (above the normalised minimum) go through a random "
+              "piecewise-linear curve with this many equally spaced interior control points, each level drawn "
+              "uniformly over the normalisation's output range (not necessarily monotonic: tissues may swap "
+              "order, as between T1, T2 and PD weighting); 0: none.");
   }
 
   void

@@ -154,7 +154,8 @@ AugmentationParameters::IsIdentity() const
   };
   return probability == 0.0 || (constant(gamma, 1.0) && constant(contrast, 1.0) && constant(brightness, 0.0) &&
                                 bias_field == 0.0 && constant(noise, 0.0) && constant(blur, 0.0) &&
-                                constant(resolution, 0.0) && elastic_displacement == 0.0);
+                                constant(resolution, 0.0) && elastic_displacement == 0.0 &&
+                                remap_points == 0);
 }
 
 void

@@ -29,7 +29,8 @@ enum Step : std::uint64_t
   Gamma,
   Contrast,
   Brightness,
-  Noise
+  Noise,
+  Remap
 };
 
 /** Full width at half maximum of a Gaussian per unit sigma: 2 sqrt(2 ln 2). */
@@ -258,6 +259,36 @@ BiasField(itk::Image<float, VDimension> * image, double amplitude, double low, R
   }
 }
 
+/** Random contrast: the object's voxels (above `low`) go through a piecewise-linear curve over
+ * [low, high] with `points` equally spaced interior control points; every control level,
+ * including both ends, is drawn uniformly in [low, high]. Voxels at or below `low` (the
+ * background) keep their value, and values outside [low, high] are held at the curve's ends. */
+template <unsigned int VDimension>
+void
+RemapIntensities(itk::Image<float, VDimension> * image, int points, double low, double high, RandomStream & stream)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  const int           intervals = points + 1;
+  std::vector<double> level(static_cast<std::size_t>(intervals) + 1);
+  for (double & y : level)
+  {
+    y = stream.Uniform(low, high);
+  }
+  const double width = high - low;
+  for (itk::ImageRegionIterator<ImageType> it(image, image->GetLargestPossibleRegion()); !it.IsAtEnd(); ++it)
+  {
+    const double value = it.Get();
+    if (!(value > low))
+    {
+      continue;
+    }
+    const double x = std::min(1.0, (value - low) / width) * intervals;
+    const int    i = std::min(intervals - 1, static_cast<int>(x));
+    const double t = x - i;
+    it.Set(static_cast<float>(level[i] + t * (level[i + 1] - level[i])));
+  }
+}
+
 } // namespace
 
 template <unsigned int VDimension>
@@ -316,6 +347,14 @@ AugmentScanner(typename itk::Image<float, VDimension>::Pointer &         image,
 
   // Point-wise intensity transforms.
   const double width = range.high - range.low;
+  if (parameters.remap_points > 0 && width > 0.0)
+  {
+    RandomStream s = step(Remap);
+    if (s.Bernoulli(p))
+    {
+      RemapIntensities<VDimension>(image.GetPointer(), parameters.remap_points, range.low, range.high, s);
+    }
+  }
   if (IsRange(parameters.gamma, 1.0) && width > 0.0)
   {
     RandomStream s = step(Gamma);

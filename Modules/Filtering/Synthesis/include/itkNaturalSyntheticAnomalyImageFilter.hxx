@@ -435,17 +435,59 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
 
   // A working copy that the mini-pipelines below may read and overwrite; grafted onto the
   // output at the end.
-  typename ImageType::Pointer working = ImageType::New();
-  working->CopyInformation(destination);
-  working->SetRegions(region);
-  working->SetNumberOfComponentsPerPixel(destination->GetNumberOfComponentsPerPixel());
-  working->Allocate();
+  // The caller's buffers when they fit (SetImageBuffer / SetLabelBuffer), fresh ones otherwise.
+  const ImageType * inputs[] = { destination, source };
+  auto reusable = [&](auto * buffer, unsigned int components) {
+    if (!buffer || buffer->GetBufferedRegion() != region || !buffer->GetBufferPointer() ||
+        buffer->GetNumberOfComponentsPerPixel() != components)
+    {
+      return false;
+    }
+    const auto * first = reinterpret_cast<const char *>(buffer->GetBufferPointer());
+    const auto * last = first + region.GetNumberOfPixels() * components * sizeof(*buffer->GetBufferPointer());
+    for (const ImageType * input : inputs)
+    {
+      const auto * inputFirst = reinterpret_cast<const char *>(input->GetBufferPointer());
+      const auto * inputLast = inputFirst + input->GetBufferedRegion().GetNumberOfPixels() *
+                                              input->GetNumberOfComponentsPerPixel() *
+                                              sizeof(*input->GetBufferPointer());
+      if (first < inputLast && inputFirst < last)
+      {
+        itkExceptionMacro("the output buffer shares memory with an input image");
+      }
+    }
+    return true;
+  };
+  const unsigned int          components = destination->GetNumberOfComponentsPerPixel();
+  typename ImageType::Pointer working;
+  if (reusable(m_ImageBuffer.GetPointer(), components))
+  {
+    working = m_ImageBuffer;
+    working->CopyInformation(destination);
+  }
+  else
+  {
+    working = ImageType::New();
+    working->CopyInformation(destination);
+    working->SetRegions(region);
+    working->SetNumberOfComponentsPerPixel(components);
+    working->Allocate();
+  }
   ImageAlgorithm::Copy(destination, working.GetPointer(), region, region);
 
-  typename LabelImageType::Pointer label = LabelImageType::New();
-  label->CopyInformation(destination);
-  label->SetRegions(region);
-  label->Allocate();
+  typename LabelImageType::Pointer label;
+  if (reusable(m_LabelBuffer.GetPointer(), 1))
+  {
+    label = m_LabelBuffer;
+    label->CopyInformation(destination);
+  }
+  else
+  {
+    label = LabelImageType::New();
+    label->CopyInformation(destination);
+    label->SetRegions(region);
+    label->Allocate();
+  }
   label->FillBuffer(0);
 
   // Object masks, the label scale and the whole patch geometry, before any threaded work.
@@ -743,6 +785,8 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::PrintSelf(s
   Superclass::PrintSelf(os, indent);
   os << indent << "Parameters: " << nsa::ParametersText(m_Parameters) << std::endl;
   os << indent << "RandomStream key: " << m_RandomStream.GetKey() << std::endl;
+  itkPrintSelfObjectMacro(ImageBuffer);
+  itkPrintSelfObjectMacro(LabelBuffer);
   os << indent << "Record of the last update: " << m_Record.NumberOfBlendedPatches() << " of "
      << m_Record.patches.size() << " patches blended (";
   for (std::size_t i = 0; i < m_Record.patches.size(); ++i)

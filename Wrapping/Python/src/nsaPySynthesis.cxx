@@ -12,6 +12,8 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <filesystem>
+#include <map>
 
 namespace py = pybind11;
 
@@ -89,7 +91,7 @@ PoissonBlend(const CArray<float> &                       destination,
 
 /** Synthesis parameters: a preset's (name or path), then the keys of a JSON object. */
 SynthesisParameters
-ResolveSynthesisParameters(const std::optional<std::string> & preset, const std::string & overridesJson)
+LoadSynthesisParameters(const std::optional<std::string> & preset, const std::string & overridesJson)
 {
   SynthesisParameters parameters;
   if (preset)
@@ -100,6 +102,67 @@ ResolveSynthesisParameters(const std::optional<std::string> & preset, const std:
   {
     UpdateFromJson(parameters, ParseJsonText(overridesJson, "parameters"), "parameters");
   }
+  return parameters;
+}
+
+/** The file LoadPreset reads for `preset` (its rule: a path when it holds a '/' or ends in
+ * ".json", else the first <folder>/<name>.json along PresetSearchPath()) with its size and
+ * modification time; empty when there is none (LoadPreset then throws). */
+std::string
+PresetFileStamp(const std::string & preset)
+{
+  namespace fs = std::filesystem;
+  const bool isPath = preset.find('/') != std::string::npos ||
+                      (preset.size() > 5 && preset.compare(preset.size() - 5, 5, ".json") == 0);
+  std::vector<fs::path> candidates;
+  if (isPath)
+  {
+    candidates.emplace_back(preset);
+  }
+  else
+  {
+    for (const auto & folder : PresetSearchPath())
+    {
+      candidates.push_back(fs::path(folder) / (preset + ".json"));
+    }
+  }
+  for (const auto & candidate : candidates)
+  {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec))
+    {
+      const auto size = fs::file_size(candidate, ec);
+      const auto time = fs::last_write_time(candidate, ec).time_since_epoch().count();
+      return candidate.string() + '\n' + std::to_string(size) + '\n' + std::to_string(time);
+    }
+  }
+  return {};
+}
+
+/** LoadSynthesisParameters, remembered per (preset file and its size and time, overrides):
+ * reading and parsing the preset cost 7 % of a 256^2 synthesize() call (issue 17). Called
+ * with the GIL held, which serialises the cache. */
+SynthesisParameters
+ResolveSynthesisParameters(const std::optional<std::string> & preset, const std::string & overridesJson)
+{
+  const std::string stamp = preset ? PresetFileStamp(*preset) : std::string();
+  if (preset && stamp.empty())
+  {
+    return LoadSynthesisParameters(preset, overridesJson); // throws the loader's message
+  }
+  static std::map<std::string, SynthesisParameters> cache;
+  const std::string key = (preset ? *preset : std::string()) + '\n' + stamp + '\n' + overridesJson;
+  const auto        found = cache.find(key);
+  if (found != cache.end())
+  {
+    return found->second;
+  }
+  SynthesisParameters parameters = LoadSynthesisParameters(preset, overridesJson);
+  if (cache.size() >= 64)
+  {
+    cache.clear();
+  }
+  cache.emplace(key, parameters);
   return parameters;
 }
 

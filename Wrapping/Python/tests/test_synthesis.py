@@ -162,3 +162,20 @@ def test_synthesizer_matches_synthesize_and_reuses_out_buffers(texture):
         synthesizer(texture, out=(texture, out[1]))  # the destination as its own output
     with pytest.raises(nsatoolkit.ParameterError):
         nsatoolkit.Synthesizer(parameters={"num_patches": 0})
+
+
+def test_preset_file_changes_are_seen_between_calls(tmp_path, texture):
+    """synthesize() remembers resolved presets (issue 17) but re-reads a file that changed."""
+    import json
+    path = tmp_path / "my-preset.json"
+    preset = {"name": "my-preset", "synthesis": {"num_patches": 1, "label_mode": "binary"}}
+    path.write_text(json.dumps(preset))
+    first = nsatoolkit.synthesize(texture, preset=str(path), seed=4)
+    assert len(first[2]["patches"]) == 1
+    preset["synthesis"]["num_patches"] = 5
+    path.write_text(json.dumps(preset) + "\n")  # another size, whatever the clock's resolution
+    second = nsatoolkit.synthesize(texture, preset=str(path), seed=4)
+    assert len(second[2]["patches"]) == 5
+    path.unlink()
+    with pytest.raises(nsatoolkit.Error):
+        nsatoolkit.synthesize(texture, preset=str(path), seed=4)

@@ -3,7 +3,10 @@
 
 Both run in this one process, single-threaded, on the same pool of real brain slices and the
 same random (destination, source) pairs, in alternating blocks (paper, toolkit, toolkit,
-paper, ...) so that load from other processes falls on both alike. Each call is timed in CPU
+paper, ...) so that load from other processes falls on all alike. Two toolkit calls are
+timed: `nsatoolkit.synthesize(..., preset="mvtec-carpet")` (reads the preset on every call,
+returns new arrays and the record) and a data loader's `nsatoolkit.Synthesizer("mvtec-carpet")`
+called with out=(image, label) buffers and record=False; both give the same bits. Each call is timed in CPU
 time (time.process_time: every thread of the process, which is one here); the report gives
 the median and the mean per call and their ratios, with the load average (`/proc/loadavg`)
 before and after.
@@ -86,6 +89,7 @@ def square_resized(cv2, grey, n):
 
 
 def run_block(function, calls):
+    """CPU time of each call, in seconds."""
     times = []
     for call in calls:
         start = time.process_time()
@@ -135,9 +139,10 @@ def main():
                "calls_per_block": arguments.calls, "rounds": arguments.rounds}
     print(f"<!-- load average before: {results['load_before']}; {arguments.rounds} rounds of "
           f"{arguments.calls} calls per side and size; OpenCV {cv2.__version__}, NumPy {np.__version__} -->")
-    print("| n | paper median ms | toolkit median ms | ratio of medians | paper mean ms | toolkit mean ms | "
-          "ratio of means | per-round ratios (medians) | load |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("| n | paper median ms | synthesize() median ms | ratio | Synthesizer median ms | ratio | "
+          "paper mean ms | synthesize() mean ms | Synthesizer mean ms | ratio of means (Synthesizer) | "
+          "per-round ratios (Synthesizer, medians) | load |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for n in arguments.sizes:
         uint8_pool = [square_resized(cv2, grey, n) for _, grey in slices]
         paper_pool = [image[..., None] for image in uint8_pool]
@@ -156,30 +161,42 @@ def main():
             return nsatoolkit.synthesize(toolkit_pool[destinations[index]], toolkit_pool[sources[index]],
                                          preset="mvtec-carpet", seed=arguments.seed, index=index)
 
-        paper(0), toolkit(0)  # warm-up: imports, FFT plans, caches
-        paper_times, toolkit_times, round_ratios = [], [], []
+        synthesizer = nsatoolkit.Synthesizer("mvtec-carpet")
+        buffers = (np.empty((n, n), np.float32), np.empty((n, n), np.float32))
+
+        def loader(index):
+            return synthesizer(toolkit_pool[destinations[index]], toolkit_pool[sources[index]], seed=arguments.seed,
+                               index=index, out=buffers, record=False)
+
+        paper(0), toolkit(0), loader(0)  # warm-up: imports, FFT plans, caches
+        times = {paper: [], toolkit: [], loader: []}
+        round_ratios = []
         load_start = load_average()
         for round_index in range(arguments.rounds):
             calls = [(index,) for index in range(round_index * arguments.calls, (round_index + 1) * arguments.calls)]
-            order = ((paper, paper_times), (toolkit, toolkit_times))
+            order = (paper, toolkit, loader)
             if round_index % 2:
                 order = order[::-1]
             round_medians = {}
-            for function, sink in order:
-                times = run_block(function, calls)
-                sink.extend(times)
-                round_medians[function] = statistics.median(times)
-            round_ratios.append(round_medians[paper] / round_medians[toolkit])
+            for function in order:
+                block = run_block(function, calls)
+                times[function].extend(block)
+                round_medians[function] = statistics.median(block)
+            round_ratios.append(round_medians[paper] / round_medians[loader])
         load_end = load_average()
-        paper_median, paper_mean = summarise(paper_times)
-        toolkit_median, toolkit_mean = summarise(toolkit_times)
-        row = {"paper_median_ms": paper_median, "toolkit_median_ms": toolkit_median,
-               "ratio_of_medians": paper_median / toolkit_median, "paper_mean_ms": paper_mean,
-               "toolkit_mean_ms": toolkit_mean, "ratio_of_means": paper_mean / toolkit_mean,
-               "round_ratios": round_ratios, "load": f"{load_start} -> {load_end}"}
+        paper_median, paper_mean = summarise(times[paper])
+        toolkit_median, toolkit_mean = summarise(times[toolkit])
+        loader_median, loader_mean = summarise(times[loader])
+        row = {"paper_median_ms": paper_median, "synthesize_median_ms": toolkit_median,
+               "synthesizer_median_ms": loader_median, "paper_mean_ms": paper_mean,
+               "synthesize_mean_ms": toolkit_mean, "synthesizer_mean_ms": loader_mean,
+               "ratio_synthesize": paper_median / toolkit_median, "ratio_synthesizer": paper_median / loader_median,
+               "ratio_of_means_synthesizer": paper_mean / loader_mean, "round_ratios": round_ratios,
+               "load": f"{load_start} -> {load_end}"}
         results["sizes"][n] = row
-        print(f"| {n} | {paper_median:.2f} | {toolkit_median:.3f} | **{row['ratio_of_medians']:.1f}×** | "
-              f"{paper_mean:.2f} | {toolkit_mean:.3f} | {row['ratio_of_means']:.1f}× | "
+        print(f"| {n} | {paper_median:.2f} | {toolkit_median:.3f} | {row['ratio_synthesize']:.1f}× | "
+              f"{loader_median:.3f} | **{row['ratio_synthesizer']:.1f}×** | {paper_mean:.2f} | {toolkit_mean:.3f} | "
+              f"{loader_mean:.3f} | {row['ratio_of_means_synthesizer']:.1f}× | "
               f"{', '.join(f'{r:.1f}' for r in round_ratios)} | {row['load']} |", flush=True)
     results["load_after"] = load_average()
     if arguments.json:

@@ -103,6 +103,39 @@ def summarise(times):
     return statistics.median(times) * 1e3, statistics.fmean(times) * 1e3
 
 
+def volume_timings(nsatoolkit, calls, seed):
+    """3D, toolkit only: Colin27 (181 x 217 x 181) with the brain-mri preset and an object mask
+    given (the volume above its 60th percentile, as a data loader passes precomputed masks),
+    synthesize() against Synthesizer(out=..., record=False), alternating call by call."""
+    import nibabel
+
+    volume = np.ascontiguousarray(np.asarray(nibabel.load(COLIN27).dataobj, dtype=np.float32).T)  # (z, y, x)
+    mask = (volume > np.percentile(volume, 60)).astype(np.uint8)
+    parameters = {"object_mask": "image"}
+    synthesizer = nsatoolkit.Synthesizer("brain-mri", parameters)
+    buffers = (np.empty_like(volume), np.empty_like(volume))
+    functions = {
+        "synthesize": lambda i: nsatoolkit.synthesize(volume, mask=mask, preset="brain-mri", parameters=parameters,
+                                                      seed=seed, index=i),
+        "Synthesizer": lambda i: synthesizer(volume, mask=mask, seed=seed, index=i, out=buffers, record=False),
+    }
+    for function in functions.values():
+        function(0)
+    times = {name: [] for name in functions}
+    load_start = load_average()
+    for index in range(calls):
+        for name in (list(functions) if index % 2 else list(functions)[::-1]):
+            start = time.process_time()
+            functions[name](index)
+            times[name].append(time.process_time() - start)
+    row = {name: statistics.median(values) * 1e3 for name, values in times.items()}
+    row["load"] = f"{load_start} -> {load_average()}"
+    print(f"\n3D, Colin27 181 x 217 x 181, brain-mri preset, object mask given, {calls} calls each: "
+          f"synthesize() {row['synthesize']:.1f} ms, Synthesizer(out=..., record=False) {row['Synthesizer']:.1f} ms "
+          f"(median CPU time per call; load {row['load']})", flush=True)
+    return row
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paper_code", required=True,
@@ -112,6 +145,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=4, help="rounds of (paper block, toolkit block)")
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--volume_calls", type=int, default=30,
+                        help="3D: calls per API on the whole Colin27 volume (the paper's code is 2D only); 0: skip")
     arguments = parser.parse_args()
 
     import cv2
@@ -198,6 +233,8 @@ def main():
               f"{loader_median:.3f} | **{row['ratio_synthesizer']:.1f}×** | {paper_mean:.2f} | {toolkit_mean:.3f} | "
               f"{loader_mean:.3f} | {row['ratio_of_means_synthesizer']:.1f}× | "
               f"{', '.join(f'{r:.1f}' for r in round_ratios)} | {row['load']} |", flush=True)
+    if arguments.volume_calls > 0:
+        results["colin27_3d"] = volume_timings(nsatoolkit, arguments.volume_calls, arguments.seed)
     results["load_after"] = load_average()
     if arguments.json:
         with open(arguments.json, "w") as handle:

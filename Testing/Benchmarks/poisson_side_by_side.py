@@ -58,7 +58,7 @@ def ellipse_mask(cv2, height, width, rng, shape):
     return mask
 
 
-def draw_cases(cv2, rng, count, image_size):
+def draw_cases(cv2, rng, count):
     cases = []
     for _ in range(count):
         height, width = (int(round(math.exp(rng.uniform(math.log(40), math.log(256))))) for _ in range(2))
@@ -110,7 +110,7 @@ def main():
 
     pool = [square_resized(cv2, grey, arguments.image) for _, grey in raw_slices(nsatoolkit)]
     rng = np.random.RandomState(arguments.seed)
-    sets = [("distribution", draw_cases(cv2, rng, arguments.cases, arguments.image))]
+    sets = [("distribution", draw_cases(cv2, rng, arguments.cases))]
     if arguments.sweep:
         sets.append(("sweep (ellipses 40..256 step 12)", sweep_cases(cv2, rng)))
 

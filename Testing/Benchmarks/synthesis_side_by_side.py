@@ -50,9 +50,6 @@ ITK_SLICES = ("BrainProtonDensitySlice.png", "BrainT1Slice.png", "BrainMidSagitt
 COLIN27 = "/usr/share/mricron/templates/ch2.nii.gz"
 COLIN27_AXIAL = (60, 75, 90, 105)
 
-PAPER_KWARGS = None  # filled in main() once cv2 is imported
-
-
 def load_average():
     with open("/proc/loadavg") as handle:
         return " ".join(handle.read().split()[:3])

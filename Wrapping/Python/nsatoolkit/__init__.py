@@ -116,7 +116,7 @@ def synthesize(destination, source=None, mask=None, source_mask=None, *, spacing
     image, label, record = _nsatoolkit._synthesize(
         destination, source, mask, source_mask, spacing, source_spacing, preset, _overrides(parameters),
         int(seed), int(epoch), int(index))
-    return image, label, _json.loads(record)
+    return image, label, record
 
 
 class Synthesizer:
@@ -140,10 +140,9 @@ class Synthesizer:
                  seed=0, epoch=0, index=0, out=None, record=True):
         if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
             raise InputError("out: expected a pair of arrays (image, label)")
-        image, label, text = self._synthesizer.synthesize(
+        return self._synthesizer.synthesize(
             destination, source, mask, source_mask, spacing, source_spacing, int(seed), int(epoch), int(index),
             None if out is None else out[0], None if out is None else out[1], bool(record))
-        return image, label, (_json.loads(text) if record else None)
 
 
 class Model:

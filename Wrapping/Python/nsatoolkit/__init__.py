@@ -50,6 +50,7 @@ __all__ = [
     "read_image",
     "synthesis_parameters",
     "synthesize",
+    "Synthesizer",
     "write_image",
 ]
 
@@ -115,7 +116,33 @@ def synthesize(destination, source=None, mask=None, source_mask=None, *, spacing
     image, label, record = _nsatoolkit._synthesize(
         destination, source, mask, source_mask, spacing, source_spacing, preset, _overrides(parameters),
         int(seed), int(epoch), int(index))
-    return image, label, _json.loads(record)
+    return image, label, record
+
+
+class Synthesizer:
+    """NSA synthesis with its parameters resolved once, for code that synthesises many
+    examples (a data loader): `preset` and `parameters` as for synthesize(), read and
+    checked here rather than on every call.
+
+    synthesizer(destination, source=None, mask=None, source_mask=None, *, spacing=None,
+    source_spacing=None, seed=0, epoch=0, index=0, out=None, record=True) gives exactly
+    what synthesize() gives for the same arguments. out=(image, label): two writable
+    C-contiguous float32 arrays of the destination's shape that receive the result and are
+    returned (reused across calls: no new arrays); record=False skips building the record
+    dict (None is returned in its place). Raises ParameterError, InputError.
+    """
+
+    def __init__(self, preset=None, parameters=None):
+        self._synthesizer = _nsatoolkit._Synthesizer(preset, _overrides(parameters))
+        self.parameters = _json.loads(self._synthesizer.parameters_json())
+
+    def __call__(self, destination, source=None, mask=None, source_mask=None, *, spacing=None, source_spacing=None,
+                 seed=0, epoch=0, index=0, out=None, record=True):
+        if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
+            raise InputError("out: expected a pair of arrays (image, label)")
+        return self._synthesizer.synthesize(
+            destination, source, mask, source_mask, spacing, source_spacing, int(seed), int(epoch), int(index),
+            None if out is None else out[0], None if out is None else out[1], bool(record))
 
 
 class Model:

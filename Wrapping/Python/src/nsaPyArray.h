@@ -18,7 +18,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,14 +62,28 @@ SpacingFromPython(const std::optional<std::vector<double>> & spacing, const char
   return result;
 }
 
-/** Throws InputError naming the array when it holds NaN or infinite values. */
+/** Throws InputError naming the array when it holds NaN or infinite values.
+ *
+ * Branch-free over blocks of 4096 values (an exponent of all ones is NaN or infinity), so the
+ * compiler vectorises it: the check runs on every synthesize call, over the destination and
+ * the source, and the early-exit loop cost 6 % of a 256^2 sample (issue 17). */
 inline void
 RequireFinite(const CArray<float> & array, const char * name)
 {
-  const float * data = array.data();
-  for (py::ssize_t i = 0; i < array.size(); ++i)
+  const float *       data = array.data();
+  const py::ssize_t   count = array.size();
+  constexpr py::ssize_t Block = 4096;
+  for (py::ssize_t first = 0; first < count; first += Block)
   {
-    if (!std::isfinite(data[i]))
+    const py::ssize_t last = std::min(count, first + Block);
+    std::uint32_t     nonFinite = 0;
+    for (py::ssize_t i = first; i < last; ++i)
+    {
+      std::uint32_t bits;
+      std::memcpy(&bits, data + i, sizeof(bits));
+      nonFinite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (nonFinite)
     {
       throw InputError(std::string(name) + ": contains NaN or infinite values");
     }

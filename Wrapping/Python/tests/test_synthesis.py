@@ -135,3 +135,47 @@ def test_identical_to_nsasynthesize(output_dir, texture):
             assert cli_image.spacing == pytest.approx((0.8, 1.2))
             samples = record["samples"] if isinstance(record, dict) else record
             assert samples[index]["record"] == python_record
+
+
+def test_synthesizer_matches_synthesize_and_reuses_out_buffers(texture):
+    """nsatoolkit.Synthesizer (issue 17): parameters resolved once, optional output buffers
+    reused across calls and an optional record; the same bits as synthesize()."""
+    other = np.ascontiguousarray(texture[::-1]) + np.float32(0.1)
+    parameters = {"num_patches": 4, "label_mode": "logistic-intensity", "blend_mode": "poisson-mixed"}
+    synthesizer = nsatoolkit.Synthesizer("brain-mri", parameters)
+    assert synthesizer.parameters == nsatoolkit.synthesis_parameters("brain-mri", parameters)
+    out = (np.empty_like(texture), np.empty_like(texture))
+    for index in range(4):
+        expected = nsatoolkit.synthesize(texture, other, preset="brain-mri", parameters=parameters, seed=3, index=index)
+        plain = synthesizer(texture, other, seed=3, index=index)
+        image, label, record = synthesizer(texture, other, seed=3, index=index, out=out, record=False)
+        assert image is out[0] and label is out[1] and record is None
+        assert digest(*expected[:2]) == digest(*plain[:2]) == digest(image, label)
+        assert plain[2] == expected[2]
+    with pytest.raises(nsatoolkit.InputError):
+        synthesizer(texture, out=(np.empty((3, 3), np.float32), out[1]))
+    with pytest.raises(nsatoolkit.InputError):
+        synthesizer(texture, out=(out[0].astype(np.float64), out[1]))
+    with pytest.raises(nsatoolkit.InputError):
+        synthesizer(texture, out=(out[0], out[0]))
+    with pytest.raises(nsatoolkit.InputError):
+        synthesizer(texture, out=(texture, out[1]))  # the destination as its own output
+    with pytest.raises(nsatoolkit.ParameterError):
+        nsatoolkit.Synthesizer(parameters={"num_patches": 0})
+
+
+def test_preset_file_changes_are_seen_between_calls(tmp_path, texture):
+    """synthesize() remembers resolved presets (issue 17) but re-reads a file that changed."""
+    import json
+    path = tmp_path / "my-preset.json"
+    preset = {"name": "my-preset", "synthesis": {"num_patches": 1, "label_mode": "binary"}}
+    path.write_text(json.dumps(preset))
+    first = nsatoolkit.synthesize(texture, preset=str(path), seed=4)
+    assert len(first[2]["patches"]) == 1
+    preset["synthesis"]["num_patches"] = 5
+    path.write_text(json.dumps(preset) + "\n")  # another size, whatever the clock's resolution
+    second = nsatoolkit.synthesize(texture, preset=str(path), seed=4)
+    assert len(second[2]["patches"]) == 5
+    path.unlink()
+    with pytest.raises(nsatoolkit.Error):
+        nsatoolkit.synthesize(texture, preset=str(path), seed=4)

@@ -143,6 +143,18 @@ public:
   typename ObjectMaskType::Pointer
   ComputeObjectMask(const ImageType * image, const MaskImageType * given = nullptr) const;
 
+  /** Images whose pixel buffers receive the anomalous image and the label instead of new
+   * ones, reused across updates (a data loader's per-worker buffers: no allocation, no fresh
+   * pages to fault in). Each is used only when it buffers exactly the destination's largest
+   * possible region (with its number of components) and shares no memory with the inputs;
+   * otherwise, and by default (nullptr), the filter allocates. The buffer images take the
+   * destination's geometry and the outputs share their buffers. The result is the same bit
+   * for bit either way. */
+  itkSetObjectMacro(ImageBuffer, ImageType);
+  itkGetModifiableObjectMacro(ImageBuffer, ImageType);
+  itkSetObjectMacro(LabelBuffer, LabelImageType);
+  itkGetModifiableObjectMacro(LabelBuffer, LabelImageType);
+
   /** The label image (output 1). */
   LabelImageType *
   GetLabelOutput();
@@ -179,6 +191,8 @@ private:
   nsa::SynthesisParameters m_Parameters;
   nsa::RandomStream        m_RandomStream{ 0 };
   nsa::SynthesisRecord     m_Record;
+  typename ImageType::Pointer      m_ImageBuffer;
+  typename LabelImageType::Pointer m_LabelBuffer;
 };
 
 } // namespace itk

@@ -49,6 +49,23 @@ Synthesize(const itk::Image<float, VDimension> *         destination,
            const RandomStream &                          stream,
            unsigned int                                  numberOfWorkUnits = 0);
 
+/** As Synthesize(), but into `result`: when `result.image` and `result.label` already buffer
+ * the destination's largest possible region (for example, the previous sample of the same
+ * size), their buffers are reused instead of allocating new ones, the data loader's case;
+ * otherwise new ones are allocated, as Synthesize() does. The images take the destination's
+ * geometry; `result.record` is replaced. Bit-identical to Synthesize(). Throws as
+ * Synthesize() does, and nsa::InputError when a buffer shares memory with an input. */
+template <unsigned int VDimension>
+void
+SynthesizeInto(SynthesisResult<VDimension> &                 result,
+               const itk::Image<float, VDimension> *         destination,
+               const itk::Image<float, VDimension> *         source,
+               const itk::Image<unsigned char, VDimension> * destinationMask,
+               const itk::Image<unsigned char, VDimension> * sourceMask,
+               const SynthesisParameters &                   parameters,
+               const RandomStream &                          stream,
+               unsigned int                                  numberOfWorkUnits = 0);
+
 /** The object mask the filter would use for `image` under `parameters` (object_mask
  * "background", "threshold" or "otsu", median-cleaned); nullptr for "none" and "image". Compute it
  * once per training image and pass it to Synthesize(). */
@@ -98,6 +115,24 @@ Synthesize<3>(const itk::Image<float, 3> *,
               const SynthesisParameters &,
               const RandomStream &,
               unsigned int);
+extern template void
+SynthesizeInto<2>(SynthesisResult<2> &,
+                  const itk::Image<float, 2> *,
+                  const itk::Image<float, 2> *,
+                  const itk::Image<unsigned char, 2> *,
+                  const itk::Image<unsigned char, 2> *,
+                  const SynthesisParameters &,
+                  const RandomStream &,
+                  unsigned int);
+extern template void
+SynthesizeInto<3>(SynthesisResult<3> &,
+                  const itk::Image<float, 3> *,
+                  const itk::Image<float, 3> *,
+                  const itk::Image<unsigned char, 3> *,
+                  const itk::Image<unsigned char, 3> *,
+                  const SynthesisParameters &,
+                  const RandomStream &,
+                  unsigned int);
 extern template itk::Image<unsigned char, 2>::Pointer
 ComputeObjectMask<2>(const itk::Image<float, 2> *, const SynthesisParameters &);
 extern template itk::Image<unsigned char, 3>::Pointer

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace itk
@@ -37,7 +38,10 @@ LowestBit(std::uint64_t word)
  * occupied rank. Insert and remove are O(1); the k-th smallest is found by walking whole
  * blocks from the block of the previous answer (adjacent windows have close medians) and
  * then only the occupied ranks of one block (a window of w voxels occupies about
- * 64 w / ranks of a block's 64 ranks). */
+ * 64 w / ranks of a block's 64 ranks). Counts are TCount: 16 bits when the window holds
+ * fewer than 2^16 voxels (every 2D window up to radius 127, 3D up to radius 19), which halves
+ * the histogram's footprint and keeps a 2D label region's histogram in the L1 cache. */
+template <typename TCount>
 class RankHistogram
 {
 public:
@@ -110,8 +114,8 @@ public:
 
 private:
   static constexpr std::uint32_t Block = 64;
-  std::vector<std::uint32_t>     m_Fine;
-  std::vector<std::uint32_t>     m_Coarse;
+  std::vector<TCount>            m_Fine;
+  std::vector<TCount>            m_Coarse;
   std::vector<std::uint64_t>     m_Occupied;
   std::uint32_t                  m_Block{ 0 };
   std::uint32_t                  m_Below{ 0 }; // elements in blocks below m_Block
@@ -122,9 +126,9 @@ private:
  * and last masked voxel, and rows are visited boustrophedon: the window moves down one
  * row (one face of the window out, one in) and sweeps the next row in the opposite
  * direction, so it is built from scratch only where rows are not adjacent. */
-template <unsigned int VDimension, typename TEmit>
+template <unsigned int VDimension, typename TCount, typename TEmit>
 void
-SlideRanks(const std::uint32_t * ranks,
+SlideRanksWith(const std::uint32_t * ranks,
            std::size_t           numberOfRanks,
            const long (&extent)[VDimension],
            const unsigned char * mask,
@@ -144,7 +148,7 @@ SlideRanks(const std::uint32_t * ranks,
   const auto    k = static_cast<std::uint32_t>(windowSize / 2);
   const long    r = static_cast<long>(radius);
   const long    width = 2 * r + 1;
-  RankHistogram histogram(numberOfRanks);
+  RankHistogram<TCount> histogram(numberOfRanks);
 
   const auto clamp = [](long i, long n) { return std::min(n - 1, std::max(0L, i)); };
   // Offsets of the rows that make up the window's face across x for a row at `position`
@@ -315,6 +319,31 @@ SlideRanks(const std::uint32_t * ranks,
       move(centre, step);
       centre += step;
     }
+  }
+}
+
+/** SlideRanksWith with 16-bit histogram counts when the window allows it. */
+template <unsigned int VDimension, typename TEmit>
+void
+SlideRanks(const std::uint32_t * ranks,
+           std::size_t           numberOfRanks,
+           const long (&extent)[VDimension],
+           const unsigned char * mask,
+           unsigned int          radius,
+           TEmit &&              emit)
+{
+  double windowSize = 1.0;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    windowSize *= 2.0 * radius + 1.0;
+  }
+  if (windowSize < 65536.0)
+  {
+    SlideRanksWith<VDimension, std::uint16_t>(ranks, numberOfRanks, extent, mask, radius, std::forward<TEmit>(emit));
+  }
+  else
+  {
+    SlideRanksWith<VDimension, std::uint32_t>(ranks, numberOfRanks, extent, mask, radius, std::forward<TEmit>(emit));
   }
 }
 

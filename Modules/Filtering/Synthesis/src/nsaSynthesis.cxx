@@ -12,14 +12,15 @@ namespace nsa
 {
 
 template <unsigned int VDimension>
-SynthesisResult<VDimension>
-Synthesize(const itk::Image<float, VDimension> *         destination,
-           const itk::Image<float, VDimension> *         source,
-           const itk::Image<unsigned char, VDimension> * destinationMask,
-           const itk::Image<unsigned char, VDimension> * sourceMask,
-           const SynthesisParameters &                   parameters,
-           const RandomStream &                          stream,
-           unsigned int                                  numberOfWorkUnits)
+void
+SynthesizeInto(SynthesisResult<VDimension> &                 result,
+               const itk::Image<float, VDimension> *         destination,
+               const itk::Image<float, VDimension> *         source,
+               const itk::Image<unsigned char, VDimension> * destinationMask,
+               const itk::Image<unsigned char, VDimension> * sourceMask,
+               const SynthesisParameters &                   parameters,
+               const RandomStream &                          stream,
+               unsigned int                                  numberOfWorkUnits)
 {
   if (!destination)
   {
@@ -62,6 +63,8 @@ Synthesize(const itk::Image<float, VDimension> *         destination,
   {
     filter->SetNumberOfWorkUnits(numberOfWorkUnits);
   }
+  filter->SetImageBuffer(result.image);
+  filter->SetLabelBuffer(result.label);
   try
   {
     filter->Update();
@@ -70,12 +73,32 @@ Synthesize(const itk::Image<float, VDimension> *         destination,
   {
     throw InputError(std::string("synthesis failed: ") + error.GetDescription());
   }
-  SynthesisResult<VDimension> result;
-  result.image = filter->GetOutput();
-  result.label = filter->GetLabelOutput();
-  result.image->DisconnectPipeline();
-  result.label->DisconnectPipeline();
+  // The outputs share the buffers; keep the caller's image objects when they were used.
+  auto keep = [](auto & buffer, auto * output) {
+    if (!buffer || buffer->GetBufferPointer() != output->GetBufferPointer())
+    {
+      buffer = output;
+      buffer->DisconnectPipeline();
+    }
+  };
+  keep(result.image, filter->GetOutput());
+  keep(result.label, filter->GetLabelOutput());
   result.record = filter->GetRecord();
+}
+
+template <unsigned int VDimension>
+SynthesisResult<VDimension>
+Synthesize(const itk::Image<float, VDimension> *         destination,
+           const itk::Image<float, VDimension> *         source,
+           const itk::Image<unsigned char, VDimension> * destinationMask,
+           const itk::Image<unsigned char, VDimension> * sourceMask,
+           const SynthesisParameters &                   parameters,
+           const RandomStream &                          stream,
+           unsigned int                                  numberOfWorkUnits)
+{
+  SynthesisResult<VDimension> result;
+  SynthesizeInto<VDimension>(result, destination, source, destinationMask, sourceMask, parameters, stream,
+                             numberOfWorkUnits);
   return result;
 }
 
@@ -172,6 +195,24 @@ Synthesize<3>(const itk::Image<float, 3> *,
               const SynthesisParameters &,
               const RandomStream &,
               unsigned int);
+template void
+SynthesizeInto<2>(SynthesisResult<2> &,
+                  const itk::Image<float, 2> *,
+                  const itk::Image<float, 2> *,
+                  const itk::Image<unsigned char, 2> *,
+                  const itk::Image<unsigned char, 2> *,
+                  const SynthesisParameters &,
+                  const RandomStream &,
+                  unsigned int);
+template void
+SynthesizeInto<3>(SynthesisResult<3> &,
+                  const itk::Image<float, 3> *,
+                  const itk::Image<float, 3> *,
+                  const itk::Image<unsigned char, 3> *,
+                  const itk::Image<unsigned char, 3> *,
+                  const SynthesisParameters &,
+                  const RandomStream &,
+                  unsigned int);
 template itk::Image<unsigned char, 2>::Pointer
 ComputeObjectMask<2>(const itk::Image<float, 2> *, const SynthesisParameters &);
 template itk::Image<unsigned char, 3>::Pointer

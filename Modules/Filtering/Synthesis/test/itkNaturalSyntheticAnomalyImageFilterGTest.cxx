@@ -665,3 +665,67 @@ TEST(NaturalSyntheticAnomaly, ResampleLinearEqualsResampleImageFilter)
   CompareResampleLinearWithResampleImageFilter<Image3>({ { 30, 28, 26 } }, { { 41, 37, 33 } }, 1, 4);
   CompareResampleLinearWithResampleImageFilter<Vector2>({ { 21, 15 } }, { { 33, 10 } }, 3, 2);
 }
+
+// SynthesizeInto reuses the caller's buffers (issue 17: the data loader's case) and gives the
+// bits Synthesize gives: for several samples in a row through the same buffers (each sample
+// overwrites everything the previous one left), in 2D and 3D; buffers of another size are
+// replaced, and a buffer that aliases an input is refused.
+TEST(NaturalSyntheticAnomaly, SynthesizeIntoReusesBuffersWithTheSameBits)
+{
+  // Hash() runs an in-place filter that takes the buffer of the image it hashes: compare
+  // the buffers byte for byte instead.
+  auto same = [](const auto * a, const auto * b) {
+    const std::size_t count = a->GetBufferedRegion().GetNumberOfPixels();
+    return a->GetBufferedRegion().GetSize() == b->GetBufferedRegion().GetSize() &&
+           std::memcmp(a->GetBufferPointer(), b->GetBufferPointer(), count * sizeof(float)) == 0;
+  };
+  nsa::SynthesisParameters p;
+  p.num_patches = 4;
+  p.blend_mode = "poisson-mixed";
+  p.label_mode = "logistic-intensity";
+  const auto destination = MakeImage<2>(64, 0.0);
+  const auto source = MakeImage<2>(64, 1.3);
+  nsa::SynthesisResult<2> reused;
+  nsa::SynthesizeInto<2>(reused, destination, source, nullptr, nullptr, p, nsa::RandomStream(9, 0, 0), 1);
+  const float * imageBuffer = reused.image->GetBufferPointer();
+  const float * labelBuffer = reused.label->GetBufferPointer();
+  for (std::uint64_t index = 1; index < 6; ++index)
+  {
+    SCOPED_TRACE(index);
+    const nsa::RandomStream stream(9, 0, index);
+    const auto fresh = nsa::Synthesize<2>(destination, source, nullptr, nullptr, p, stream, 1);
+    nsa::SynthesizeInto<2>(reused, destination, source, nullptr, nullptr, p, stream, 1);
+    EXPECT_EQ(reused.image->GetBufferPointer(), imageBuffer);
+    EXPECT_EQ(reused.label->GetBufferPointer(), labelBuffer);
+    EXPECT_TRUE(same(reused.image.GetPointer(), fresh.image.GetPointer()));
+    EXPECT_TRUE(same(reused.label.GetPointer(), fresh.label.GetPointer()));
+    EXPECT_EQ(reused.image->GetLargestPossibleRegion(), destination->GetLargestPossibleRegion());
+    EXPECT_EQ(reused.image->GetOrigin(), destination->GetOrigin());
+    EXPECT_EQ(reused.image->GetDirection(), destination->GetDirection());
+    EXPECT_EQ(reused.record.ToJson(), fresh.record.ToJson());
+  }
+
+  // 3D, through buffers that held a 2D-sized sample before: a new grid gets new buffers.
+  const auto volume = MakeImage<3>(24, 0.0);
+  const auto volumeSource = MakeImage<3>(24, 1.3);
+  nsa::SynthesisResult<3> result3;
+  result3.image = itk::Image<float, 3>::New();
+  result3.image->SetRegions(itk::Size<3>{ { 5, 5, 5 } });
+  result3.image->Allocate();
+  nsa::SynthesizeInto<3>(result3, volume, volumeSource, nullptr, nullptr, p, nsa::RandomStream(4, 1, 2), 1);
+  const auto fresh3 = nsa::Synthesize<3>(volume, volumeSource, nullptr, nullptr, p, nsa::RandomStream(4, 1, 2), 1);
+  EXPECT_EQ(result3.image->GetBufferedRegion(), volume->GetLargestPossibleRegion());
+  EXPECT_TRUE(same(result3.image.GetPointer(), fresh3.image.GetPointer()));
+  EXPECT_TRUE(same(result3.label.GetPointer(), fresh3.label.GetPointer()));
+  const float * volumeBuffer = result3.image->GetBufferPointer();
+  nsa::SynthesizeInto<3>(result3, volume, volumeSource, nullptr, nullptr, p, nsa::RandomStream(4, 1, 2), 1);
+  EXPECT_EQ(result3.image->GetBufferPointer(), volumeBuffer);
+  EXPECT_TRUE(same(result3.image.GetPointer(), fresh3.image.GetPointer()));
+
+  // The destination itself as the output buffer would overwrite the input while reading it.
+  nsa::SynthesisResult<2> aliased;
+  aliased.image = const_cast<itk::Image<float, 2> *>(destination.GetPointer());
+  EXPECT_THROW(
+    nsa::SynthesizeInto<2>(aliased, destination, source, nullptr, nullptr, p, nsa::RandomStream(9, 0, 0), 1),
+    nsa::InputError);
+}

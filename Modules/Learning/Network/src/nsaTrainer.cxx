@@ -1,5 +1,7 @@
 #include "nsaTrainer.h"
 
+#include "nsaCpuBudget.h"
+
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
 #include "nsaModelImpl.h"
@@ -239,11 +241,14 @@ Model
 Trainer::Train(ProgressObserver * progress)
 {
   NullProgress nullProgress;
-  if (m_Options.torch_threads > 0)
-  {
-    at::set_num_threads(m_Options.torch_threads);
-  }
   const TrainingParameters &     training = m_Description.training;
+  // Network threads: the user's count, else the CPUs this process may use (affinity mask and
+  // cgroup quota, which LibTorch's own default ignores), less one for the synthesis workers
+  // from 3 CPUs on (issue 17).
+  at::set_num_threads(m_Options.torch_threads > 0
+                        ? m_Options.torch_threads
+                        : static_cast<int>(DefaultNetworkThreads(
+                            AvailableCpus(), static_cast<unsigned int>(std::max(0, training.num_workers)))));
   const DistributedEnvironment & environment = m_Options.distributed;
   const torch::Device            device = ResolveDevice(RankDeviceName(training.device, environment));
   // Data-parallel training: join the other ranks (every rank has read its images by now).

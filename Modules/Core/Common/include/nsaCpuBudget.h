@@ -1,0 +1,63 @@
+#ifndef nsaCpuBudget_h
+#define nsaCpuBudget_h
+
+#include <optional>
+#include <string>
+
+namespace nsa
+{
+
+/** \file nsaCpuBudget.h
+ * \brief How many CPUs this process may actually use, for default thread counts (issue 17).
+ *
+ * std::thread::hardware_concurrency() and OpenMP's default count the machine's online CPUs;
+ * a container or a batch job usually gets fewer: an affinity mask (taskset, Slurm's cpuset)
+ * or a CPU quota (cgroup v2 `cpu.max`, cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`,
+ * Docker's --cpus, Kubernetes' limits). Threads beyond the budget only take turns, and
+ * OpenMP threads that spin at barriers then waste the turns of the ones doing the work. */
+
+/** CPUs in this process's affinity mask (sched_getaffinity); hardware_concurrency() where
+ * that is not available; at least 1. */
+unsigned int
+AffinityCpus();
+
+/** The CPU quota in CPUs (quota / period) of the cgroup that `procSelfCgroup` (the text of
+ * /proc/self/cgroup) names, below the cgroup file system mounted at `cgroupRoot` (normally
+ * /sys/fs/cgroup): the smallest quota of that cgroup and its ancestors, for cgroup v2
+ * (`0::<path>`, file cpu.max, "max" = none) and v1 (the `cpu` controller's hierarchy,
+ * cpu.cfs_quota_us / cpu.cfs_period_us, -1 = none). A path that does not exist below the
+ * mount (a container's own namespace) is read from the mount's root. nullopt: no quota. */
+std::optional<double>
+CgroupCpuQuota(const std::string & cgroupRoot, const std::string & procSelfCgroup);
+
+/** min(AffinityCpus(), ceil(quota of this process's cgroup)), at least 1. */
+unsigned int
+AvailableCpus();
+
+/** Default LibTorch (network) threads when the user gave none: all `availableCpus`, but one
+ * left to the synthesis workers and the main thread from 3 CPUs on (a worker makes a
+ * sample in a few milliseconds, the network needs tens per sample, so a whole CPU for them
+ * is enough and the network's threads do not wait at every barrier for a preempted one). */
+unsigned int
+DefaultNetworkThreads(unsigned int availableCpus, unsigned int synthesisWorkers);
+
+/** OpenMP (libgomp, under Debian's LibTorch) reads OMP_WAIT_POLICY when it is loaded, before
+ * main(). Unless the user set it, this sets OMP_WAIT_POLICY=PASSIVE and replaces the process
+ * by the same program with the same arguments (execv of /proc/self/exe), once; it returns
+ * (doing nothing) when the variable is already set, after the restart, or when the exec
+ * fails. Idle OpenMP threads then sleep instead of spinning: on a machine where another
+ * process keeps a CPU busy, spinning threads took the CPU from the thread with work and
+ * training fell from 73 to 12 samples/s (Documentation/Benchmarks.md). Call it first in
+ * main() of programs that train; it costs one more program start (about 0.8 s with
+ * LibTorch), and none for --xml, --help and --version. */
+void
+RestartWithPassiveOpenMP(int argc, char * argv[]);
+
+/** Whether RestartWithPassiveOpenMP restarts for these environment values (nullptr: unset):
+ * only when OMP_WAIT_POLICY is unset and the restart marker NSA_OPENMP_RESTARTED is not. */
+bool
+WantsPassiveOpenMPRestart(const char * ompWaitPolicy, const char * restartMarker);
+
+} // namespace nsa
+
+#endif

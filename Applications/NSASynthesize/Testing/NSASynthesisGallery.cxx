@@ -16,6 +16,7 @@
 #include "itkNaturalSyntheticAnomalyImageFilter.h"
 #include "nsaAtomicOutput.h"
 #include "nsaImageIO.h"
+#include "nsaPercentile.h"
 #include "nsaPreset.h"
 
 #include "itkExtractImageFilter.h"
@@ -70,8 +71,8 @@ Window(const Float2 * image)
     {
       values[i] = image->GetBufferPointer()[i * channels + c];
     }
-    std::sort(values.begin(), values.end());
-    window.emplace_back(values[count / 100], values[count - 1 - count / 100]);
+    const std::vector<double> range = nsa::Percentiles(values, { 1.0, 99.0 }, nsa::PercentileRule::Lower);
+    window.emplace_back(range[0], range[1]);
   }
   return window;
 }

@@ -3,6 +3,7 @@
 #include "nsaError.h"
 #include "nsaImageIO.h"
 #include "nsaManifest.h"
+#include "nsaPercentile.h"
 #include "nsaOverlay.h"
 
 
@@ -355,10 +356,10 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
   const size_t       height = size[1];
   const size_t       offset = static_cast<size_t>(slice) * width * height;
   const float *      pixels = image->GetBufferPointer() + offset;
-  std::vector<float> sorted(pixels, pixels + width * height);
-  std::sort(sorted.begin(), sorted.end());
-  const float low = sorted[static_cast<size_t>(0.01 * (sorted.size() - 1))];
-  float       high = sorted[static_cast<size_t>(0.99 * (sorted.size() - 1))];
+  std::vector<float>        values(pixels, pixels + width * height);
+  const std::vector<double> window = Percentiles(values, { 1.0, 99.0 }, PercentileRule::Lower);
+  const float               low = static_cast<float>(window[0]);
+  float                     high = static_cast<float>(window[1]);
   if (!(high > low))
   {
     high = low + 1.0f;

@@ -2,6 +2,7 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaError.h"
+#include "nsaPercentile.h"
 
 #include "itkImageFileWriter.h"
 #include "itkRGBPixel.h"
@@ -87,18 +88,6 @@ struct SliceView
     return index[0] + size[0] * (index[1] + size[1] * index[2]);
   }
 };
-
-double
-Percentile(std::vector<float> values, double p)
-{
-  if (values.empty())
-  {
-    return 0.0;
-  }
-  const size_t k = static_cast<size_t>(std::round(p / 100.0 * static_cast<double>(values.size() - 1)));
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
-  return values[k];
-}
 
 void
 CheckOptions(const OverlayOptions & options)
@@ -241,8 +230,11 @@ WriteOverlayPng(const FloatImage * image, const FloatImage * map, const std::str
         }
       }
     }
-    low = Percentile(values, 1.0);
-    high = Percentile(values, 99.0);
+    // Nearest rank, as the overlays were first drawn; an empty slice set gives [0, 1].
+    const std::vector<double> window =
+      values.empty() ? std::vector<double>{ 0.0, 0.0 } : Percentiles(values, { 1.0, 99.0 }, PercentileRule::Nearest);
+    low = window[0];
+    high = window[1];
     if (!(high > low))
     {
       high = low + 1.0;

@@ -1,6 +1,7 @@
 #include "nsaPredictor.h"
 
 #include "nsaError.h"
+#include "nsaPercentile.h"
 #include "nsaModelImpl.h"
 #include "nsaTensorBridge.h"
 
@@ -269,12 +270,9 @@ ComputeCaseScores(std::vector<float> values, const PredictionParameters & parame
   }
   scores.mean = sum / n;
 
-  std::sort(values.begin(), values.end());
-  const double position = parameters.score_percentile / 100.0 * (n - 1);
-  const std::size_t lower = static_cast<std::size_t>(std::floor(position));
-  const std::size_t upper = std::min(n - 1, lower + 1);
-  scores.percentile = values[lower] + (position - lower) * (static_cast<double>(values[upper]) - values[lower]);
+  scores.percentile = Percentile(values, parameters.score_percentile, PercentileRule::Linear);
 
+  std::sort(values.begin(), values.end());
   const std::size_t k =
     std::min(n, std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(parameters.top_k_fraction * n))));
   double topSum = 0.0;

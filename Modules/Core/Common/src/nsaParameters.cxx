@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace nsa
 {
@@ -165,6 +166,14 @@ TrainingParameters::Validate() const
     throw ParameterError("min_learning_rate " + FormatNumber(min_learning_rate) + " is above learning_rate " +
                          FormatNumber(learning_rate));
   }
+  ValidateDeviceName(device);
+}
+
+void
+TrainingParameters::Validate(const NetworkParameters & network) const
+{
+  Validate();
+  const int dimension = network.dimension;
   if (!crop_size.empty() && static_cast<int>(crop_size.size()) != dimension && dimension == 3)
   {
     throw ParameterError("crop_size: a 3D model needs 3 sizes");
@@ -174,13 +183,50 @@ TrainingParameters::Validate() const
     throw ParameterError("spacing: a " + std::to_string(dimension) + "D model needs " + std::to_string(dimension) +
                          " values (2D: the in-plane spacing of its slices), got " + std::to_string(spacing.size()));
   }
-  ValidateDeviceName(device);
+}
+
+int
+NetworkParameters::Channels(int paperChannels) const
+{
+  return std::max(1, static_cast<int>(std::lround(paperChannels * width_multiplier)));
 }
 
 void
 PredictionParameters::Validate() const
 {
   ValidateDeviceName(device);
+}
+
+nlohmann::json
+MigrateNetworkKeys(const nlohmann::json & object, const std::string & context)
+{
+  nlohmann::json migrated = object;
+  if (!migrated.is_object() || !migrated.contains("training") || !migrated["training"].is_object())
+  {
+    return migrated;
+  }
+  nlohmann::json & training = migrated["training"];
+  for (const char * key : { "dimension", "width_multiplier", "input_channels" })
+  {
+    if (!training.contains(key))
+    {
+      continue;
+    }
+    if (!migrated.contains("network") || !migrated["network"].is_object())
+    {
+      migrated["network"] = nlohmann::json::object();
+    }
+    nlohmann::json & network = migrated["network"];
+    if (network.contains(key) && network[key] != training[key])
+    {
+      throw ParameterError(context + ": training." + key + " " + JsonForMessage(training[key]) +
+                           " disagrees with network." + key + " " + JsonForMessage(network[key]) +
+                           " (the network section is the one home of this key)");
+    }
+    network[key] = training[key];
+    training.erase(key);
+  }
+  return migrated;
 }
 
 } // namespace nsa

@@ -79,7 +79,7 @@ public:
   {
     std::vector<std::int64_t> before;
     const std::vector<std::int64_t> sizes{ slices.size(2), slices.size(3) };
-    const at::Tensor padded = PadSpatialCentred(slices, 2, NetworkConfiguration::SizeDivisor, m_PadValue, before);
+    const at::Tensor padded = PadSpatialCentred(slices, 2, NetworkParameters::SizeDivisor, m_PadValue, before);
     at::Tensor output = at::empty({ slices.size(0), sizes[0], sizes[1] }, at::kFloat);
     const std::int64_t batch = m_Parameters.batch_size;
     for (std::int64_t start = 0; start < slices.size(0); start += batch)
@@ -119,7 +119,7 @@ public:
     {
       const std::int64_t requested =
         windowXYZ.empty() ? sizes[i] : static_cast<std::int64_t>(std::ceil(windowXYZ[2 - i]));
-      const std::int64_t d = NetworkConfiguration::SizeDivisor;
+      const std::int64_t d = NetworkParameters::SizeDivisor;
       window[i] = (std::max<std::int64_t>(requested, 1) + d - 1) / d * d;
     }
     std::vector<std::int64_t> before;

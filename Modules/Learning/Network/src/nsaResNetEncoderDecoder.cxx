@@ -15,12 +15,6 @@
 namespace nsa
 {
 
-int
-NetworkConfiguration::Channels(int paperChannels) const
-{
-  return std::max(1, static_cast<int>(std::lround(paperChannels * width_multiplier)));
-}
-
 at::Tensor
 NetworkTraits<2>::MaxPool(const at::Tensor & x)
 {
@@ -132,11 +126,11 @@ EncoderDecoder::CheckInput(const at::Tensor & input) const
   }
   for (std::int64_t axis = 2; axis < input.dim(); ++axis)
   {
-    if (input.size(axis) <= 0 || input.size(axis) % NetworkConfiguration::SizeDivisor != 0)
+    if (input.size(axis) <= 0 || input.size(axis) % NetworkParameters::SizeDivisor != 0)
     {
       throw InputError("network input: spatial size " + std::to_string(input.size(axis)) + " along tensor axis " +
                        std::to_string(axis) + " is not a positive multiple of " +
-                       std::to_string(NetworkConfiguration::SizeDivisor) + " (pad or crop the image)");
+                       std::to_string(NetworkParameters::SizeDivisor) + " (pad or crop the image)");
     }
   }
 }
@@ -216,7 +210,7 @@ BlockSequence::Forward(const at::Tensor & x)
 
 // ---------------------------------------------------------------------------------------
 template <unsigned int VDimension>
-ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkConfiguration & configuration)
+ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkParameters & configuration)
   : EncoderDecoder(configuration)
 {
   if (configuration.dimension != static_cast<int>(VDimension))
@@ -322,7 +316,7 @@ template class ResNetEncoderDecoder<2>;
 template class ResNetEncoderDecoder<3>;
 
 std::shared_ptr<EncoderDecoder>
-MakeNetwork(const NetworkConfiguration & configuration)
+MakeNetwork(const NetworkParameters & configuration)
 {
   configuration.Validate();
   if (configuration.dimension == 2)
@@ -384,7 +378,7 @@ ViewEnd(const at::Tensor & tensor, std::uint64_t & end)
 } // namespace
 
 std::map<std::string, TensorSpec>
-ExpectedTensors(const NetworkConfiguration & configuration)
+ExpectedTensors(const NetworkParameters & configuration)
 {
   const auto c = [&configuration](int channels) { return static_cast<std::int64_t>(configuration.Channels(channels)); };
   const int  dimension = configuration.dimension;

@@ -3,7 +3,7 @@
 
 // Internal header of the Learning module (includes LibTorch): only src/ and test/ include it.
 
-#include "nsaNetworkConfiguration.h"
+#include "nsaParameters.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -59,12 +59,12 @@ struct NetworkTraits<3>
  * \brief Dimension-independent face of the networks: what the trainer and the predictor use.
  *
  * Input [N, C, H, W] (2D) or [N, C, D, H, W] (3D), every spatial size a multiple of
- * NetworkConfiguration::SizeDivisor; output [N, 1, ...] of the same spatial size.
+ * NetworkParameters::SizeDivisor; output [N, 1, ...] of the same spatial size.
  */
 class EncoderDecoder : public torch::nn::Module
 {
 public:
-  explicit EncoderDecoder(const NetworkConfiguration & configuration)
+  explicit EncoderDecoder(const NetworkParameters & configuration)
     : torch::nn::Module("ResNetEncoderDecoder")
     , m_Configuration(configuration)
   {}
@@ -81,7 +81,7 @@ public:
   at::Tensor
   Activate(const at::Tensor & logits) const;
 
-  const NetworkConfiguration &
+  const NetworkParameters &
   GetConfiguration() const
   {
     return m_Configuration;
@@ -98,7 +98,7 @@ protected:
   CheckInput(const at::Tensor & input) const;
 
 private:
-  NetworkConfiguration m_Configuration;
+  NetworkParameters m_Configuration;
 };
 
 /** \class ResidualBlock
@@ -188,7 +188,7 @@ class ResNetEncoderDecoder : public EncoderDecoder
 {
 public:
   using Traits = NetworkTraits<VDimension>;
-  explicit ResNetEncoderDecoder(const NetworkConfiguration & configuration);
+  explicit ResNetEncoderDecoder(const NetworkParameters & configuration);
 
   at::Tensor
   ForwardLogits(const at::Tensor & input) override;
@@ -210,7 +210,7 @@ private:
 /** Builds the network of a configuration (dimension 2 or 3), weights initialised from
  * LibTorch's global generator (call torch::manual_seed first for reproducible weights). */
 std::shared_ptr<EncoderDecoder>
-MakeNetwork(const NetworkConfiguration & configuration);
+MakeNetwork(const NetworkParameters & configuration);
 
 /** What one parameter or buffer of a network is: its sizes and element type. */
 struct TensorSpec
@@ -225,7 +225,7 @@ struct TensorSpec
  * far larger than the weights in the file costs nothing. Equal to the built network's
  * named_parameters() and named_buffers() (unit test NetworkGTest.ExpectedTensorsMatchTheNetwork). */
 std::map<std::string, TensorSpec>
-ExpectedTensors(const NetworkConfiguration & configuration);
+ExpectedTensors(const NetworkParameters & configuration);
 
 /** Refuses, naming the tensor, `context` and both shapes: a tensor missing from `tensors`
  * or not in `expected`, a shape or element type that differs (with `convertFloating`, any

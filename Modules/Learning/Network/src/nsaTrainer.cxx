@@ -182,12 +182,9 @@ Trainer::Trainer(ModelDescription description, std::vector<TrainingImage> images
   , m_Options(std::move(options))
 {
   TrainingParameters & training = m_Description.training;
-  training.Validate();
+  training.Validate(m_Description.network);
   m_Description.history.clear();
   m_Description.synthesis.Validate();
-  m_Description.network.dimension = training.dimension;
-  m_Description.network.width_multiplier = training.width_multiplier;
-  m_Description.network.input_channels = training.input_channels;
   m_Description.network.output_activation = training.loss == "mse" ? "relu" : "sigmoid";
   if (m_Options.model_path.empty())
   {
@@ -462,7 +459,7 @@ Trainer::Train(ProgressObserver * progress)
         // A short last step can leave a rank without samples; it still takes part in the
         // collectives, with an empty batch.
         std::vector<std::int64_t> sizes = m_Pipeline->CanvasSize();
-        sizes.insert(sizes.begin(), { 0, static_cast<std::int64_t>(training.input_channels) });
+        sizes.insert(sizes.begin(), { 0, static_cast<std::int64_t>(m_Description.network.input_channels) });
         input = at::zeros(sizes, at::kFloat).to(device);
         sizes[1] = 1;
         label = at::zeros(sizes, at::kFloat).to(device);

@@ -336,7 +336,7 @@ CanvasOf(const UnitsOf<VDimension> & units, const TrainingParameters & training)
       canvas[VDimension - 1 - a] = std::max(canvas[VDimension - 1 - a], size);
     }
   }
-  const std::int64_t divisor = NetworkConfiguration::SizeDivisor;
+  const std::int64_t divisor = NetworkParameters::SizeDivisor;
   for (auto & size : canvas)
   {
     size = (size + divisor - 1) / divisor * divisor;
@@ -355,15 +355,16 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
   {
     throw InputError("training: no training images");
   }
-  if (training.input_channels != 1)
+  const NetworkParameters &   network = description.network;
+  if (network.input_channels != 1)
   {
-    throw ParameterError("training.input_channels: training synthesises single-channel images only (got " +
-                         std::to_string(training.input_channels) + ")");
+    throw ParameterError("network.input_channels: training synthesises single-channel images only (got " +
+                         std::to_string(network.input_channels) + ")");
   }
-  if (!training.crop_size.empty() && training.crop_size.size() != static_cast<std::size_t>(training.dimension))
+  if (!training.crop_size.empty() && training.crop_size.size() != static_cast<std::size_t>(network.dimension))
   {
     throw ParameterError("training.crop_size: " + std::to_string(training.crop_size.size()) +
-                         " values given for a " + std::to_string(training.dimension) + "D model");
+                         " values given for a " + std::to_string(network.dimension) + "D model");
   }
   const bool needMask = synthesis.object_mask == "image";
   for (const auto & entry : images)
@@ -384,7 +385,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
   // ComputeObjectMask returns null for the modes without a computed mask.
   const bool computeMask = synthesis.object_mask != "none" && synthesis.object_mask != "image";
 
-  if (training.dimension == 2)
+  if (network.dimension == 2)
   {
     m_Units2D = std::make_unique<Units2D>();
     for (const auto & entry : images)

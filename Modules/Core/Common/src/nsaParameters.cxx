@@ -1,7 +1,6 @@
 #include "nsaParameters.h"
 #include "nsaParameterJson.h"
 
-#include "nsaDeviceName.h"
 #include "nsaJsonText.h"
 
 #include <algorithm>
@@ -25,45 +24,6 @@ RequireOrderedPairs(const char * key, const std::vector<double> & values)
                            FormatNumber(values[i + 1]));
     }
   }
-}
-
-// Parses the device string digit by digit, so that an index of any length ends in a message
-// that names the setting and the value (std::stoi threw a bare "stoi" for cuda:99999999999).
-int
-CudaDeviceIndexOrThrow(const std::string & device, const std::string & name)
-{
-  if (device == "auto" || device == "cpu")
-  {
-    return -1;
-  }
-  if (device == "cuda")
-  {
-    return 0;
-  }
-  const std::string quoted = ShortenForMessage(device);
-  if (device.rfind("cuda:", 0) == 0 && device.size() > 5)
-  {
-    long long index = 0;
-    for (std::size_t i = 5; i < device.size(); ++i)
-    {
-      if (!std::isdigit(static_cast<unsigned char>(device[i])))
-      {
-        index = -1;
-        break;
-      }
-      index = std::min<long long>(index * 10 + (device[i] - '0'), MaximumCudaDeviceIndex + 1);
-    }
-    if (index > MaximumCudaDeviceIndex)
-    {
-      throw ParameterError(name + ": '" + quoted + "': the device number N of cuda:N must be 0 to " +
-                           std::to_string(MaximumCudaDeviceIndex));
-    }
-    if (index >= 0)
-    {
-      return static_cast<int>(index);
-    }
-  }
-  throw ParameterError(name + ": '" + quoted + "' is not one of auto, cpu, cuda, cuda:N");
 }
 
 } // namespace
@@ -121,19 +81,46 @@ NormalisationParameters::Validate() const
 void
 ValidateDeviceName(const std::string & device)
 {
-  CudaDeviceIndexOrThrow(device, "device");
+  CudaDeviceIndex(device);
 }
 
-void
-ValidateDeviceName(const std::string & device, const std::string & name)
-{
-  CudaDeviceIndexOrThrow(device, name);
-}
-
+// Parses the device string digit by digit, so that an index of any length ends in a message
+// that names the setting and the value (std::stoi threw a bare "stoi" for cuda:99999999999).
 int
 CudaDeviceIndex(const std::string & device)
 {
-  return CudaDeviceIndexOrThrow(device, "device");
+  if (device == "auto" || device == "cpu")
+  {
+    return -1;
+  }
+  if (device == "cuda")
+  {
+    return 0;
+  }
+  const std::string quoted = ShortenForMessage(device);
+  if (device.rfind("cuda:", 0) == 0 && device.size() > 5)
+  {
+    long long index = 0;
+    for (std::size_t i = 5; i < device.size(); ++i)
+    {
+      if (!std::isdigit(static_cast<unsigned char>(device[i])))
+      {
+        index = -1;
+        break;
+      }
+      index = std::min<long long>(index * 10 + (device[i] - '0'), MaximumCudaDeviceIndex + 1);
+    }
+    if (index > MaximumCudaDeviceIndex)
+    {
+      throw ParameterError("device: '" + quoted + "': the device number N of cuda:N must be 0 to " +
+                           std::to_string(MaximumCudaDeviceIndex));
+    }
+    if (index >= 0)
+    {
+      return static_cast<int>(index);
+    }
+  }
+  throw ParameterError("device: '" + quoted + "' is not one of auto, cpu, cuda, cuda:N");
 }
 
 void

@@ -1,6 +1,5 @@
 #include "nsaParameterJson.h"
 #include "nsaAtomicOutput.h"
-#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
 #include "nsaParameters.h"
@@ -203,13 +202,13 @@ TEST(DeviceName, IndexAndFlagName)
   EXPECT_THROW(nsa::CudaDeviceIndex("cuda:1x"), nsa::ParameterError);
   try
   {
-    nsa::ValidateDeviceName("cuda:" + std::string(400, '9'), "--device");
+    nsa::ValidateDeviceName("cuda:" + std::string(400, '9'));
     ADD_FAILURE() << "no error";
   }
   catch (const nsa::ParameterError & error)
   {
     const std::string message = error.what();
-    EXPECT_EQ(message.rfind("--device: 'cuda:999", 0), 0u) << message;
+    EXPECT_EQ(message.rfind("device: 'cuda:999", 0), 0u) << message;
     EXPECT_NE(message.find("must be 0 to 127"), std::string::npos) << message;
     EXPECT_LT(message.size(), 200u) << "the value is shortened in the message";
   }

@@ -2,7 +2,6 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaArchiveCheck.h"
-#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
 

@@ -47,11 +47,13 @@ main(int argc, char * argv[])
       description.preset = preset.name;
       description.normalisation = preset.normalisation;
       description.synthesis = preset.synthesis;
+      description.network = preset.network;
       description.training = preset.training;
       description.augmentation = preset.augmentation;
       description.prediction = preset.prediction;
     }
     // Command-line values override the preset; the flags are the JSON keys.
+    nsa::ApplyParameterFlags(program, description.network, "default");
     nsa::ApplyParameterFlags(program, description.training, "default");
     if (program.IsSet("seed"))
     {

@@ -48,6 +48,7 @@ TEST(ProgramDescriptions, NSATrainFlagsAreTheTrainingKeys)
 {
   const auto description = nsa::ModuleDescription::Parse(NSATrainXMLDescription);
   EXPECT_EQ(Lines(nsa::DescribeFlagMismatches<nsa::TrainingParameters>(description, "default")), "");
+  EXPECT_EQ(Lines(nsa::DescribeFlagMismatches<nsa::NetworkParameters>(description, "default")), "");
   ASSERT_NE(description.Find("device"), nullptr);
   EXPECT_EQ(description.Find("device")->tag, "string-enumeration");
 }

@@ -119,7 +119,7 @@ EncoderDecoder &
 BrainNetwork()
 {
   static const std::shared_ptr<EncoderDecoder> network = [] {
-    NetworkConfiguration configuration;
+    NetworkParameters configuration;
     configuration.dimension = 2;
     configuration.width_multiplier = 0.25;
     configuration.input_channels = 1;

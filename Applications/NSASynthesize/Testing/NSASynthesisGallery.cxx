@@ -14,12 +14,12 @@
 // centre of the first blended patch.
 
 #include "itkNaturalSyntheticAnomalyImageFilter.h"
-#include "nsaAtomicOutput.h"
 #include "nsaImageIO.h"
+#include "nsaPercentile.h"
+#include "nsaPicture.h"
 #include "nsaPreset.h"
 
 #include "itkExtractImageFilter.h"
-#include "itkImageFileWriter.h"
 #include "itkImageRegionConstIteratorWithIndex.h"
 
 #include <algorithm>
@@ -31,7 +31,6 @@
 namespace
 {
 
-using RGBImage = itk::VectorImage<unsigned char, 2>;
 using Float2 = itk::VectorImage<float, 2>;
 using Float3 = itk::VectorImage<float, 3>;
 
@@ -70,27 +69,25 @@ Window(const Float2 * image)
     {
       values[i] = image->GetBufferPointer()[i * channels + c];
     }
-    std::sort(values.begin(), values.end());
-    window.emplace_back(values[count / 100], values[count - 1 - count / 100]);
+    const std::vector<double> range = nsa::Percentiles(values, { 1.0, 99.0 }, nsa::PercentileRule::Lower);
+    window.emplace_back(range[0], range[1]);
   }
   return window;
 }
 
 /** Pastes a tile (grey or RGB image, or a heat-coloured label) into the canvas. */
 void
-Paste(RGBImage * canvas, const Float2 * tile, long column, long row, const std::vector<std::pair<double, double>> * window)
+Paste(nsa::Picture & canvas, const Float2 * tile, long column, long row, const std::vector<std::pair<double, double>> * window)
 {
   const auto         size = tile->GetLargestPossibleRegion().GetSize();
   const unsigned int channels = tile->GetNumberOfComponentsPerPixel();
-  const long         width = static_cast<long>(canvas->GetLargestPossibleRegion().GetSize()[0]);
   for (long y = 0; y < static_cast<long>(size[1]); ++y)
   {
     for (long x = 0; x < static_cast<long>(size[0]); ++x)
     {
       const float * value = tile->GetBufferPointer() + (y * static_cast<long>(size[0]) + x) * channels;
       // Image rows go down the page in ITK index order; flip y so that anatomy is upright.
-      unsigned char * out =
-        canvas->GetBufferPointer() + ((row + (static_cast<long>(size[1]) - 1 - y)) * width + column + x) * 3;
+      unsigned char * out = canvas.At(column + x, row + (static_cast<long>(size[1]) - 1 - y));
       if (window)
       {
         for (unsigned int c = 0; c < 3; ++c)
@@ -102,10 +99,8 @@ Paste(RGBImage * canvas, const Float2 * tile, long column, long row, const std::
       }
       else
       {
-        const double v = std::clamp(static_cast<double>(value[0]), 0.0, 1.0);
-        out[0] = static_cast<unsigned char>(std::round(255.0 * std::min(1.0, 3.0 * v)));
-        out[1] = static_cast<unsigned char>(std::round(255.0 * std::clamp(3.0 * v - 1.0, 0.0, 1.0)));
-        out[2] = static_cast<unsigned char>(std::round(255.0 * std::clamp(3.0 * v - 2.0, 0.0, 1.0)));
+        const auto heat = nsa::ColormapRgb("hot", std::clamp(static_cast<double>(value[0]), 0.0, 1.0));
+        std::copy(heat.begin(), heat.end(), out);
       }
     }
   }
@@ -191,14 +186,7 @@ Gallery(const typename TImage::Pointer & destination,
   const auto window = Window(destinationSlice);
   const auto size = destinationSlice->GetLargestPossibleRegion().GetSize();
   const long gap = 4;
-  auto       canvas = RGBImage::New();
-  RGBImage::SizeType canvasSize{ { (size[0] + gap) * 6 - gap, (size[1] + gap) * 2 - gap } };
-  canvas->SetRegions(canvasSize);
-  canvas->SetNumberOfComponentsPerPixel(3);
-  canvas->Allocate();
-  itk::VariableLengthVector<unsigned char> white(3);
-  white.Fill(255);
-  canvas->FillBuffer(white);
+  nsa::Picture canvas((size[0] + gap) * 6 - gap, (size[1] + gap) * 2 - gap, 3, 255);
   const long step = static_cast<long>(size[0]) + gap;
   const long rowStep = static_cast<long>(size[1]) + gap;
   Paste(canvas, destinationSlice, 0, 0, &window);
@@ -209,12 +197,7 @@ Gallery(const typename TImage::Pointer & destination,
     Paste(canvas, images[i], step * static_cast<long>(i + 1), 0, &window);
     Paste(canvas, labels[i], step * static_cast<long>(i + 1), rowStep, nullptr);
   }
-  nsa::AtomicOutput out(output);
-  auto              writer = itk::ImageFileWriter<RGBImage>::New();
-  writer->SetInput(canvas);
-  writer->SetFileName(out.TemporaryPath());
-  writer->Update();
-  out.Commit();
+  nsa::WritePng(canvas, output);
 }
 
 } // namespace

@@ -477,6 +477,17 @@ DocumentFields()
   return documenter.fields;
 }
 
+/** A preset or model description (an object with "network" and "training" sections) with
+ * the network's keys `dimension`, `width_multiplier` and `input_channels` in "network" only.
+ *
+ * Files written before nsa::NetworkParameters was their one home carry them in "training"
+ * (presets) or in both sections (model files: NSATrain copied them both ways). A key found
+ * in "training" is moved to "network"; when both sections hold it, the values must agree
+ * and the copy in "training" is dropped. nsa::ParameterError, naming `context` and both
+ * values, when they disagree. */
+nlohmann::json
+MigrateNetworkKeys(const nlohmann::json & object, const std::string & context);
+
 } // namespace nsa
 
 #endif

@@ -235,14 +235,63 @@ struct AugmentationParameters
   IsIdentity() const;
 };
 
-/** \brief Network and training settings (NSATrain). */
+/** \brief What a network is: everything needed to rebuild it before its weights are loaded.
+ *
+ * The one home of the network's dimension, width and input channels: NSATrain's flags,
+ * presets and model files (section "network") all set them here. The architecture is the
+ * NSA paper's `resnet18_enc_dec` (Schlüter et al., ECCV 2022, model/resnet.py of the official
+ * code): a ResNet-18 encoder ([2, 2, 2, 2] basic blocks after a 7×7 stride-2 stem and a 3×3
+ * stride-2 max-pool), a 1×1 "network in network" 512→256→128, three transposed residual
+ * blocks 64, 32, 16 (stride 2), bilinear ×2 upsampling, a 7×7 stride-2 transposed
+ * convolution to one channel and the output activation. Every channel count c becomes
+ * max(1, round(c · width_multiplier)).
+ *
+ * Files written before this section was the only home also carry dimension,
+ * width_multiplier and input_channels in "training"; nsa::MigrateNetworkKeys
+ * (nsaParameterJson.h) moves them here when such a file is read.
+ */
+struct NetworkParameters
+{
+  static constexpr const char * SectionName = "network";
+
+  std::string architecture = "resnet18-enc-dec";
+  int         dimension = 2;
+  double      width_multiplier = 1.0;
+  int         input_channels = 1;
+  std::string output_activation = "sigmoid";
+
+  template <typename TSelf, typename TVisitor>
+  static void
+  Visit(TSelf & self, TVisitor & v)
+  {
+    v.Choice("architecture", self.architecture, { "resnet18-enc-dec" },
+             "Network architecture: the NSA paper's ResNet-18 encoder-decoder without skip connections.");
+    v.Integer("dimension", self.dimension, 2, 3, "Network dimension: 2 (slices or 2D images) or 3 (volumes).");
+    v.Real("width_multiplier", self.width_multiplier, 1.0 / 64.0, 4.0,
+           "Channel width multiplier; 1.0 is the paper's model (11,491,440 parameters with one input channel).");
+    v.Integer("input_channels", self.input_channels, 1, 64, "Input channels (1 for CT/MR, 3 for RGB).");
+    v.Choice("output_activation", self.output_activation, { "sigmoid", "relu", "identity" },
+             "Output activation: sigmoid for BCE-trained models, relu for raw-intensity labels (MSE).");
+  }
+
+  void
+  Validate() const
+  {}
+
+  /** The channel count of a layer that has `paperChannels` channels at width 1.0. */
+  int
+  Channels(int paperChannels) const;
+
+  /** Every spatial size given to the network must be a multiple of this (the encoder
+   * halves the size five times). */
+  static constexpr int SizeDivisor = 32;
+};
+
+/** \brief Training settings (NSATrain); the network trained is NetworkParameters. */
 struct TrainingParameters
 {
   static constexpr const char * SectionName = "training";
 
-  int                 dimension = 2;
-  double              width_multiplier = 1.0;
-  int                 input_channels = 1;
   int                 epochs = 320;
   int                 samples_per_epoch = 0;
   int                 batch_size = 64;
@@ -267,10 +316,6 @@ struct TrainingParameters
   static void
   Visit(TSelf & self, TVisitor & v)
   {
-    v.Integer("dimension", self.dimension, 2, 3, "Network dimension: 2 (slices or 2D images) or 3 (volumes).");
-    v.Real("width_multiplier", self.width_multiplier, 1.0 / 64.0, 4.0,
-           "Channel width multiplier; 1.0 is the paper's ResNet-18 encoder-decoder.");
-    v.Integer("input_channels", self.input_channels, 1, 64, "Input channels (1 for CT/MR, 3 for RGB).");
     v.Integer("epochs", self.epochs, 1, 1000000, "Training epochs (paper: 320; 560 for rotation-variant objects).");
     v.Integer("samples_per_epoch", self.samples_per_epoch, 0, 1 << 30,
               "Synthesised samples per epoch; 0: one per training image (or slice).");
@@ -304,6 +349,10 @@ struct TrainingParameters
 
   void
   Validate() const;
+
+  /** The checks that need the network too (crop_size and spacing against its dimension). */
+  void
+  Validate(const NetworkParameters & network) const;
 };
 
 /** \brief How a model is applied to a study (NSAPredict). */
@@ -421,9 +470,22 @@ ParametersText(const TParameters & parameters)
   return printer.out.str();
 }
 
-/** Checks a device string: auto, cpu, cuda or cuda:N. */
+/** Largest N of "cuda:N": LibTorch's device index (c10::DeviceIndex) is an 8-bit signed
+ * integer. */
+constexpr int MaximumCudaDeviceIndex = 127;
+
+/** Checks a device string: auto, cpu, cuda or cuda:N with N from 0 to
+ * MaximumCudaDeviceIndex, digit by digit (an N of any length is refused with a message, never
+ * by std::stoi's bare "stoi"). Throws ParameterError; its message calls the setting "device",
+ * the JSON key (a program's flag has the same name). */
 void
 ValidateDeviceName(const std::string & device);
+
+/** The CUDA device a device string names: N for "cuda:N", 0 for "cuda", -1 for "auto" and
+ * "cpu". Validates first (ValidateDeviceName), so it never throws anything but
+ * ParameterError. */
+int
+CudaDeviceIndex(const std::string & device);
 
 } // namespace nsa
 

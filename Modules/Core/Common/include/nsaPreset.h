@@ -17,8 +17,8 @@ namespace nsa
  *
  * \code{.json}
  * { "name": "brain-mri", "description": "...", "modality": "MR", "reference": "...",
- *   "normalisation": {...}, "synthesis": {...}, "training": {...}, "augmentation": {...},
- *   "prediction": {...} }
+ *   "normalisation": {...}, "synthesis": {...}, "network": {...}, "training": {...},
+ *   "augmentation": {...}, "prediction": {...} }
  * \endcode
  *
  * Every section is optional; absent keys keep the defaults of nsaParameters.h. Unknown keys,
@@ -33,6 +33,7 @@ struct Preset
   std::string             reference;
   NormalisationParameters normalisation;
   SynthesisParameters     synthesis;
+  NetworkParameters       network;
   TrainingParameters      training;
   AugmentationParameters  augmentation;
   PredictionParameters    prediction;

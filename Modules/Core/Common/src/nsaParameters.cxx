@@ -1,11 +1,11 @@
 #include "nsaParameters.h"
 #include "nsaParameterJson.h"
 
-#include "nsaDeviceName.h"
 #include "nsaJsonText.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace nsa
 {
@@ -24,45 +24,6 @@ RequireOrderedPairs(const char * key, const std::vector<double> & values)
                            FormatNumber(values[i + 1]));
     }
   }
-}
-
-// Parses the device string digit by digit, so that an index of any length ends in a message
-// that names the setting and the value (std::stoi threw a bare "stoi" for cuda:99999999999).
-int
-CudaDeviceIndexOrThrow(const std::string & device, const std::string & name)
-{
-  if (device == "auto" || device == "cpu")
-  {
-    return -1;
-  }
-  if (device == "cuda")
-  {
-    return 0;
-  }
-  const std::string quoted = ShortenForMessage(device);
-  if (device.rfind("cuda:", 0) == 0 && device.size() > 5)
-  {
-    long long index = 0;
-    for (std::size_t i = 5; i < device.size(); ++i)
-    {
-      if (!std::isdigit(static_cast<unsigned char>(device[i])))
-      {
-        index = -1;
-        break;
-      }
-      index = std::min<long long>(index * 10 + (device[i] - '0'), MaximumCudaDeviceIndex + 1);
-    }
-    if (index > MaximumCudaDeviceIndex)
-    {
-      throw ParameterError(name + ": '" + quoted + "': the device number N of cuda:N must be 0 to " +
-                           std::to_string(MaximumCudaDeviceIndex));
-    }
-    if (index >= 0)
-    {
-      return static_cast<int>(index);
-    }
-  }
-  throw ParameterError(name + ": '" + quoted + "' is not one of auto, cpu, cuda, cuda:N");
 }
 
 } // namespace
@@ -120,19 +81,46 @@ NormalisationParameters::Validate() const
 void
 ValidateDeviceName(const std::string & device)
 {
-  CudaDeviceIndexOrThrow(device, "device");
+  CudaDeviceIndex(device);
 }
 
-void
-ValidateDeviceName(const std::string & device, const std::string & name)
-{
-  CudaDeviceIndexOrThrow(device, name);
-}
-
+// Parses the device string digit by digit, so that an index of any length ends in a message
+// that names the setting and the value (std::stoi threw a bare "stoi" for cuda:99999999999).
 int
 CudaDeviceIndex(const std::string & device)
 {
-  return CudaDeviceIndexOrThrow(device, "device");
+  if (device == "auto" || device == "cpu")
+  {
+    return -1;
+  }
+  if (device == "cuda")
+  {
+    return 0;
+  }
+  const std::string quoted = ShortenForMessage(device);
+  if (device.rfind("cuda:", 0) == 0 && device.size() > 5)
+  {
+    long long index = 0;
+    for (std::size_t i = 5; i < device.size(); ++i)
+    {
+      if (!std::isdigit(static_cast<unsigned char>(device[i])))
+      {
+        index = -1;
+        break;
+      }
+      index = std::min<long long>(index * 10 + (device[i] - '0'), MaximumCudaDeviceIndex + 1);
+    }
+    if (index > MaximumCudaDeviceIndex)
+    {
+      throw ParameterError("device: '" + quoted + "': the device number N of cuda:N must be 0 to " +
+                           std::to_string(MaximumCudaDeviceIndex));
+    }
+    if (index >= 0)
+    {
+      return static_cast<int>(index);
+    }
+  }
+  throw ParameterError("device: '" + quoted + "' is not one of auto, cpu, cuda, cuda:N");
 }
 
 void
@@ -166,6 +154,14 @@ TrainingParameters::Validate() const
     throw ParameterError("min_learning_rate " + FormatNumber(min_learning_rate) + " is above learning_rate " +
                          FormatNumber(learning_rate));
   }
+  ValidateDeviceName(device);
+}
+
+void
+TrainingParameters::Validate(const NetworkParameters & network) const
+{
+  Validate();
+  const int dimension = network.dimension;
   if (!crop_size.empty() && static_cast<int>(crop_size.size()) != dimension && dimension == 3)
   {
     throw ParameterError("crop_size: a 3D model needs 3 sizes");
@@ -175,13 +171,50 @@ TrainingParameters::Validate() const
     throw ParameterError("spacing: a " + std::to_string(dimension) + "D model needs " + std::to_string(dimension) +
                          " values (2D: the in-plane spacing of its slices), got " + std::to_string(spacing.size()));
   }
-  ValidateDeviceName(device);
+}
+
+int
+NetworkParameters::Channels(int paperChannels) const
+{
+  return std::max(1, static_cast<int>(std::lround(paperChannels * width_multiplier)));
 }
 
 void
 PredictionParameters::Validate() const
 {
   ValidateDeviceName(device);
+}
+
+nlohmann::json
+MigrateNetworkKeys(const nlohmann::json & object, const std::string & context)
+{
+  nlohmann::json migrated = object;
+  if (!migrated.is_object() || !migrated.contains("training") || !migrated["training"].is_object())
+  {
+    return migrated;
+  }
+  nlohmann::json & training = migrated["training"];
+  for (const char * key : { "dimension", "width_multiplier", "input_channels" })
+  {
+    if (!training.contains(key))
+    {
+      continue;
+    }
+    if (!migrated.contains("network") || !migrated["network"].is_object())
+    {
+      migrated["network"] = nlohmann::json::object();
+    }
+    nlohmann::json & network = migrated["network"];
+    if (network.contains(key) && network[key] != training[key])
+    {
+      throw ParameterError(context + ": training." + key + " " + JsonForMessage(training[key]) +
+                           " disagrees with network." + key + " " + JsonForMessage(network[key]) +
+                           " (the network section is the one home of this key)");
+    }
+    network[key] = training[key];
+    training.erase(key);
+  }
+  return migrated;
 }
 
 } // namespace nsa

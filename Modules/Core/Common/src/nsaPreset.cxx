@@ -33,6 +33,7 @@ PresetToJson(const Preset & preset)
   object["reference"] = preset.reference;
   object["normalisation"] = ToJson(preset.normalisation);
   object["synthesis"] = ToJson(preset.synthesis);
+  object["network"] = ToJson(preset.network);
   object["training"] = ToJson(preset.training);
   object["augmentation"] = ToJson(preset.augmentation);
   object["prediction"] = ToJson(preset.prediction);
@@ -40,22 +41,23 @@ PresetToJson(const Preset & preset)
 }
 
 Preset
-PresetFromJson(const nlohmann::json & object, const std::string & context)
+PresetFromJson(const nlohmann::json & original, const std::string & context)
 {
-  if (!object.is_object())
+  if (!original.is_object())
   {
     throw ParameterError(context + ": a preset must be a JSON object");
   }
+  const nlohmann::json object = MigrateNetworkKeys(original, context);
   static const std::set<std::string> sections{ "name",      "description", "modality", "reference",
-                                               "normalisation", "synthesis", "training", "augmentation",
-                                               "prediction" };
+                                               "normalisation", "synthesis", "network", "training",
+                                               "augmentation", "prediction" };
   for (auto it = object.begin(); it != object.end(); ++it)
   {
     if (sections.count(it.key()) == 0)
     {
       throw ParameterError(context + ": unknown key '" + it.key() +
                            "' (allowed keys: name, description, modality, reference, normalisation, synthesis, "
-                           "training, augmentation, prediction)");
+                           "network, training, augmentation, prediction)");
     }
   }
   Preset preset;
@@ -81,9 +83,21 @@ PresetFromJson(const nlohmann::json & object, const std::string & context)
   {
     UpdateFromJson(preset.synthesis, object["synthesis"], context + ".synthesis");
   }
+  if (object.contains("network"))
+  {
+    UpdateFromJson(preset.network, object["network"], context + ".network");
+  }
   if (object.contains("training"))
   {
     UpdateFromJson(preset.training, object["training"], context + ".training");
+    try
+    {
+      preset.training.Validate(preset.network);
+    }
+    catch (const ParameterError & error)
+    {
+      throw ParameterError(context + ".training: " + error.what());
+    }
   }
   if (object.contains("augmentation"))
   {

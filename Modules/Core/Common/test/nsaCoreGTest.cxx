@@ -1,6 +1,5 @@
 #include "nsaParameterJson.h"
 #include "nsaAtomicOutput.h"
-#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
 #include "nsaParameters.h"
@@ -55,6 +54,7 @@ class ParameterStructure : public ::testing::Test
 {};
 using ParameterTypes = ::testing::Types<nsa::SynthesisParameters,
                                         nsa::NormalisationParameters,
+                                        nsa::NetworkParameters,
                                         nsa::TrainingParameters,
                                         nsa::PredictionParameters>;
 TYPED_TEST_SUITE(ParameterStructure, ParameterTypes);
@@ -147,8 +147,48 @@ TEST(TrainingParameters, RejectsInconsistentValues)
   EXPECT_EQ(UpdateError<P>({ { "device", "cuda:-1" } }), "training: device: 'cuda:-1' is not one of auto, cpu, cuda, cuda:N");
   EXPECT_EQ(UpdateError<P>({ { "min_learning_rate", 0.1 } }),
             "training: min_learning_rate 0.1 is above learning_rate 0.001");
-  EXPECT_EQ(UpdateError<P>({ { "dimension", 4 } }), "training.dimension: 4 is out of range [2, 3]");
+  EXPECT_EQ(UpdateError<nsa::NetworkParameters>({ { "dimension", 4 } }), "network.dimension: 4 is out of range [2, 3]");
   EXPECT_EQ(UpdateError<P>({ { "learning_rate", nullptr } }), "training.learning_rate: expected a number, got null");
+}
+
+TEST(NetworkParameters, MigrationMovesTheNetworkKeysOutOfTraining)
+{
+  // A preset of before: the keys only in "training" move to "network".
+  const nsa::Preset preset = nsa::PresetFromJson(
+    { { "training", { { "dimension", 3 }, { "input_channels", 2 }, { "epochs", 5 }, { "spacing", { 1, 1, 1 } } } } },
+    "old preset");
+  EXPECT_EQ(preset.network.dimension, 3);
+  EXPECT_EQ(preset.network.input_channels, 2);
+  EXPECT_EQ(preset.training.epochs, 5);
+  EXPECT_FALSE(nsa::PresetToJson(preset)["training"].contains("dimension"));
+  EXPECT_EQ(nsa::PresetToJson(preset)["network"]["dimension"], 3);
+
+  // A model description of before: both sections, agreeing; the training copy is dropped.
+  const nlohmann::json both{ { "network", { { "dimension", 2 }, { "width_multiplier", 0.25 } } },
+                             { "training", { { "dimension", 2 }, { "width_multiplier", 0.25 }, { "epochs", 7 } } } };
+  const nlohmann::json migrated = nsa::MigrateNetworkKeys(both, "model");
+  EXPECT_EQ(migrated["training"], (nlohmann::json{ { "epochs", 7 } }));
+  EXPECT_EQ(migrated["network"], (nlohmann::json{ { "dimension", 2 }, { "width_multiplier", 0.25 } }));
+  EXPECT_EQ(nsa::MigrateNetworkKeys(migrated, "model"), migrated); // nothing left to move
+
+  // Disagreeing copies are refused by name, not silently resolved.
+  nlohmann::json disagree = both;
+  disagree["training"]["width_multiplier"] = 0.5;
+  try
+  {
+    nsa::MigrateNetworkKeys(disagree, "model 'x.pt'");
+    ADD_FAILURE() << "no error";
+  }
+  catch (const nsa::ParameterError & error)
+  {
+    EXPECT_EQ(std::string(error.what()),
+              "model 'x.pt': training.width_multiplier 0.5 disagrees with network.width_multiplier 0.25 (the "
+              "network section is the one home of this key)");
+  }
+
+  // The cross-check of training against the network still applies after the move.
+  EXPECT_THROW(nsa::PresetFromJson({ { "training", { { "dimension", 3 }, { "spacing", { 1, 1 } } } } }, "p"),
+               nsa::ParameterError);
 }
 
 TEST(DeviceName, IndexAndFlagName)
@@ -162,13 +202,13 @@ TEST(DeviceName, IndexAndFlagName)
   EXPECT_THROW(nsa::CudaDeviceIndex("cuda:1x"), nsa::ParameterError);
   try
   {
-    nsa::ValidateDeviceName("cuda:" + std::string(400, '9'), "--device");
+    nsa::ValidateDeviceName("cuda:" + std::string(400, '9'));
     ADD_FAILURE() << "no error";
   }
   catch (const nsa::ParameterError & error)
   {
     const std::string message = error.what();
-    EXPECT_EQ(message.rfind("--device: 'cuda:999", 0), 0u) << message;
+    EXPECT_EQ(message.rfind("device: 'cuda:999", 0), 0u) << message;
     EXPECT_NE(message.find("must be 0 to 127"), std::string::npos) << message;
     EXPECT_LT(message.size(), 200u) << "the value is shortened in the message";
   }

@@ -165,6 +165,91 @@ ReadValue(std::istream & in, const std::string & path)
   }
   return value;
 }
+/** The cases of shard k of n of a `cases`-row manifest, from a partial result's header:
+ * exactly the rows k, k + n, ..., each once, in manifest order. */
+std::vector<CaseRecord>
+ShardCases(const nlohmann::json & records, std::uint64_t k, std::uint64_t n, std::uint64_t cases,
+           const std::string & where)
+{
+  std::vector<CaseRecord> result;
+  if (!records.is_array())
+  {
+    throw InputError(where + ": 'cases' is not a list");
+  }
+  for (const auto & item : records)
+  {
+    CaseRecord record = CaseFromJson(item, where);
+    if (record.index >= cases || record.index % n != k)
+    {
+      throw InputError(where + ": case at manifest row " + std::to_string(record.index + 1) +
+                       " does not belong to this shard of a " + std::to_string(cases) + "-case manifest");
+    }
+    result.push_back(std::move(record));
+  }
+  std::sort(result.begin(), result.end(),
+            [](const CaseRecord & a, const CaseRecord & b) { return a.index < b.index; });
+  for (std::size_t i = 1; i < result.size(); ++i)
+  {
+    if (result[i].index == result[i - 1].index)
+    {
+      throw InputError(where + ": manifest row " + std::to_string(result[i].index + 1) +
+                       " appears twice");
+    }
+  }
+  // Every row k, k + n, ... of the manifest is evaluated by shard k.
+  const std::uint64_t expected = cases > k ? (cases - k - 1) / n + 1 : 0;
+  if (result.size() != expected)
+  {
+    throw InputError(where + ": holds " + std::to_string(result.size()) + " cases, but shard " +
+                     std::to_string(k) + " of a " + std::to_string(cases) + "-case manifest split into " +
+                     std::to_string(n) + " has " + std::to_string(expected));
+  }
+  return result;
+}
+
+/** The score table of a partial result: a count, then that many entries (score, positives,
+ * negatives, PRO weight), which must fill the rest of the file (`fileSize` bytes) exactly;
+ * the positive and negative counts are summed (overflow refused). */
+std::vector<ScoreTable<float>::Entry>
+ReadScoreTableEntries(std::istream & in, std::streamoff fileSize, const std::string & path, const std::string & where,
+                      std::uint64_t & positives, std::uint64_t & negatives)
+{
+  constexpr std::uint64_t EntryBytes = sizeof(float) + 4 * sizeof(std::uint64_t);
+  const auto              count = ReadValue<std::uint64_t>(in, path);
+  const auto              remaining = static_cast<std::uint64_t>(fileSize - in.tellg());
+  if (count > remaining / EntryBytes)
+  {
+    throw InputError(where + ": claims " + std::to_string(count) + " score table entries, but only " +
+                     std::to_string(remaining) + " bytes are left (" + std::to_string(EntryBytes) +
+                     " per entry)");
+  }
+  if (remaining != count * EntryBytes)
+  {
+    throw InputError(where + ": " + std::to_string(remaining - count * EntryBytes) +
+                     " unexpected bytes after the score table");
+  }
+  std::vector<ScoreTable<float>::Entry> entries;
+  entries.reserve(count);
+  positives = 0;
+  negatives = 0;
+  for (std::uint64_t i = 0; i < count; ++i)
+  {
+    ScoreTable<float>::Entry entry;
+    entry.score = ReadValue<float>(in, path);
+    entry.positives = ReadValue<std::uint64_t>(in, path);
+    entry.negatives = ReadValue<std::uint64_t>(in, path);
+    entry.proWeight.low = ReadValue<std::uint64_t>(in, path);
+    entry.proWeight.high = ReadValue<std::uint64_t>(in, path);
+    if (__builtin_add_overflow(positives, entry.positives, &positives) ||
+        __builtin_add_overflow(negatives, entry.negatives, &negatives))
+    {
+      throw InputError(where + ": score table counts overflow");
+    }
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
 } // namespace
 
 bool
@@ -439,39 +524,7 @@ CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shard
     const std::string   where = path + " (shard " + std::to_string(k) + "/" + std::to_string(n) + ")";
 
     CohortEvaluation evaluation(SettingsFromJson(header.at("settings")));
-    const auto &     records = header.at("cases");
-    if (!records.is_array())
-    {
-      throw InputError(where + ": 'cases' is not a list");
-    }
-    for (const auto & item : records)
-    {
-      CaseRecord record = CaseFromJson(item, where);
-      if (record.index >= cases || record.index % n != k)
-      {
-        throw InputError(where + ": case at manifest row " + std::to_string(record.index + 1) +
-                         " does not belong to this shard of a " + std::to_string(cases) + "-case manifest");
-      }
-      evaluation.m_Cases.push_back(std::move(record));
-    }
-    std::sort(evaluation.m_Cases.begin(), evaluation.m_Cases.end(),
-              [](const CaseRecord & a, const CaseRecord & b) { return a.index < b.index; });
-    for (std::size_t i = 1; i < evaluation.m_Cases.size(); ++i)
-    {
-      if (evaluation.m_Cases[i].index == evaluation.m_Cases[i - 1].index)
-      {
-        throw InputError(where + ": manifest row " + std::to_string(evaluation.m_Cases[i].index + 1) +
-                         " appears twice");
-      }
-    }
-    // Every row k, k + n, ... of the manifest is evaluated by shard k.
-    const std::uint64_t expected = cases > k ? (cases - k - 1) / n + 1 : 0;
-    if (evaluation.m_Cases.size() != expected)
-    {
-      throw InputError(where + ": holds " + std::to_string(evaluation.m_Cases.size()) + " cases, but shard " +
-                       std::to_string(k) + " of a " + std::to_string(cases) + "-case manifest split into " +
-                       std::to_string(n) + " has " + std::to_string(expected));
-    }
+    evaluation.m_Cases = ShardCases(header.at("cases"), k, n, cases, where);
     if (shard != nullptr)
     {
       *shard = static_cast<int>(k);
@@ -485,38 +538,10 @@ CohortEvaluation::ReadPartial(const std::string & path, int * shard, int * shard
       *manifestCases = cases;
     }
 
-    constexpr std::uint64_t EntryBytes = sizeof(float) + 4 * sizeof(std::uint64_t);
-    const auto              count = ReadValue<std::uint64_t>(in, path);
-    if (count > remaining() / EntryBytes)
-    {
-      throw InputError(where + ": claims " + std::to_string(count) + " score table entries, but only " +
-                       std::to_string(remaining()) + " bytes are left (" + std::to_string(EntryBytes) +
-                       " per entry)");
-    }
-    if (remaining() != count * EntryBytes)
-    {
-      throw InputError(where + ": " + std::to_string(remaining() - count * EntryBytes) +
-                       " unexpected bytes after the score table");
-    }
-    std::vector<ScoreTable<float>::Entry> entries;
-    entries.reserve(count);
-    std::uint64_t positives = 0;
-    std::uint64_t negatives = 0;
-    for (std::uint64_t i = 0; i < count; ++i)
-    {
-      ScoreTable<float>::Entry entry;
-      entry.score = ReadValue<float>(in, path);
-      entry.positives = ReadValue<std::uint64_t>(in, path);
-      entry.negatives = ReadValue<std::uint64_t>(in, path);
-      entry.proWeight.low = ReadValue<std::uint64_t>(in, path);
-      entry.proWeight.high = ReadValue<std::uint64_t>(in, path);
-      if (__builtin_add_overflow(positives, entry.positives, &positives) ||
-          __builtin_add_overflow(negatives, entry.negatives, &negatives))
-      {
-        throw InputError(where + ": score table counts overflow");
-      }
-      entries.push_back(entry);
-    }
+    std::uint64_t                         positives = 0;
+    std::uint64_t                         negatives = 0;
+    std::vector<ScoreTable<float>::Entry> entries =
+      ReadScoreTableEntries(in, fileSize, path, where, positives, negatives);
     // The table counts every evaluated voxel of the voxel-level cases once.
     std::uint64_t lesion = 0;
     std::uint64_t other = 0;

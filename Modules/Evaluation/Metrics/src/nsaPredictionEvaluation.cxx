@@ -3,7 +3,8 @@
 #include "nsaError.h"
 #include "nsaImageIO.h"
 #include "nsaManifest.h"
-#include "nsaOverlay.h"
+#include "nsaPercentile.h"
+#include "nsaPicture.h"
 
 
 #include <algorithm>
@@ -355,10 +356,10 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
   const size_t       height = size[1];
   const size_t       offset = static_cast<size_t>(slice) * width * height;
   const float *      pixels = image->GetBufferPointer() + offset;
-  std::vector<float> sorted(pixels, pixels + width * height);
-  std::sort(sorted.begin(), sorted.end());
-  const float low = sorted[static_cast<size_t>(0.01 * (sorted.size() - 1))];
-  float       high = sorted[static_cast<size_t>(0.99 * (sorted.size() - 1))];
+  std::vector<float>        values(pixels, pixels + width * height);
+  const std::vector<double> window = Percentiles(values, { 1.0, 99.0 }, PercentileRule::Lower);
+  const float               low = static_cast<float>(window[0]);
+  float                     high = static_cast<float>(window[1]);
   if (!(high > low))
   {
     high = low + 1.0f;
@@ -370,7 +371,7 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
     mapHigh = std::max<double>(threshold, *std::max_element(m, m + width * height));
   }
 
-  std::vector<unsigned char> out(width * height * 3);
+  Picture picture(width, height, 3);
   for (size_t y = 0; y < height; ++y)
   {
     for (size_t x = 0; x < width; ++x)
@@ -383,7 +384,7 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
         const double s = map->GetBufferPointer()[offset + i];
         if (s >= threshold)
         {
-          // The toolkit's "hot" colormap (IO module), as in NSAPredict's overlays.
+          // The toolkit's "hot" colormap, as in NSAOverlay's overlays.
           const auto heat =
             ColormapRgb("hot", mapHigh > threshold ? 0.35 + 0.65 * (s - threshold) / (mapHigh - threshold) : 1.0);
           for (int k = 0; k < 3; ++k)
@@ -392,32 +393,23 @@ RenderCaseThumbnail(const CaseRecord & record, long slice, double threshold)
           }
         }
       }
-      if (truth)
-      {
-        const unsigned char * t = truth->GetBufferPointer() + offset;
-        const bool            inside = t[i] != 0;
-        const bool            edge = inside && (x == 0 || y == 0 || x + 1 == width || y + 1 == height || !t[i - 1] ||
-                                     !t[i + 1] || !t[i - width] || !t[i + width]);
-        if (edge)
-        {
-          c[0] = 0;
-          c[1] = 255;
-          c[2] = 0;
-        }
-      }
-      // PNG rows run top to bottom; flip so that the image's +y (anterior in RAS-like
-      // orientations after ITK's LPS) is up.
-      unsigned char * pixel = out.data() + ((height - 1 - y) * width + x) * 3;
+      unsigned char * pixel = picture.At(x, y);
       for (int k = 0; k < 3; ++k)
       {
         pixel[k] = static_cast<unsigned char>(c[k]);
       }
     }
   }
-  // Encoded in memory: no temporary file (see EncodeRgbPng).
+  if (truth)
+  {
+    picture.Outline(truth->GetBufferPointer() + offset, { 0, 255, 0 });
+  }
+  // PNG rows run top to bottom; flip so that the image's +y (anterior in RAS-like
+  // orientations after ITK's LPS) is up. Encoded in memory: no temporary file.
+  picture.FlipRows();
   try
   {
-    return EncodeRgbPng(out.data(), width, height);
+    return EncodePng(picture);
   }
   catch (const OutputError & e)
   {

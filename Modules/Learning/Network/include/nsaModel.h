@@ -1,8 +1,7 @@
 #ifndef nsaModel_h
 #define nsaModel_h
 
-#include "nsaNetworkConfiguration.h"
-#include "nsaParameters.h"
+#include "nsaParameterJson.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +34,7 @@ struct EpochRecord
  * trained (and its history), and how to apply it by default. */
 struct ModelDescription
 {
-  NetworkConfiguration     network;
+  NetworkParameters     network;
   NormalisationParameters  normalisation;
   SynthesisParameters      synthesis;
   TrainingParameters       training;

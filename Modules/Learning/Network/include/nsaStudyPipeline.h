@@ -39,7 +39,8 @@ LoadTrainingImages(const std::vector<StudyEntry> & studies,
  * size 1 of a 2D image), in increasing order, and 0 on the slice axis. All 0 when the
  * model records no spacing. */
 std::array<double, 3>
-ModelSpacing(const TrainingParameters & training, int sliceAxis, const itk::Size<3> & size);
+ModelSpacing(const NetworkParameters & network, const TrainingParameters & training, int sliceAxis,
+             const itk::Size<3> & size);
 
 /** \brief A scored study: the study as read (metadata for DICOM outputs), its score map
  * (the study's geometry) and case scores. */

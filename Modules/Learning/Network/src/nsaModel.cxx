@@ -2,7 +2,6 @@
 
 #include "nsaAtomicOutput.h"
 #include "nsaArchiveCheck.h"
-#include "nsaDeviceName.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
 
@@ -69,12 +68,15 @@ ModelDescription::ToJson() const
 }
 
 ModelDescription
-ModelDescription::FromJson(const nlohmann::json & object, const std::string & context)
+ModelDescription::FromJson(const nlohmann::json & original, const std::string & context)
 {
-  if (!object.is_object())
+  if (!original.is_object())
   {
     throw ParameterError(context + ": the model description is not a JSON object");
   }
+  // Model files written before "network" was the one home of the network's keys hold them
+  // in "training" too (Data/Models/brain-mri-2d.pt does).
+  const nlohmann::json object = MigrateNetworkKeys(original, context);
   ModelDescription description;
   const auto section = [&](const char * key) -> nlohmann::json {
     auto it = object.find(key);
@@ -84,6 +86,14 @@ ModelDescription::FromJson(const nlohmann::json & object, const std::string & co
   UpdateFromJson(description.normalisation, section("normalisation"), context + ": normalisation");
   UpdateFromJson(description.synthesis, section("synthesis"), context + ": synthesis");
   UpdateFromJson(description.training, section("training"), context + ": training");
+  try
+  {
+    description.training.Validate(description.network);
+  }
+  catch (const ParameterError & error)
+  {
+    throw ParameterError(context + ": training: " + error.what());
+  }
   UpdateFromJson(description.augmentation, section("augmentation"), context + ": augmentation");
   UpdateFromJson(description.prediction, section("prediction"), context + ": prediction");
   try
@@ -296,9 +306,6 @@ Model::Model(const ModelDescription & description, std::uint64_t seed)
   : m_Impl(std::make_shared<Impl>())
 {
   m_Impl->description = description;
-  m_Impl->description.training.dimension = description.network.dimension;
-  m_Impl->description.training.width_multiplier = description.network.width_multiplier;
-  m_Impl->description.training.input_channels = description.network.input_channels;
   torch::manual_seed(seed);
   m_Impl->network = MakeNetwork(description.network);
 }

@@ -1,6 +1,7 @@
 #include "nsaPredictor.h"
 
 #include "nsaError.h"
+#include "nsaPercentile.h"
 #include "nsaModelImpl.h"
 #include "nsaTensorBridge.h"
 
@@ -78,7 +79,7 @@ public:
   {
     std::vector<std::int64_t> before;
     const std::vector<std::int64_t> sizes{ slices.size(2), slices.size(3) };
-    const at::Tensor padded = PadSpatialCentred(slices, 2, NetworkConfiguration::SizeDivisor, m_PadValue, before);
+    const at::Tensor padded = PadSpatialCentred(slices, 2, NetworkParameters::SizeDivisor, m_PadValue, before);
     at::Tensor output = at::empty({ slices.size(0), sizes[0], sizes[1] }, at::kFloat);
     const std::int64_t batch = m_Parameters.batch_size;
     for (std::int64_t start = 0; start < slices.size(0); start += batch)
@@ -118,7 +119,7 @@ public:
     {
       const std::int64_t requested =
         windowXYZ.empty() ? sizes[i] : static_cast<std::int64_t>(std::ceil(windowXYZ[2 - i]));
-      const std::int64_t d = NetworkConfiguration::SizeDivisor;
+      const std::int64_t d = NetworkParameters::SizeDivisor;
       window[i] = (std::max<std::int64_t>(requested, 1) + d - 1) / d * d;
     }
     std::vector<std::int64_t> before;
@@ -269,12 +270,9 @@ ComputeCaseScores(std::vector<float> values, const PredictionParameters & parame
   }
   scores.mean = sum / n;
 
-  std::sort(values.begin(), values.end());
-  const double position = parameters.score_percentile / 100.0 * (n - 1);
-  const std::size_t lower = static_cast<std::size_t>(std::floor(position));
-  const std::size_t upper = std::min(n - 1, lower + 1);
-  scores.percentile = values[lower] + (position - lower) * (static_cast<double>(values[upper]) - values[lower]);
+  scores.percentile = Percentile(values, parameters.score_percentile, PercentileRule::Linear);
 
+  std::sort(values.begin(), values.end());
   const std::size_t k =
     std::min(n, std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(parameters.top_k_fraction * n))));
   double topSum = 0.0;

@@ -15,12 +15,6 @@
 namespace nsa
 {
 
-int
-NetworkConfiguration::Channels(int paperChannels) const
-{
-  return std::max(1, static_cast<int>(std::lround(paperChannels * width_multiplier)));
-}
-
 at::Tensor
 NetworkTraits<2>::MaxPool(const at::Tensor & x)
 {
@@ -132,18 +126,18 @@ EncoderDecoder::CheckInput(const at::Tensor & input) const
   }
   for (std::int64_t axis = 2; axis < input.dim(); ++axis)
   {
-    if (input.size(axis) <= 0 || input.size(axis) % NetworkConfiguration::SizeDivisor != 0)
+    if (input.size(axis) <= 0 || input.size(axis) % NetworkParameters::SizeDivisor != 0)
     {
       throw InputError("network input: spatial size " + std::to_string(input.size(axis)) + " along tensor axis " +
                        std::to_string(axis) + " is not a positive multiple of " +
-                       std::to_string(NetworkConfiguration::SizeDivisor) + " (pad or crop the image)");
+                       std::to_string(NetworkParameters::SizeDivisor) + " (pad or crop the image)");
     }
   }
 }
 
 // ---------------------------------------------------------------------------------------
 template <unsigned int VDimension>
-BasicBlock<VDimension>::BasicBlock(int inPlanes, int planes, int stride)
+BasicBlockImpl<VDimension>::BasicBlockImpl(int inPlanes, int planes, int stride)
 {
   m_Conv1 = this->register_module("conv1", MakeConv<VDimension>(inPlanes, planes, 3, stride, 1));
   m_BatchNorm1 = this->register_module("bn1", MakeBatchNorm<VDimension>(planes));
@@ -151,16 +145,15 @@ BasicBlock<VDimension>::BasicBlock(int inPlanes, int planes, int stride)
   m_BatchNorm2 = this->register_module("bn2", MakeBatchNorm<VDimension>(planes));
   if (stride != 1 || inPlanes != planes)
   {
-    auto shortcut = std::make_shared<torch::nn::Module>("Sequential");
-    m_ShortcutConv = shortcut->register_module("0", MakeConv<VDimension>(inPlanes, planes, 1, stride, 0));
-    m_ShortcutBatchNorm = shortcut->register_module("1", MakeBatchNorm<VDimension>(planes));
-    this->register_module("downsample", shortcut);
+    m_ShortcutConv = MakeConv<VDimension>(inPlanes, planes, 1, stride, 0);
+    m_ShortcutBatchNorm = MakeBatchNorm<VDimension>(planes);
+    this->register_module("downsample", torch::nn::Sequential(m_ShortcutConv, m_ShortcutBatchNorm));
   }
 }
 
 template <unsigned int VDimension>
 at::Tensor
-BasicBlock<VDimension>::Forward(const at::Tensor & x)
+BasicBlockImpl<VDimension>::forward(const at::Tensor & x)
 {
   at::Tensor out = ReluInPlace(NormaliseBatch(m_BatchNorm1, m_Conv1->forward(x)));
   out = NormaliseBatch(m_BatchNorm2, m_Conv2->forward(out));
@@ -169,7 +162,7 @@ BasicBlock<VDimension>::Forward(const at::Tensor & x)
 }
 
 template <unsigned int VDimension>
-TransposeBasicBlock<VDimension>::TransposeBasicBlock(int inPlanes, int planes, int stride)
+TransposeBasicBlockImpl<VDimension>::TransposeBasicBlockImpl(int inPlanes, int planes, int stride)
 {
   // The paper's transposed 3×3 always has output padding 1; with stride 2 it doubles the size.
   m_Conv1 = this->register_module("conv1", MakeConvTranspose<VDimension>(inPlanes, planes, 3, stride, 1, 1));
@@ -178,17 +171,15 @@ TransposeBasicBlock<VDimension>::TransposeBasicBlock(int inPlanes, int planes, i
   m_BatchNorm2 = this->register_module("bn2", MakeBatchNorm<VDimension>(planes));
   if (stride != 1 || inPlanes != planes)
   {
-    auto shortcut = std::make_shared<torch::nn::Module>("Sequential");
-    m_ShortcutConv =
-      shortcut->register_module("0", MakeConvTranspose<VDimension>(inPlanes, planes, 1, stride, 0, stride - 1));
-    m_ShortcutBatchNorm = shortcut->register_module("1", MakeBatchNorm<VDimension>(planes));
-    this->register_module("upsample", shortcut);
+    m_ShortcutConv = MakeConvTranspose<VDimension>(inPlanes, planes, 1, stride, 0, stride - 1);
+    m_ShortcutBatchNorm = MakeBatchNorm<VDimension>(planes);
+    this->register_module("upsample", torch::nn::Sequential(m_ShortcutConv, m_ShortcutBatchNorm));
   }
 }
 
 template <unsigned int VDimension>
 at::Tensor
-TransposeBasicBlock<VDimension>::Forward(const at::Tensor & x)
+TransposeBasicBlockImpl<VDimension>::forward(const at::Tensor & x)
 {
   at::Tensor out = ReluInPlace(NormaliseBatch(m_BatchNorm1, m_Conv1->forward(x)));
   out = NormaliseBatch(m_BatchNorm2, m_Conv2->forward(out));
@@ -196,27 +187,9 @@ TransposeBasicBlock<VDimension>::Forward(const at::Tensor & x)
   return ReluInPlace(out + identity);
 }
 
-void
-BlockSequence::Append(std::shared_ptr<ResidualBlock> block)
-{
-  this->register_module(std::to_string(m_Blocks.size()), block);
-  m_Blocks.push_back(std::move(block));
-}
-
-at::Tensor
-BlockSequence::Forward(const at::Tensor & x)
-{
-  at::Tensor out = x;
-  for (const auto & block : m_Blocks)
-  {
-    out = block->Forward(out);
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------
 template <unsigned int VDimension>
-ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkConfiguration & configuration)
+ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkParameters & configuration)
   : EncoderDecoder(configuration)
 {
   if (configuration.dimension != static_cast<int>(VDimension))
@@ -236,10 +209,10 @@ ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkConfiguratio
       this->MakeLayer("layer" + std::to_string(i + 1), inPlanes, c(encoderPlanes[i]), 2, i == 0 ? 1 : 2, false);
   }
 
-  m_Nin = std::make_shared<torch::nn::Module>("Sequential");
-  m_Nin0 = m_Nin->register_module("0", MakeConv<VDimension>(c(512), c(256), 1, 1, 0));
-  m_Nin2 = m_Nin->register_module("2", MakeConv<VDimension>(c(256), c(128), 1, 1, 0));
-  this->register_module("nin", m_Nin);
+  m_Nin = this->register_module(
+    "nin",
+    torch::nn::Sequential(MakeConv<VDimension>(c(512), c(256), 1, 1, 0), torch::nn::ReLU(torch::nn::ReLUOptions(true)),
+                          MakeConv<VDimension>(c(256), c(128), 1, 1, 0), torch::nn::ReLU(torch::nn::ReLUOptions(true))));
 
   inPlanes = c(128);
   const int decoderPlanes[3] = { 64, 32, 16 };
@@ -268,7 +241,7 @@ ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkConfiguratio
 }
 
 template <unsigned int VDimension>
-std::shared_ptr<BlockSequence>
+torch::nn::Sequential
 ResNetEncoderDecoder<VDimension>::MakeLayer(const std::string & name,
                                             int &               inPlanes,
                                             int                 planes,
@@ -276,17 +249,17 @@ ResNetEncoderDecoder<VDimension>::MakeLayer(const std::string & name,
                                             int                 stride,
                                             bool                transpose)
 {
-  auto layer = std::make_shared<BlockSequence>();
+  torch::nn::Sequential layer;
   for (int i = 0; i < blocks; ++i)
   {
     const int blockStride = i == 0 ? stride : 1;
     if (transpose)
     {
-      layer->Append(std::make_shared<TransposeBasicBlock<VDimension>>(inPlanes, planes, blockStride));
+      layer->push_back(TransposeBasicBlock<VDimension>(inPlanes, planes, blockStride));
     }
     else
     {
-      layer->Append(std::make_shared<BasicBlock<VDimension>>(inPlanes, planes, blockStride));
+      layer->push_back(BasicBlock<VDimension>(inPlanes, planes, blockStride));
     }
     inPlanes = planes;
   }
@@ -302,27 +275,26 @@ ResNetEncoderDecoder<VDimension>::ForwardLogits(const at::Tensor & input)
   x = Traits::MaxPool(x);
   for (auto & layer : m_Layers)
   {
-    x = layer->Forward(x);
+    x = layer->forward(x);
   }
-  x = ReluInPlace(m_Nin0->forward(x));
-  x = ReluInPlace(m_Nin2->forward(x));
+  x = m_Nin->forward(x);
   for (auto & layer : m_UpLayers)
   {
-    x = layer->Forward(x);
+    x = layer->forward(x);
   }
   x = Traits::Upsample(x);
   return m_ConvTranspose1->forward(x);
 }
 
-template class BasicBlock<2>;
-template class BasicBlock<3>;
-template class TransposeBasicBlock<2>;
-template class TransposeBasicBlock<3>;
+template class BasicBlockImpl<2>;
+template class BasicBlockImpl<3>;
+template class TransposeBasicBlockImpl<2>;
+template class TransposeBasicBlockImpl<3>;
 template class ResNetEncoderDecoder<2>;
 template class ResNetEncoderDecoder<3>;
 
 std::shared_ptr<EncoderDecoder>
-MakeNetwork(const NetworkConfiguration & configuration)
+MakeNetwork(const NetworkParameters & configuration)
 {
   configuration.Validate();
   if (configuration.dimension == 2)
@@ -384,7 +356,7 @@ ViewEnd(const at::Tensor & tensor, std::uint64_t & end)
 } // namespace
 
 std::map<std::string, TensorSpec>
-ExpectedTensors(const NetworkConfiguration & configuration)
+ExpectedTensors(const NetworkParameters & configuration)
 {
   const auto c = [&configuration](int channels) { return static_cast<std::int64_t>(configuration.Channels(channels)); };
   const int  dimension = configuration.dimension;

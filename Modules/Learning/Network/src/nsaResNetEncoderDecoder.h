@@ -3,10 +3,12 @@
 
 // Internal header of the Learning module (includes LibTorch): only src/ and test/ include it.
 
-#include "nsaNetworkConfiguration.h"
+#include "nsaParameters.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
 #include <map>
@@ -59,12 +61,12 @@ struct NetworkTraits<3>
  * \brief Dimension-independent face of the networks: what the trainer and the predictor use.
  *
  * Input [N, C, H, W] (2D) or [N, C, D, H, W] (3D), every spatial size a multiple of
- * NetworkConfiguration::SizeDivisor; output [N, 1, ...] of the same spatial size.
+ * NetworkParameters::SizeDivisor; output [N, 1, ...] of the same spatial size.
  */
 class EncoderDecoder : public torch::nn::Module
 {
 public:
-  explicit EncoderDecoder(const NetworkConfiguration & configuration)
+  explicit EncoderDecoder(const NetworkParameters & configuration)
     : torch::nn::Module("ResNetEncoderDecoder")
     , m_Configuration(configuration)
   {}
@@ -81,7 +83,7 @@ public:
   at::Tensor
   Activate(const at::Tensor & logits) const;
 
-  const NetworkConfiguration &
+  const NetworkParameters &
   GetConfiguration() const
   {
     return m_Configuration;
@@ -98,53 +100,55 @@ protected:
   CheckInput(const at::Tensor & input) const;
 
 private:
-  NetworkConfiguration m_Configuration;
+  NetworkParameters m_Configuration;
 };
 
-/** \class ResidualBlock
- * \brief Common face of the residual blocks (forward through one block). */
-class ResidualBlock : public torch::nn::Module
-{
-public:
-  virtual at::Tensor
-  Forward(const at::Tensor & x) = 0;
-};
-
-/** \class BasicBlock
+/** \class BasicBlockImpl
  * \brief ResNet basic block: conv3×3(stride)–BN–ReLU–conv3×3–BN, plus the identity or a
  * 1×1 conv–BN "downsample" shortcut, then ReLU (He et al., CVPR 2016). Parameter names
- * conv1, bn1, conv2, bn2, downsample.0, downsample.1 as in torchvision. */
+ * conv1, bn1, conv2, bn2, downsample.0, downsample.1 as in torchvision. Used through its
+ * holder BasicBlock<VDimension> (LibTorch's TORCH_MODULE idiom, written out because the
+ * macro takes no template). */
 template <unsigned int VDimension>
-class BasicBlock : public ResidualBlock
+class BasicBlockImpl : public torch::nn::Module
 {
 public:
   using Traits = NetworkTraits<VDimension>;
-  BasicBlock(int inPlanes, int planes, int stride);
+  BasicBlockImpl(int inPlanes, int planes, int stride);
   at::Tensor
-  Forward(const at::Tensor & x) override;
+  forward(const at::Tensor & x);
 
 private:
-  typename Traits::Conv                       m_Conv1{ nullptr };
-  typename Traits::BatchNorm                  m_BatchNorm1{ nullptr };
-  typename Traits::Conv                       m_Conv2{ nullptr };
-  typename Traits::BatchNorm                  m_BatchNorm2{ nullptr };
-  typename Traits::Conv                       m_ShortcutConv{ nullptr };
-  typename Traits::BatchNorm                  m_ShortcutBatchNorm{ nullptr };
+  typename Traits::Conv      m_Conv1{ nullptr };
+  typename Traits::BatchNorm m_BatchNorm1{ nullptr };
+  typename Traits::Conv      m_Conv2{ nullptr };
+  typename Traits::BatchNorm m_BatchNorm2{ nullptr };
+  /** The shortcut's conv and BN, registered as the Sequential "downsample"; called one by
+   * one because the BN may be synchronised across processes (NormaliseBatch). */
+  typename Traits::Conv      m_ShortcutConv{ nullptr };
+  typename Traits::BatchNorm m_ShortcutBatchNorm{ nullptr };
 };
 
-/** \class TransposeBasicBlock
+template <unsigned int VDimension>
+class BasicBlock : public torch::nn::ModuleHolder<BasicBlockImpl<VDimension>>
+{
+public:
+  using torch::nn::ModuleHolder<BasicBlockImpl<VDimension>>::ModuleHolder;
+};
+
+/** \class TransposeBasicBlockImpl
  * \brief The decoder's residual block: transposed conv3×3 (stride 2, output padding 1)–BN–
  * ReLU–conv3×3–BN, plus a 1×1 transposed conv–BN "upsample" shortcut, then ReLU (the NSA
  * paper's TransposeBasicBlock). Parameter names conv1, bn1, conv2, bn2, upsample.0,
- * upsample.1. */
+ * upsample.1. Holder: TransposeBasicBlock<VDimension>. */
 template <unsigned int VDimension>
-class TransposeBasicBlock : public ResidualBlock
+class TransposeBasicBlockImpl : public torch::nn::Module
 {
 public:
   using Traits = NetworkTraits<VDimension>;
-  TransposeBasicBlock(int inPlanes, int planes, int stride);
+  TransposeBasicBlockImpl(int inPlanes, int planes, int stride);
   at::Tensor
-  Forward(const at::Tensor & x) override;
+  forward(const at::Tensor & x);
 
 private:
   typename Traits::ConvTranspose m_Conv1{ nullptr };
@@ -155,19 +159,11 @@ private:
   typename Traits::BatchNorm     m_ShortcutBatchNorm{ nullptr };
 };
 
-/** \class BlockSequence
- * \brief Residual blocks applied in order, registered as "0", "1", ... (the names
- * torch.nn.Sequential gives them, so a layer's parameters read `layer1.0.conv1.weight`). */
-class BlockSequence : public torch::nn::Module
+template <unsigned int VDimension>
+class TransposeBasicBlock : public torch::nn::ModuleHolder<TransposeBasicBlockImpl<VDimension>>
 {
 public:
-  void
-  Append(std::shared_ptr<ResidualBlock> block);
-  at::Tensor
-  Forward(const at::Tensor & x);
-
-private:
-  std::vector<std::shared_ptr<ResidualBlock>> m_Blocks;
+  using torch::nn::ModuleHolder<TransposeBasicBlockImpl<VDimension>>::ModuleHolder;
 };
 
 /** \class ResNetEncoderDecoder
@@ -188,29 +184,30 @@ class ResNetEncoderDecoder : public EncoderDecoder
 {
 public:
   using Traits = NetworkTraits<VDimension>;
-  explicit ResNetEncoderDecoder(const NetworkConfiguration & configuration);
+  explicit ResNetEncoderDecoder(const NetworkParameters & configuration);
 
   at::Tensor
   ForwardLogits(const at::Tensor & input) override;
 
 private:
-  std::shared_ptr<BlockSequence>
+  /** layer1..4 and uplayer1..3: torch::nn::Sequential of residual blocks, registered as
+   * "0", "1", ..., so that a layer's parameters read `layer1.0.conv1.weight`. */
+  torch::nn::Sequential
   MakeLayer(const std::string & name, int & inPlanes, int planes, int blocks, int stride, bool transpose);
 
   typename Traits::Conv          m_Conv1{ nullptr };
   typename Traits::BatchNorm     m_BatchNorm1{ nullptr };
-  std::shared_ptr<BlockSequence> m_Layers[4];
-  std::shared_ptr<torch::nn::Module> m_Nin;
-  typename Traits::Conv          m_Nin0{ nullptr };
-  typename Traits::Conv          m_Nin2{ nullptr };
-  std::shared_ptr<BlockSequence> m_UpLayers[3];
+  torch::nn::Sequential          m_Layers[4];
+  /** nin.0 (1×1 conv), nin.1 (ReLU), nin.2 (1×1 conv), nin.3 (ReLU): the paper's Sequential. */
+  torch::nn::Sequential          m_Nin{ nullptr };
+  torch::nn::Sequential          m_UpLayers[3];
   typename Traits::ConvTranspose m_ConvTranspose1{ nullptr };
 };
 
 /** Builds the network of a configuration (dimension 2 or 3), weights initialised from
  * LibTorch's global generator (call torch::manual_seed first for reproducible weights). */
 std::shared_ptr<EncoderDecoder>
-MakeNetwork(const NetworkConfiguration & configuration);
+MakeNetwork(const NetworkParameters & configuration);
 
 /** What one parameter or buffer of a network is: its sizes and element type. */
 struct TensorSpec
@@ -225,7 +222,7 @@ struct TensorSpec
  * far larger than the weights in the file costs nothing. Equal to the built network's
  * named_parameters() and named_buffers() (unit test NetworkGTest.ExpectedTensorsMatchTheNetwork). */
 std::map<std::string, TensorSpec>
-ExpectedTensors(const NetworkConfiguration & configuration);
+ExpectedTensors(const NetworkParameters & configuration);
 
 /** Refuses, naming the tensor, `context` and both shapes: a tensor missing from `tensors`
  * or not in `expected`, a shape or element type that differs (with `convertFloating`, any

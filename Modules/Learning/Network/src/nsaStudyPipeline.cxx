@@ -41,14 +41,15 @@ LoadTrainingImages(const std::vector<StudyEntry> &  studies,
 }
 
 std::array<double, 3>
-ModelSpacing(const TrainingParameters & training, int sliceAxis, const itk::Size<3> & size)
+ModelSpacing(const NetworkParameters & network, const TrainingParameters & training, int sliceAxis,
+             const itk::Size<3> & size)
 {
   std::array<double, 3> spacing{ 0.0, 0.0, 0.0 };
   if (training.spacing.empty())
   {
     return spacing;
   }
-  if (training.dimension == 3)
+  if (network.dimension == 3)
   {
     for (unsigned int a = 0; a < 3; ++a)
     {
@@ -91,7 +92,7 @@ LoadTrainingImages(const std::vector<StudyEntry> & studies,
   {
     const Study study = ReadStudy(studies[i].path, options);
     const auto  spacing = ModelSpacing(
-      description.training, description.training.slice_axis, study.image->GetLargestPossibleRegion().GetSize());
+      description.network, description.training, description.training.slice_axis, study.image->GetLargestPossibleRegion().GetSize());
     const auto resampled = ResampleToSpacing(study.image.GetPointer(), spacing);
     images.push_back(
       { Normalise<itk::Image<float, 3>>(resampled.GetPointer(), description.normalisation), nullptr, studies[i].name });
@@ -109,7 +110,7 @@ PredictNormalised(const Predictor &            predictor,
 {
   const ModelDescription & description = model.GetDescription();
   const auto               size = normalised->GetLargestPossibleRegion().GetSize();
-  const auto spacing = ModelSpacing(description.training, predictor.GetParameters().slice_axis, size);
+  const auto spacing = ModelSpacing(description.network, description.training, predictor.GetParameters().slice_axis, size);
   const auto resampled = ResampleToSpacing(normalised, spacing);
   StudyPrediction result;
   result.map = predictor.Predict(resampled.GetPointer(), progress);

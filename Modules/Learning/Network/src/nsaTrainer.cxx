@@ -18,6 +18,8 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 namespace nsa
 {
@@ -177,6 +179,347 @@ BroadcastAdamState(ProcessGroup & group, torch::optim::Adam & optimizer, const s
   }
 }
 
+/** The parameters and buffers of a network, in a fixed order (what ranks compare and share). */
+std::vector<at::Tensor>
+WeightsAndBuffers(torch::nn::Module & network)
+{
+  std::vector<at::Tensor> tensors = network.parameters();
+  for (const auto & buffer : network.buffers())
+  {
+    tensors.push_back(buffer);
+  }
+  return tensors;
+}
+
+/** Resumes a run from its checkpoint: rank 0 reads it (weights, history, optimizer and
+ * trainer state into `impl` and `state`), the other ranks get the epoch and history from rank
+ * 0, or its error. Returns the first epoch to train. */
+int
+ResumeRun(const TrainerOptions &   options,
+          const ModelDescription & description,
+          ProcessGroup *           group,
+          int                      worldSize,
+          Model::Impl &            impl,
+          CheckpointState &        state)
+{
+  const bool  writer = group == nullptr || group->Rank() == 0;
+  int         startEpoch = 0;
+  std::string resumeError;
+  if (writer)
+  {
+    try
+    {
+      auto resumed = ReadModelFile(options.checkpoint_path, &state);
+      if (RunIdentity(resumed->description) != RunIdentity(description))
+      {
+        throw ParameterError("resume: checkpoint '" + options.checkpoint_path +
+                             "' was written with other settings (network, synthesis, normalisation, training or "
+                             "seed differ); start a new run or use the same settings");
+      }
+      if (!state.optimizer || !state.trainer.is_object())
+      {
+        throw InputError("resume: '" + options.checkpoint_path + "' is a model file, not a training checkpoint");
+      }
+      impl.network = resumed->network;
+      impl.description.history = resumed->description.history;
+      const auto completed = state.trainer.find("completed_epochs");
+      if (completed == state.trainer.end() || !completed->is_number_unsigned() ||
+          completed->get<std::uint64_t>() > static_cast<std::uint64_t>(description.training.epochs))
+      {
+        throw InputError("resume: '" + options.checkpoint_path +
+                         "': trainer state 'completed_epochs' is missing or not in [0, " +
+                         std::to_string(description.training.epochs) + "]");
+      }
+      startEpoch = completed->get<int>();
+      // A step of W ranks takes W·batch_size samples: another world size is another run.
+      const auto ranks = state.trainer.find("world_size");
+      const int  checkpointRanks = ranks != state.trainer.end() && ranks->is_number_unsigned() ? ranks->get<int>() : 1;
+      if (checkpointRanks != worldSize)
+      {
+        throw ParameterError("resume: checkpoint '" + options.checkpoint_path + "' was written by a run of " +
+                             std::to_string(checkpointRanks) + " rank(s); resume it with " +
+                             std::to_string(checkpointRanks) + " (now " + std::to_string(worldSize) +
+                             "), since the batch of a step is batch_size times the number of ranks");
+      }
+    }
+    catch (const std::exception & error)
+    {
+      if (!group)
+      {
+        throw;
+      }
+      resumeError = UserMessage(error);
+    }
+  }
+  if (group)
+  {
+    resumeError = group->BroadcastString(resumeError, "resume");
+    if (!resumeError.empty())
+    {
+      throw Error(writer ? resumeError : "rank 0 could not resume: " + resumeError);
+    }
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto & record : impl.description.history)
+    {
+      history.push_back(record.ToJson());
+    }
+    const nlohmann::json shared = nlohmann::json::parse(group->BroadcastString(
+      nlohmann::json{ { "start_epoch", startEpoch }, { "history", history } }.dump(), "resume"));
+    startEpoch = shared.at("start_epoch").get<int>();
+    impl.description.history.clear();
+    for (const auto & record : shared.at("history"))
+    {
+      impl.description.history.push_back(EpochRecord::FromJson(record));
+    }
+  }
+  return startEpoch;
+}
+
+/** Restores Adam's state of a resumed run: rank 0 loads it from the checkpoint and checks
+ * that its moments fit the parameters, it moves to the device, and rank 0 shares it. */
+void
+RestoreOptimizer(torch::optim::Adam &            optimizer,
+                 const std::vector<at::Tensor> & parameters,
+                 const CheckpointState &         state,
+                 const std::string &             checkpointPath,
+                 const torch::Device &           device,
+                 ProcessGroup *                  group)
+{
+  if (group == nullptr || group->Rank() == 0)
+  {
+    try
+    {
+      optimizer.load(*state.optimizer);
+    }
+    catch (const c10::Error & error)
+    {
+      throw InputError("resume: '" + checkpointPath + "': optimizer state unreadable: " +
+                       error.what_without_backtrace());
+    }
+    // Adam's moments must have their parameter's shape, or the first step reads out of bounds.
+    for (const auto & parameter : parameters)
+    {
+      const auto entry = optimizer.state().find(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+      if (entry == optimizer.state().end())
+      {
+        continue;
+      }
+      auto & adam = static_cast<torch::optim::AdamParamState &>(*entry->second);
+      if (!adam.exp_avg().defined() || !adam.exp_avg_sq().defined() || adam.exp_avg().sizes() != parameter.sizes() ||
+          adam.exp_avg_sq().sizes() != parameter.sizes())
+      {
+        throw InputError("resume: '" + checkpointPath +
+                         "': optimizer state does not fit the network (moment shapes differ from the parameters')");
+      }
+    }
+  }
+  if (device.is_cuda())
+  {
+    for (auto & entry : optimizer.state())
+    {
+      auto & adam = static_cast<torch::optim::AdamParamState &>(*entry.second);
+      adam.exp_avg(adam.exp_avg().to(device));
+      adam.exp_avg_sq(adam.exp_avg_sq().to(device));
+    }
+  }
+  if (group)
+  {
+    BroadcastAdamState(*group, optimizer, parameters);
+  }
+}
+
+/** One optimisation step on a batch ([N, C, ...] input and label; N = 0 on a rank left
+ * without samples, which still joins the collectives): forward (autocast under mixed
+ * precision), loss weighted by this rank's `share` of the global batch, backward, gradients
+ * summed over the ranks, Adam step (skipped on overflow under mixed precision). Adds the
+ * loss to `lossSum`; returns the logits. */
+at::Tensor
+TrainStep(Model::Impl &                   impl,
+          torch::optim::Adam &            optimizer,
+          std::vector<at::Tensor> &       parameters,
+          const at::Tensor &              input,
+          const at::Tensor &              label,
+          bool                            empty,
+          double                          share,
+          const std::string &             lossName,
+          bool                            mixedPrecision,
+          LossScaler &                    scaler,
+          ProcessGroup *                  group,
+          double &                        lossSum)
+{
+  optimizer.zero_grad();
+  at::Tensor logits;
+  if (mixedPrecision)
+  {
+    at::autocast::set_enabled(true);
+    logits = impl.network->ForwardLogits(input);
+    at::autocast::set_enabled(false);
+    at::autocast::clear_cache();
+    logits = logits.to(at::kFloat);
+  }
+  else
+  {
+    logits = impl.network->ForwardLogits(input);
+  }
+  // The loss of the step is the mean over the global batch: each rank weights its mean by
+  // its share, and the gradients are summed over the ranks (equal shares: the average).
+  at::Tensor loss;
+  if (empty)
+  {
+    loss = logits.sum() * 0.0;
+  }
+  else
+  {
+    loss = (lossName == "mse" ? at::mse_loss(impl.network->Activate(logits), label)
+                              : at::binary_cross_entropy_with_logits(logits, label)) *
+           share;
+  }
+  if (mixedPrecision)
+  {
+    (loss * scaler.scale).backward();
+    if (group)
+    {
+      group->AllReduceGradients(parameters);
+    }
+    // The gradients are equal on every rank now, so every rank skips the same steps.
+    if (scaler.Unscale(parameters))
+    {
+      optimizer.step();
+    }
+  }
+  else
+  {
+    loss.backward();
+    if (group)
+    {
+      group->AllReduceGradients(parameters);
+    }
+    optimizer.step();
+  }
+  lossSum += loss.item<double>();
+  return logits;
+}
+
+/** After an epoch of data-parallel training: the epoch's loss summed over the ranks, and a
+ * check that every rank holds rank 0's weights (a silent divergence would train W models). */
+double
+SumOverRanksAndCheckWeights(ProcessGroup &                 group,
+                            torch::nn::Module &            network,
+                            double                         lossSum,
+                            const DistributedEnvironment & environment,
+                            int                            epoch)
+{
+  std::vector<at::Tensor> tensors = WeightsAndBuffers(network);
+  at::Tensor reduced = at::tensor({ lossSum }, at::kDouble);
+  group.AllReduceSum(reduced, "the epoch's loss");
+  lossSum = reduced.item<double>();
+  at::Tensor fingerprint = at::full({ 1 }, BitFingerprint(tensors), at::kLong);
+  at::Tensor reference = fingerprint.clone();
+  group.Broadcast(reference, "the weight check");
+  at::Tensor differs = at::full({ 1 }, reference.item<std::int64_t>() != fingerprint.item<std::int64_t>() ? 1 : 0, at::kLong);
+  group.AllReduceSum(differs, "the weight check");
+  if (differs.item<std::int64_t>() != 0)
+  {
+    throw Error("distributed training: " + environment.Describe() + ": the weights of " +
+                std::to_string(differs.item<std::int64_t>()) + " rank(s) differ from rank 0's after epoch " +
+                std::to_string(epoch + 1));
+  }
+  return lossSum;
+}
+
+/** The example picture of an epoch: rows input | label | prediction of up to four samples
+ * of the last batch ([N, 1, ...] tensors; 3D: the middle slice). */
+void
+WriteExampleBatch(const std::string & path, const at::Tensor & input, const at::Tensor & label,
+                  const at::Tensor & output)
+{
+  std::vector<std::vector<std::vector<float>>> rows;
+  const auto panel = [](const at::Tensor & tensor, std::int64_t i) {
+    at::Tensor slice = tensor[i][0].to(at::kCPU, at::kFloat);
+    if (slice.dim() == 3)
+    {
+      slice = slice[slice.size(0) / 2];
+    }
+    slice = slice.contiguous();
+    return std::vector<float>(slice.data_ptr<float>(), slice.data_ptr<float>() + slice.numel());
+  };
+  for (std::int64_t i = 0; i < std::min<std::int64_t>(4, input.size(0)); ++i)
+  {
+    rows.push_back({ panel(input, i), panel(label, i), panel(output, i) });
+  }
+  WriteExamplePng(path, rows, input.size(-2), input.size(-1));
+}
+
+/** The input and label tensors of a batch on `device`. A short last step can leave a rank
+ * without samples; it still takes part in the collectives, with empty [0, C, ...] tensors. */
+std::pair<at::Tensor, at::Tensor>
+BatchTensors(const std::vector<TrainingSample> & batch,
+             std::vector<std::int64_t>           canvasSize,
+             int                                 inputChannels,
+             const torch::Device &               device)
+{
+  if (batch.empty())
+  {
+    canvasSize.insert(canvasSize.begin(), { 0, static_cast<std::int64_t>(inputChannels) });
+    at::Tensor input = at::zeros(canvasSize, at::kFloat).to(device);
+    canvasSize[1] = 1;
+    return { input, at::zeros(canvasSize, at::kFloat).to(device) };
+  }
+  return { Stack(batch, false).to(device), Stack(batch, true).to(device) };
+}
+
+/** This rank's share of every step of an epoch (the same for every epoch): RankSamples. */
+struct RankShare
+{
+  std::vector<std::int64_t> indices;   ///< sample positions this rank synthesises, step after step
+  std::vector<std::int64_t> sizes;     ///< how many of them per step
+  std::vector<std::int64_t> stepSizes; ///< samples of each step over all ranks
+};
+
+RankShare
+ShareOfEveryStep(std::int64_t samples, std::int64_t globalBatch, std::int64_t batches, int rank, int worldSize)
+{
+  RankShare share;
+  for (std::int64_t b = 0; b < batches; ++b)
+  {
+    const SampleRange range = RankSamples(samples, globalBatch, b, rank, worldSize);
+    for (std::int64_t i = range.first; i < range.last; ++i)
+    {
+      share.indices.push_back(i);
+    }
+    share.sizes.push_back(range.Size());
+    share.stepSizes.push_back(std::min(samples, (b + 1) * globalBatch) - b * globalBatch);
+  }
+  return share;
+}
+
+/** Appends an epoch's line to the training log (JSON lines). */
+void
+AppendToLog(const std::string & path, const EpochRecord & record)
+{
+  std::ofstream log(path, std::ios::app);
+  log << record.ToJson().dump() << "\n";
+  if (!log)
+  {
+    throw OutputError("training log '" + path + "': cannot append");
+  }
+}
+
+/** The trainer's state a checkpoint stores after `epoch` (scheduler, loss scale, ranks). */
+nlohmann::json
+TrainerState(const TrainingParameters & training, int epoch, const LossScaler & scaler, int worldSize)
+{
+  return { { "completed_epochs", epoch + 1 },
+           { "scheduler",
+             { { "kind", "cosine-annealing" },
+               { "base_lr", training.learning_rate },
+               { "eta_min", training.min_learning_rate },
+               { "t_max", training.epochs },
+               { "last_epoch", epoch } } },
+           { "loss_scale", scaler.scale },
+           { "world_size", worldSize } };
+}
+
 } // namespace
 
 Trainer::Trainer(ModelDescription description, std::vector<TrainingImage> images, TrainerOptions options)
@@ -184,12 +527,9 @@ Trainer::Trainer(ModelDescription description, std::vector<TrainingImage> images
   , m_Options(std::move(options))
 {
   TrainingParameters & training = m_Description.training;
-  training.Validate();
+  training.Validate(m_Description.network);
   m_Description.history.clear();
   m_Description.synthesis.Validate();
-  m_Description.network.dimension = training.dimension;
-  m_Description.network.width_multiplier = training.width_multiplier;
-  m_Description.network.input_channels = training.input_channels;
   m_Description.network.output_activation = training.loss == "mse" ? "relu" : "sigmoid";
   if (m_Options.model_path.empty())
   {
@@ -276,135 +616,24 @@ Trainer::Train(ProgressObserver * progress)
 
   Model        model(m_Description, m_Description.seed);
   Model::Impl & impl = model.GetImpl();
-  int          startEpoch = 0;
   CheckpointState state;
-  // Resume: rank 0 reads its checkpoint; the others get its weights, optimizer state, epoch
-  // and history from rank 0, or its error.
-  std::string resumeError;
-  if (m_Options.resume && writer)
-  {
-    try
-    {
-      auto resumed = ReadModelFile(m_Options.checkpoint_path, &state);
-      if (RunIdentity(resumed->description) != RunIdentity(m_Description))
-      {
-        throw ParameterError("resume: checkpoint '" + m_Options.checkpoint_path +
-                             "' was written with other settings (network, synthesis, normalisation, training or "
-                             "seed differ); start a new run or use the same settings");
-      }
-      if (!state.optimizer || !state.trainer.is_object())
-      {
-        throw InputError("resume: '" + m_Options.checkpoint_path + "' is a model file, not a training checkpoint");
-      }
-      impl.network = resumed->network;
-      impl.description.history = resumed->description.history;
-      const auto completed = state.trainer.find("completed_epochs");
-      if (completed == state.trainer.end() || !completed->is_number_unsigned() ||
-          completed->get<std::uint64_t>() > static_cast<std::uint64_t>(training.epochs))
-      {
-        throw InputError("resume: '" + m_Options.checkpoint_path +
-                         "': trainer state 'completed_epochs' is missing or not in [0, " +
-                         std::to_string(training.epochs) + "]");
-      }
-      startEpoch = completed->get<int>();
-      // A step of W ranks takes W·batch_size samples: another world size is another run.
-      const auto ranks = state.trainer.find("world_size");
-      const int  checkpointRanks = ranks != state.trainer.end() && ranks->is_number_unsigned() ? ranks->get<int>() : 1;
-      if (checkpointRanks != worldSize)
-      {
-        throw ParameterError("resume: checkpoint '" + m_Options.checkpoint_path + "' was written by a run of " +
-                             std::to_string(checkpointRanks) + " rank(s); resume it with " +
-                             std::to_string(checkpointRanks) + " (now " + std::to_string(worldSize) +
-                             "), since the batch of a step is batch_size times the number of ranks");
-      }
-    }
-    catch (const std::exception & error)
-    {
-      if (!group)
-      {
-        throw;
-      }
-      resumeError = UserMessage(error);
-    }
-  }
-  if (group && m_Options.resume)
-  {
-    resumeError = group->BroadcastString(resumeError, "resume");
-    if (!resumeError.empty())
-    {
-      throw Error(writer ? resumeError : "rank 0 could not resume: " + resumeError);
-    }
-    nlohmann::json history = nlohmann::json::array();
-    for (const auto & record : impl.description.history)
-    {
-      history.push_back(record.ToJson());
-    }
-    const nlohmann::json shared = nlohmann::json::parse(group->BroadcastString(
-      nlohmann::json{ { "start_epoch", startEpoch }, { "history", history } }.dump(), "resume"));
-    startEpoch = shared.at("start_epoch").get<int>();
-    impl.description.history.clear();
-    for (const auto & record : shared.at("history"))
-    {
-      impl.description.history.push_back(EpochRecord::FromJson(record));
-    }
-  }
+  const int startEpoch = m_Options.resume ? ResumeRun(m_Options, m_Description, group.get(), worldSize, impl, state) : 0;
   impl.network->to(device);
   if (group)
   {
     // Every rank starts from rank 0's weights and batch-norm statistics (DistributedDataParallel
     // does the same); with the same seed they are equal anyway, after a resume they come
     // from rank 0's checkpoint.
-    std::vector<at::Tensor> tensors = impl.network->parameters();
-    for (const auto & buffer : impl.network->buffers())
-    {
-      tensors.push_back(buffer);
-    }
+    std::vector<at::Tensor> tensors = WeightsAndBuffers(*impl.network);
     group->BroadcastTensors(tensors, "the initial weights");
   }
 
   std::vector<at::Tensor> parameters = impl.network->parameters();
   torch::optim::Adam      optimizer(parameters,
                                torch::optim::AdamOptions(training.learning_rate).weight_decay(training.weight_decay));
-  if (m_Options.resume && writer)
+  if (m_Options.resume)
   {
-    try
-    {
-      optimizer.load(*state.optimizer);
-    }
-    catch (const c10::Error & error)
-    {
-      throw InputError("resume: '" + m_Options.checkpoint_path + "': optimizer state unreadable: " +
-                       error.what_without_backtrace());
-    }
-    // Adam's moments must have their parameter's shape, or the first step reads out of bounds.
-    for (const auto & parameter : parameters)
-    {
-      const auto entry = optimizer.state().find(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
-      if (entry == optimizer.state().end())
-      {
-        continue;
-      }
-      auto & adam = static_cast<torch::optim::AdamParamState &>(*entry->second);
-      if (!adam.exp_avg().defined() || !adam.exp_avg_sq().defined() || adam.exp_avg().sizes() != parameter.sizes() ||
-          adam.exp_avg_sq().sizes() != parameter.sizes())
-      {
-        throw InputError("resume: '" + m_Options.checkpoint_path +
-                         "': optimizer state does not fit the network (moment shapes differ from the parameters')");
-      }
-    }
-  }
-  if (m_Options.resume && device.is_cuda())
-  {
-    for (auto & entry : optimizer.state())
-    {
-      auto & adam = static_cast<torch::optim::AdamParamState &>(*entry.second);
-      adam.exp_avg(adam.exp_avg().to(device));
-      adam.exp_avg_sq(adam.exp_avg_sq().to(device));
-    }
-  }
-  if (group && m_Options.resume)
-  {
-    BroadcastAdamState(*group, optimizer, parameters);
+    RestoreOptimizer(optimizer, parameters, state, m_Options.checkpoint_path, device, group.get());
   }
 
   // The log: the history so far (after a resume, lines of epochs after the checkpoint are
@@ -426,19 +655,8 @@ Trainer::Train(ProgressObserver * progress)
   const int          lastEpoch = m_Options.stop_after_epochs > 0
                                    ? std::min(training.epochs, startEpoch + m_Options.stop_after_epochs)
                                    : training.epochs;
-  LossScaler scaler;
-  // This rank's share of every step (the same for every epoch): RankSamples.
-  std::vector<std::int64_t> shareIndices, shareSizes, stepSizes;
-  for (std::int64_t b = 0; b < batches; ++b)
-  {
-    const SampleRange range = RankSamples(samples, globalBatch, b, rank, worldSize);
-    for (std::int64_t i = range.first; i < range.last; ++i)
-    {
-      shareIndices.push_back(i);
-    }
-    shareSizes.push_back(range.Size());
-    stepSizes.push_back(std::min(samples, (b + 1) * globalBatch) - b * globalBatch);
-  }
+  LossScaler      scaler;
+  const RankShare share = ShareOfEveryStep(samples, globalBatch, batches, rank, worldSize);
   std::unique_ptr<BatchNormSyncGuard> syncBatchNorm;
   if (group)
   {
@@ -454,7 +672,7 @@ Trainer::Train(ProgressObserver * progress)
       static_cast<torch::optim::AdamOptions &>(parameterGroup.options()).lr(learningRate);
     }
     impl.network->train();
-    SampleProducer producer(*m_Pipeline, epoch, shareIndices, shareSizes, training.num_workers);
+    SampleProducer producer(*m_Pipeline, epoch, share.indices, share.sizes, training.num_workers);
     double     lossSum = 0.0;
     double     waitSeconds = 0.0;
     at::Tensor lastInput, lastLabel, lastOutput;
@@ -462,72 +680,11 @@ Trainer::Train(ProgressObserver * progress)
     {
       const std::vector<TrainingSample> batch = producer.NextBatch(waitSeconds);
       at::Tensor                        input, label;
-      if (batch.empty())
-      {
-        // A short last step can leave a rank without samples; it still takes part in the
-        // collectives, with an empty batch.
-        std::vector<std::int64_t> sizes = m_Pipeline->CanvasSize();
-        sizes.insert(sizes.begin(), { 0, static_cast<std::int64_t>(training.input_channels) });
-        input = at::zeros(sizes, at::kFloat).to(device);
-        sizes[1] = 1;
-        label = at::zeros(sizes, at::kFloat).to(device);
-      }
-      else
-      {
-        input = Stack(batch, false).to(device);
-        label = Stack(batch, true).to(device);
-      }
-      optimizer.zero_grad();
-      at::Tensor logits;
-      if (mixedPrecision)
-      {
-        at::autocast::set_enabled(true);
-        logits = impl.network->ForwardLogits(input);
-        at::autocast::set_enabled(false);
-        at::autocast::clear_cache();
-        logits = logits.to(at::kFloat);
-      }
-      else
-      {
-        logits = impl.network->ForwardLogits(input);
-      }
-      // The loss of the step is the mean over the global batch: each rank weights its mean by
-      // its share, and the gradients are summed over the ranks (equal shares: the average).
-      const double share = static_cast<double>(batch.size()) / static_cast<double>(stepSizes[b]);
-      at::Tensor   loss;
-      if (batch.empty())
-      {
-        loss = logits.sum() * 0.0;
-      }
-      else
-      {
-        loss = (training.loss == "mse" ? at::mse_loss(impl.network->Activate(logits), label)
-                                       : at::binary_cross_entropy_with_logits(logits, label)) *
-               share;
-      }
-      if (mixedPrecision)
-      {
-        (loss * scaler.scale).backward();
-        if (group)
-        {
-          group->AllReduceGradients(parameters);
-        }
-        // The gradients are equal on every rank now, so every rank skips the same steps.
-        if (scaler.Unscale(parameters))
-        {
-          optimizer.step();
-        }
-      }
-      else
-      {
-        loss.backward();
-        if (group)
-        {
-          group->AllReduceGradients(parameters);
-        }
-        optimizer.step();
-      }
-      lossSum += loss.item<double>();
+      std::tie(input, label) =
+        BatchTensors(batch, m_Pipeline->CanvasSize(), m_Description.network.input_channels, device);
+      const at::Tensor logits = TrainStep(impl, optimizer, parameters, input, label, batch.empty(),
+                                          static_cast<double>(batch.size()) / static_cast<double>(share.stepSizes[b]),
+                                          training.loss, mixedPrecision, scaler, group.get(), lossSum);
       if (!batch.empty())
       {
         // The example picture shows the last batch this rank trained on.
@@ -539,26 +696,7 @@ Trainer::Train(ProgressObserver * progress)
     }
     if (group)
     {
-      // The epoch's loss over all ranks, and a check that every rank holds the same weights.
-      std::vector<at::Tensor> tensors = impl.network->parameters();
-      for (const auto & buffer : impl.network->buffers())
-      {
-        tensors.push_back(buffer);
-      }
-      at::Tensor reduced = at::tensor({ lossSum }, at::kDouble);
-      group->AllReduceSum(reduced, "the epoch's loss");
-      lossSum = reduced.item<double>();
-      at::Tensor fingerprint = at::full({ 1 }, BitFingerprint(tensors), at::kLong);
-      at::Tensor reference = fingerprint.clone();
-      group->Broadcast(reference, "the weight check");
-      at::Tensor differs = at::full({ 1 }, reference.item<std::int64_t>() != fingerprint.item<std::int64_t>() ? 1 : 0, at::kLong);
-      group->AllReduceSum(differs, "the weight check");
-      if (differs.item<std::int64_t>() != 0)
-      {
-        throw Error("distributed training: " + environment.Describe() + ": the weights of " +
-                    std::to_string(differs.item<std::int64_t>()) + " rank(s) differ from rank 0's after epoch " +
-                    std::to_string(epoch + 1));
-      }
+      lossSum = SumOverRanksAndCheckWeights(*group, *impl.network, lossSum, environment, epoch);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
     EpochRecord  record;
@@ -571,12 +709,7 @@ Trainer::Train(ProgressObserver * progress)
     impl.description.history.push_back(record);
     if (writer)
     {
-      std::ofstream log(m_Options.log_path, std::ios::app);
-      log << record.ToJson().dump() << "\n";
-      if (!log)
-      {
-        throw OutputError("training log '" + m_Options.log_path + "': cannot append");
-      }
+      AppendToLog(m_Options.log_path, record);
     }
     std::ostringstream message;
     message << "epoch " << record.epoch << "/" << training.epochs << ": loss " << record.loss << ", lr "
@@ -586,39 +719,13 @@ Trainer::Train(ProgressObserver * progress)
     const bool last = epoch + 1 == lastEpoch;
     if (writer && ((epoch + 1) % training.checkpoint_every == 0 || last))
     {
-      const nlohmann::json trainerState{ { "completed_epochs", epoch + 1 },
-                                         { "scheduler",
-                                           { { "kind", "cosine-annealing" },
-                                             { "base_lr", training.learning_rate },
-                                             { "eta_min", training.min_learning_rate },
-                                             { "t_max", training.epochs },
-                                             { "last_epoch", epoch } } },
-                                         { "loss_scale", scaler.scale },
-                                         { "world_size", worldSize } };
+      const nlohmann::json trainerState = TrainerState(training, epoch, scaler, worldSize);
       WriteModelFile(m_Options.checkpoint_path, impl, &optimizer, &trainerState);
     }
     if (writer && training.example_every > 0 && (epoch + 1) % training.example_every == 0 && lastInput.defined())
     {
-      lastOutput = impl.network->Activate(lastOutput);
-      // Rows input | label | prediction of up to four samples; 3D: the middle slice.
-      std::vector<std::vector<std::vector<float>>> rows;
-      const auto panel = [](const at::Tensor & tensor, std::int64_t i) {
-        at::Tensor slice = tensor[i][0].to(at::kCPU, at::kFloat);
-        if (slice.dim() == 3)
-        {
-          slice = slice[slice.size(0) / 2];
-        }
-        slice = slice.contiguous();
-        return std::vector<float>(slice.data_ptr<float>(), slice.data_ptr<float>() + slice.numel());
-      };
-      for (std::int64_t i = 0; i < std::min<std::int64_t>(4, lastInput.size(0)); ++i)
-      {
-        rows.push_back({ panel(lastInput, i), panel(lastLabel, i), panel(lastOutput, i) });
-      }
-      WriteExamplePng(m_Options.example_prefix + std::to_string(epoch + 1) + ".png",
-                      rows,
-                      lastInput.size(-2),
-                      lastInput.size(-1));
+      WriteExampleBatch(m_Options.example_prefix + std::to_string(epoch + 1) + ".png", lastInput, lastLabel,
+                        impl.network->Activate(lastOutput));
     }
   }
   progress->EndStage();

@@ -1,15 +1,13 @@
 #include "nsaTrainingPipeline.h"
 
-#include "nsaAtomicOutput.h"
 #include "nsaAugmentation.h"
 #include "nsaError.h"
+#include "nsaPicture.h"
 #include "nsaRandom.h"
 #include "nsaSynthesis.h"
 
-#include "itkImageFileWriter.h"
 #include "itkMath.h"
 #include "itkImageRegionIteratorWithIndex.h"
-#include "itkRGBPixel.h"
 
 #include <algorithm>
 #include <chrono>
@@ -338,7 +336,7 @@ CanvasOf(const UnitsOf<VDimension> & units, const TrainingParameters & training)
       canvas[VDimension - 1 - a] = std::max(canvas[VDimension - 1 - a], size);
     }
   }
-  const std::int64_t divisor = NetworkConfiguration::SizeDivisor;
+  const std::int64_t divisor = NetworkParameters::SizeDivisor;
   for (auto & size : canvas)
   {
     size = (size + divisor - 1) / divisor * divisor;
@@ -357,15 +355,16 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
   {
     throw InputError("training: no training images");
   }
-  if (training.input_channels != 1)
+  const NetworkParameters &   network = description.network;
+  if (network.input_channels != 1)
   {
-    throw ParameterError("training.input_channels: training synthesises single-channel images only (got " +
-                         std::to_string(training.input_channels) + ")");
+    throw ParameterError("network.input_channels: training synthesises single-channel images only (got " +
+                         std::to_string(network.input_channels) + ")");
   }
-  if (!training.crop_size.empty() && training.crop_size.size() != static_cast<std::size_t>(training.dimension))
+  if (!training.crop_size.empty() && training.crop_size.size() != static_cast<std::size_t>(network.dimension))
   {
     throw ParameterError("training.crop_size: " + std::to_string(training.crop_size.size()) +
-                         " values given for a " + std::to_string(training.dimension) + "D model");
+                         " values given for a " + std::to_string(network.dimension) + "D model");
   }
   const bool needMask = synthesis.object_mask == "image";
   for (const auto & entry : images)
@@ -386,7 +385,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
   // ComputeObjectMask returns null for the modes without a computed mask.
   const bool computeMask = synthesis.object_mask != "none" && synthesis.object_mask != "image";
 
-  if (training.dimension == 2)
+  if (network.dimension == 2)
   {
     m_Units2D = std::make_unique<Units2D>();
     for (const auto & entry : images)
@@ -631,61 +630,16 @@ SampleProducer::NextBatch(double & waitSeconds)
 }
 
 // ---------------------------------------------------------------------------------------
-namespace
-{
-
-template <typename TImage>
-void
-WritePng(const std::string & path, const TImage * image)
-{
-  AtomicOutput output(path);
-  auto         writer = itk::ImageFileWriter<TImage>::New();
-  writer->SetInput(image);
-  writer->SetFileName(output.TemporaryPath());
-  try
-  {
-    writer->Update();
-  }
-  catch (const itk::ExceptionObject & error)
-  {
-    throw OutputError("'" + path + "': cannot write the PNG: " + error.GetDescription());
-  }
-  output.Commit();
-}
-
-} // namespace
-
 void
 WriteLossCurvePng(const std::string & path, const std::vector<double> & losses)
 {
-  using PixelType = itk::RGBPixel<unsigned char>;
-  using ImageType = itk::Image<PixelType, 2>;
-  const int width = 640, height = 400, margin = 40;
-  ImageType::SizeType size;
-  size[0] = width;
-  size[1] = height;
-  auto image = ImageType::New();
-  image->SetRegions(ImageType::RegionType(size));
-  image->Allocate();
-  PixelType white;
-  white.Fill(255);
-  image->FillBuffer(white);
-  PixelType black;
-  black.Fill(0);
-  PixelType grey;
-  grey.Fill(200);
-  PixelType blue;
-  blue[0] = 31;
-  blue[1] = 119;
-  blue[2] = 180;
-  const auto put = [&](int x, int y, const PixelType & colour) {
-    if (x >= 0 && y >= 0 && x < width && y < height)
-    {
-      ImageType::IndexType index;
-      index[0] = x;
-      index[1] = height - 1 - y; // y upwards
-      image->SetPixel(index, colour);
-    }
+  const int       width = 640, height = 400, margin = 40;
+  Picture         image(width, height, 3, 255);
+  const Picture::Colour black{ 0, 0, 0 };
+  const Picture::Colour grey{ 200, 200, 200 };
+  const Picture::Colour blue{ 31, 119, 180 };
+  const auto put = [&](int x, int y, const Picture::Colour & colour) {
+    image.Set(x, height - 1 - y, colour); // y upwards
   };
   // Axes, and a grey line at every power of ten of the (log) loss.
   for (int x = margin; x < width - margin / 2; ++x)
@@ -741,7 +695,7 @@ WriteLossCurvePng(const std::string & path, const std::vector<double> & losses)
       }
     }
   }
-  WritePng(path, image.GetPointer());
+  WritePng(image, path);
 }
 
 void
@@ -750,20 +704,13 @@ WriteExamplePng(const std::string &                                  path,
                 std::int64_t                                         height,
                 std::int64_t                                         width)
 {
-  using ImageType = itk::Image<unsigned char, 2>;
   if (rows.empty())
   {
     return;
   }
-  const std::size_t   columns = rows[0].size();
-  const int           gap = 2;
-  ImageType::SizeType size;
-  size[0] = static_cast<itk::SizeValueType>(columns * (width + gap) - gap);
-  size[1] = static_cast<itk::SizeValueType>(rows.size() * (height + gap) - gap);
-  auto image = ImageType::New();
-  image->SetRegions(ImageType::RegionType(size));
-  image->Allocate();
-  image->FillBuffer(255);
+  // One grey tile per panel, tiled `columns` to a row with 2 white pixels between them.
+  const std::size_t    columns = rows[0].size();
+  std::vector<Picture> tiles;
   for (std::size_t r = 0; r < rows.size(); ++r)
   {
     for (std::size_t c = 0; c < columns; ++c)
@@ -776,20 +723,19 @@ WriteExamplePng(const std::string &                                  path,
         low = *range.first;
         high = std::max(*range.second, low + 1e-6f);
       }
+      Picture tile(static_cast<std::size_t>(width), static_cast<std::size_t>(height), 1);
       for (std::int64_t y = 0; y < height; ++y)
       {
         for (std::int64_t x = 0; x < width; ++x)
         {
-          const float          value = (panel[y * width + x] - low) / (high - low);
-          ImageType::IndexType index;
-          index[0] = static_cast<itk::IndexValueType>(c * (width + gap) + x);
-          index[1] = static_cast<itk::IndexValueType>(r * (height + gap) + y);
-          image->SetPixel(index, static_cast<unsigned char>(std::lround(255.0f * std::clamp(value, 0.0f, 1.0f))));
+          const float value = (panel[y * width + x] - low) / (high - low);
+          *tile.At(x, y) = static_cast<unsigned char>(std::lround(255.0f * std::clamp(value, 0.0f, 1.0f)));
         }
       }
+      tiles.push_back(std::move(tile));
     }
   }
-  WritePng(path, image.GetPointer());
+  WritePng(Tile(tiles, columns, 2, 255), path);
 }
 
 } // namespace nsa

@@ -100,7 +100,7 @@ private:
   std::vector<std::thread>               m_Workers;
 };
 
-/** Writes the loss curve (log scale, epochs on x) as an RGB PNG drawn with ITK. */
+/** Writes the loss curve (log scale, epochs on x) as an RGB PNG (nsa::Picture). */
 void
 WriteLossCurvePng(const std::string & path, const std::vector<double> & losses);
 

@@ -325,8 +325,8 @@ TEST(Augmentation, RemapIsOneRandomPiecewiseLinearCurveOfIntensity)
 TEST(Augmentation, TrainingSamplesAreReproducibleAndAugmented)
 {
   nsa::ModelDescription description;
-  description.training.dimension = 2;
-  description.training.width_multiplier = 1.0 / 16.0;
+  description.network.dimension = 2;
+  description.network.width_multiplier = 1.0 / 16.0;
   description.training.crop_size = { 40, 40 };
   description.synthesis.object_mask = "otsu";
   description.seed = 3;
@@ -358,27 +358,26 @@ TEST(Augmentation, TrainingSamplesAreReproducibleAndAugmented)
 
 TEST(ModelSpacing, TwoDimensionalModelsResampleInPlaneOnly)
 {
+  nsa::NetworkParameters  network;
   nsa::TrainingParameters training;
-  training.dimension = 2;
-  EXPECT_EQ(nsa::ModelSpacing(training, 2, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 0, 0, 0 }));
+  network.dimension = 2;
+  EXPECT_EQ(nsa::ModelSpacing(network, training, 2, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 0, 0, 0 }));
   training.spacing = { 1.0, 1.5 };
-  EXPECT_EQ(nsa::ModelSpacing(training, 2, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 1.0, 1.5, 0 }));
-  EXPECT_EQ(nsa::ModelSpacing(training, 0, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 0, 1.0, 1.5 }));
+  EXPECT_EQ(nsa::ModelSpacing(network, training, 2, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 1.0, 1.5, 0 }));
+  EXPECT_EQ(nsa::ModelSpacing(network, training, 0, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 0, 1.0, 1.5 }));
   // A 2D image (one slice across y) is its own slice whatever the slice axis.
-  EXPECT_EQ(nsa::ModelSpacing(training, 2, itk::Size<3>{ { 10, 1, 10 } }), (std::array<double, 3>{ 1.0, 0, 1.5 }));
-  training.dimension = 3;
+  EXPECT_EQ(nsa::ModelSpacing(network, training, 2, itk::Size<3>{ { 10, 1, 10 } }), (std::array<double, 3>{ 1.0, 0, 1.5 }));
+  network.dimension = 3;
   training.spacing = { 1.0, 2.0, 3.0 };
-  EXPECT_EQ(nsa::ModelSpacing(training, 2, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 1.0, 2.0, 3.0 }));
+  EXPECT_EQ(nsa::ModelSpacing(network, training, 2, itk::Size<3>{ { 10, 10, 10 } }), (std::array<double, 3>{ 1.0, 2.0, 3.0 }));
 }
 
 TEST(PredictNormalised, MapComesBackOnTheStudysGridAndMaskIsApplied)
 {
   nsa::ModelDescription description;
-  description.training.dimension = 2;
-  description.training.width_multiplier = 1.0 / 16.0;
-  description.training.spacing = { 3.0, 3.0 }; // the study is at 1.5 mm: half the voxels
   description.network.dimension = 2;
   description.network.width_multiplier = 1.0 / 16.0;
+  description.training.spacing = { 3.0, 3.0 }; // the study is at 1.5 mm: half the voxels
   const nsa::Model model(description, 1);
   auto             disc = MakeDisc<3>(40);
   auto             study = disc.first;
@@ -430,7 +429,7 @@ TEST(TrainingUnits, MinSliceObjectDropsSmallSections)
     large += area > 0 && 2 * area >= largestArea;
   }
   nsa::ModelDescription description;
-  description.training.dimension = 2;
+  description.network.dimension = 2;
   description.synthesis.object_mask = "none";
   nsa::TrainerOptions options;
   options.model_path = std::string(NSA_TEST_OUTPUT_DIR) + "/Learning_units.pt";

@@ -104,7 +104,7 @@ TEST(Network, ParameterCountEqualsPaperModel)
 {
   // The counts PyTorch gives for the paper's resnet18_enc_dec (issue 7; equal to torchvision's
   // ResNet-18 without fc, 11,176,512 for 3 channels, plus nin 163,840 and decoder 157,360).
-  nsa::NetworkConfiguration configuration;
+  nsa::NetworkParameters configuration;
   configuration.input_channels = 1;
   EXPECT_EQ(nsa::MakeNetwork(configuration)->ParameterCount(), 11491440);
   configuration.input_channels = 3;
@@ -113,7 +113,7 @@ TEST(Network, ParameterCountEqualsPaperModel)
 
 TEST(Network, ParameterNamesArePyTorchNames)
 {
-  nsa::NetworkConfiguration configuration;
+  nsa::NetworkParameters configuration;
   auto                      network = nsa::MakeNetwork(configuration);
   std::map<std::string, std::vector<std::int64_t>> shapes;
   for (const auto & item : network->named_parameters())
@@ -159,7 +159,7 @@ TEST(Network, OutputShapes2DAnd3DAtSeveralWidths)
   {
     for (int channels : { 1, 3 })
     {
-      nsa::NetworkConfiguration configuration;
+      nsa::NetworkParameters configuration;
       configuration.width_multiplier = width;
       configuration.input_channels = channels;
       auto network = nsa::MakeNetwork(configuration);
@@ -172,7 +172,7 @@ TEST(Network, OutputShapes2DAnd3DAtSeveralWidths)
   }
   for (double width : { 1.0 / 16, 0.125 })
   {
-    nsa::NetworkConfiguration configuration;
+    nsa::NetworkParameters configuration;
     configuration.dimension = 3;
     configuration.width_multiplier = width;
     auto network = nsa::MakeNetwork(configuration);
@@ -184,7 +184,7 @@ TEST(Network, OutputShapes2DAnd3DAtSeveralWidths)
 
 TEST(Network, WidthMultiplierScalesChannels)
 {
-  nsa::NetworkConfiguration configuration;
+  nsa::NetworkParameters configuration;
   configuration.width_multiplier = 0.25;
   EXPECT_EQ(configuration.Channels(64), 16);
   EXPECT_EQ(configuration.Channels(16), 4);
@@ -196,7 +196,7 @@ TEST(Network, WidthMultiplierScalesChannels)
 
 TEST(Network, RejectsInputsOfWrongSizeOrChannels)
 {
-  nsa::NetworkConfiguration configuration;
+  nsa::NetworkParameters configuration;
   configuration.width_multiplier = 0.125;
   auto network = nsa::MakeNetwork(configuration);
   EXPECT_THROW(network->forward(at::rand({ 1, 1, 60, 64 })), nsa::InputError);
@@ -207,7 +207,7 @@ TEST(Network, RejectsInputsOfWrongSizeOrChannels)
 TEST(Network, ReluOutputForIntensityLabels)
 {
   torch::NoGradGuard        noGrad;
-  nsa::NetworkConfiguration configuration;
+  nsa::NetworkParameters configuration;
   configuration.width_multiplier = 0.125;
   configuration.output_activation = "relu";
   auto network = nsa::MakeNetwork(configuration);
@@ -440,6 +440,34 @@ TEST(ModelFile, SaveLoadGivesIdenticalOutputsAndDescription)
   std::remove(path.c_str());
 }
 
+TEST(ModelFile, ShippedModelWithTheNetworkKeysInTwoSectionsLoads)
+{
+  // Data/Models/brain-mri-2d.pt was written when NSATrain copied dimension, width_multiplier
+  // and input_channels into both "network" and "training"; nsa::MigrateNetworkKeys keeps
+  // the network's copy (they agree) and the description has them in "network" only.
+  const nsa::Model model = nsa::Model::Load(std::string(NSA_DATA_DIR) + "/Models/brain-mri-2d.pt");
+  const nsa::NetworkParameters & network = model.GetDescription().network;
+  EXPECT_EQ(network.dimension, 2);
+  EXPECT_EQ(network.width_multiplier, 0.25);
+  EXPECT_EQ(network.input_channels, 1);
+  const nlohmann::json json = model.GetDescription().ToJson();
+  EXPECT_FALSE(json["training"].contains("dimension"));
+  EXPECT_FALSE(json["training"].contains("width_multiplier"));
+  EXPECT_EQ(json["training"]["epochs"], 60);
+  // Written again, it reads back the same, and its output is the same.
+  const std::string path = OutputPath("shipped-again.pt");
+  model.Save(path);
+  const nsa::Model again = nsa::Model::Load(path);
+  EXPECT_EQ(again.GetDescription().ToJson(), json);
+  std::vector<float> input(32 * 32);
+  for (std::size_t i = 0; i < input.size(); ++i)
+  {
+    input[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
+  }
+  EXPECT_EQ(model.Evaluate(input, { 1, 1, 32, 32 }), again.Evaluate(input, { 1, 1, 32, 32 }));
+  std::remove(path.c_str());
+}
+
 TEST(ModelFile, SameSeedSameWeights)
 {
   const std::vector<float>        input(64 * 64, 0.5f);
@@ -474,7 +502,7 @@ TEST(Network, ExpectedTensorsMatchTheNetwork)
     {
       for (int channels : { 1, 3 })
       {
-        nsa::NetworkConfiguration configuration = SmallDescription(dimension, width, channels).network;
+        nsa::NetworkParameters configuration = SmallDescription(dimension, width, channels).network;
         const auto                network = nsa::MakeNetwork(configuration);
         std::map<std::string, nsa::TensorSpec> built;
         for (const auto & item : network->named_parameters())

@@ -79,7 +79,7 @@ nsa::ModelDescription
 SmallRun()
 {
   nsa::ModelDescription description;
-  description.training.width_multiplier = 1.0 / 16;
+  description.network.width_multiplier = 1.0 / 16;
   description.training.batch_size = 2;
   description.training.epochs = 4;
   description.training.samples_per_epoch = 4;
@@ -152,7 +152,7 @@ TEST(Trainer, RejectsUnsupportedSettings)
 {
   nsa::ModelDescription description = SmallRun();
   EXPECT_THROW(nsa::Trainer(description, {}, Options("x.pt")), nsa::InputError);
-  description.training.input_channels = 3;
+  description.network.input_channels = 3;
   EXPECT_THROW(nsa::Trainer(description, MakeTrainingImages(2), Options("x.pt")), nsa::ParameterError);
   description = SmallRun();
   description.synthesis.object_mask = "image";
@@ -282,7 +282,7 @@ TEST(Trainer, ThreeDimensionalModelTrainsOnVolumes)
 {
   at::set_num_threads(1);
   nsa::ModelDescription description = SmallRun();
-  description.training.dimension = 3;
+  description.network.dimension = 3;
   description.training.epochs = 1;
   description.training.samples_per_epoch = 2;
   description.training.example_every = 1;

@@ -211,7 +211,7 @@ main(int argc, char * argv[])
     description.normalisation = preset.normalisation;
     description.synthesis = synthesis;
     description.training = preset.training;
-    description.training.width_multiplier = 0.25;
+    description.network.width_multiplier = 0.25;
     description.training.batch_size = 8;
     description.training.crop_size = { 64, 64 }; // training and evaluation on 64 x 64 (128 mm) crops
     description.training.epochs = argc > 3 ? std::atoi(argv[3]) : 20;

@@ -80,7 +80,7 @@ TEST(Gpu, MixedPrecisionTrainingRunsAndResumes)
 {
   NSA_REQUIRE_CUDA();
   nsa::ModelDescription description;
-  description.training.width_multiplier = 0.25;
+  description.network.width_multiplier = 0.25;
   description.training.batch_size = 4;
   description.training.epochs = 3;
   description.training.samples_per_epoch = 16;

@@ -440,12 +440,64 @@ TEST(ModelFile, SaveLoadGivesIdenticalOutputsAndDescription)
   std::remove(path.c_str());
 }
 
-TEST(ModelFile, ShippedModelWithTheNetworkKeysInTwoSectionsLoads)
+namespace
 {
-  // Data/Models/brain-mri-2d.pt was written when NSATrain copied dimension, width_multiplier
-  // and input_channels into both "network" and "training"; nsa::MigrateNetworkKeys keeps
-  // the network's copy (they agree) and the description has them in "network" only.
-  const nsa::Model model = nsa::Model::Load(std::string(NSA_DATA_DIR) + "/Models/brain-mri-2d.pt");
+
+/** Copies every tensor and sub-archive of `from` into `to` (a model file's weights). */
+void
+CopyArchive(torch::serialize::InputArchive & from, torch::serialize::OutputArchive & to)
+{
+  for (const std::string & key : from.keys())
+  {
+    at::Tensor tensor;
+    if (from.try_read(key, tensor))
+    {
+      to.write(key, tensor);
+      continue;
+    }
+    torch::serialize::InputArchive child;
+    if (from.try_read(key, child))
+    {
+      torch::serialize::OutputArchive copy;
+      CopyArchive(child, copy);
+      to.write(key, copy);
+    }
+  }
+}
+
+} // namespace
+
+TEST(ModelFile, FileWithTheNetworkKeysInTwoSectionsLoads)
+{
+  // Model files written before the network keys had one home (among them the default model
+  // shipped until 2026-12-04) hold dimension, width_multiplier and input_channels in both
+  // "network" and "training". Such a file is made here from the shipped model: the same
+  // weights, the keys copied into "training". nsa::MigrateNetworkKeys keeps the network's
+  // copy (they agree) and the description has them in "network" only.
+  const nsa::Model shipped = nsa::Model::Load(std::string(NSA_DATA_DIR) + "/Models/brain-mri-2d.pt");
+  nlohmann::json    before = shipped.GetDescription().ToJson();
+  for (const char * key : { "dimension", "width_multiplier", "input_channels" })
+  {
+    ASSERT_FALSE(before["training"].contains(key));
+    before["training"][key] = before["network"][key];
+  }
+  const std::string oldPath = OutputPath("two-sections.pt");
+  {
+    torch::serialize::InputArchive in;
+    in.load_from(std::string(NSA_DATA_DIR) + "/Models/brain-mri-2d.pt");
+    c10::IValue format;
+    ASSERT_TRUE(in.try_read("format", format));
+    torch::serialize::InputArchive weights;
+    ASSERT_TRUE(in.try_read("network", weights));
+    torch::serialize::OutputArchive out;
+    out.write("format", format);
+    out.write("configuration", c10::IValue(before.dump()));
+    torch::serialize::OutputArchive weightsCopy;
+    CopyArchive(weights, weightsCopy);
+    out.write("network", weightsCopy);
+    out.save_to(oldPath);
+  }
+  const nsa::Model model = nsa::Model::Load(oldPath);
   const nsa::NetworkParameters & network = model.GetDescription().network;
   EXPECT_EQ(network.dimension, 2);
   EXPECT_EQ(network.width_multiplier, 0.25);
@@ -453,8 +505,8 @@ TEST(ModelFile, ShippedModelWithTheNetworkKeysInTwoSectionsLoads)
   const nlohmann::json json = model.GetDescription().ToJson();
   EXPECT_FALSE(json["training"].contains("dimension"));
   EXPECT_FALSE(json["training"].contains("width_multiplier"));
-  EXPECT_EQ(json["training"]["epochs"], 60);
-  // Written again, it reads back the same, and its output is the same.
+  EXPECT_EQ(json, shipped.GetDescription().ToJson());
+  // Written again, it reads back the same, and its output is the shipped model's.
   const std::string path = OutputPath("shipped-again.pt");
   model.Save(path);
   const nsa::Model again = nsa::Model::Load(path);
@@ -464,8 +516,11 @@ TEST(ModelFile, ShippedModelWithTheNetworkKeysInTwoSectionsLoads)
   {
     input[i] = static_cast<float>((i * 7919) % 1000) / 1000.0f;
   }
-  EXPECT_EQ(model.Evaluate(input, { 1, 1, 32, 32 }), again.Evaluate(input, { 1, 1, 32, 32 }));
+  const auto expected = shipped.Evaluate(input, { 1, 1, 32, 32 });
+  EXPECT_EQ(model.Evaluate(input, { 1, 1, 32, 32 }), expected);
+  EXPECT_EQ(again.Evaluate(input, { 1, 1, 32, 32 }), expected);
   std::remove(path.c_str());
+  std::remove(oldPath.c_str());
 }
 
 TEST(ModelFile, SameSeedSameWeights)

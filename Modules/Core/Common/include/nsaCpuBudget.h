@@ -35,9 +35,11 @@ unsigned int
 AvailableCpus();
 
 /** Default LibTorch (network) threads when the user gave none: all `availableCpus`, but one
- * left to the synthesis workers and the main thread from 3 CPUs on (a worker makes a
- * sample in a few milliseconds, the network needs tens per sample, so a whole CPU for them
- * is enough and the network's threads do not wait at every barrier for a preempted one). */
+ * left to the synthesis workers and the main thread from 2 CPUs on when there are workers
+ * (a worker makes a sample in a few milliseconds, the network needs tens per sample, so a
+ * whole CPU for them is enough and the network's threads do not wait at every barrier for a
+ * preempted one). On the 2-core reference machine, quiet, NSATrain made 185 samples/s with 1
+ * network thread against 118-172 with 2 beside its synthesis worker (Benchmarks.md). */
 unsigned int
 DefaultNetworkThreads(unsigned int availableCpus, unsigned int synthesisWorkers);
 

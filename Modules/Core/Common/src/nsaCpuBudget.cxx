@@ -189,7 +189,7 @@ unsigned int
 DefaultNetworkThreads(unsigned int availableCpus, unsigned int synthesisWorkers)
 {
   const unsigned int cpus = std::max(1u, availableCpus);
-  return cpus >= 3 && synthesisWorkers > 0 ? cpus - 1 : cpus;
+  return cpus >= 2 && synthesisWorkers > 0 ? cpus - 1 : cpus;
 }
 
 bool

@@ -86,10 +86,11 @@ TEST(CpuBudget, AvailableCpusWithinTheMachine)
   }
 }
 
-TEST(CpuBudget, NetworkThreadsLeaveACpuToTheWorkersFromThreeCpus)
+TEST(CpuBudget, NetworkThreadsLeaveACpuToTheWorkersFromTwoCpus)
 {
   EXPECT_EQ(nsa::DefaultNetworkThreads(1, 2), 1u);
-  EXPECT_EQ(nsa::DefaultNetworkThreads(2, 2), 2u);
+  EXPECT_EQ(nsa::DefaultNetworkThreads(2, 2), 1u);
+  EXPECT_EQ(nsa::DefaultNetworkThreads(2, 0), 2u);
   EXPECT_EQ(nsa::DefaultNetworkThreads(3, 2), 2u);
   EXPECT_EQ(nsa::DefaultNetworkThreads(16, 4), 15u);
   EXPECT_EQ(nsa::DefaultNetworkThreads(16, 0), 16u); // synthesis in the training thread

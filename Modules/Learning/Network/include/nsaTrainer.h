@@ -41,7 +41,7 @@ struct TrainerOptions
    * checkpointed; 0: train to the end. For tests of resume. */
   int stop_after_epochs = 0;
   /** LibTorch intra-op threads for the network (0: the CPUs this process may use, less one
-   * for the synthesis workers from 3 CPUs on; see nsa::DefaultNetworkThreads). */
+   * for the synthesis workers from 2 CPUs on; see nsa::DefaultNetworkThreads). */
   int torch_threads = 0;
   /** Data-parallel training: this process's rank among `world_size` (nsa::ReadDistributedEnvironment);
    * the default trains alone. training.batch_size is per rank: a step takes

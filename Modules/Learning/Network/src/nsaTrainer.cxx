@@ -584,7 +584,7 @@ Trainer::Train(ProgressObserver * progress)
   const TrainingParameters &     training = m_Description.training;
   // Network threads: the user's count, else the CPUs this process may use (affinity mask and
   // cgroup quota, which LibTorch's own default ignores), less one for the synthesis workers
-  // from 3 CPUs on (issue 17).
+  // from 2 CPUs on (issue 17).
   at::set_num_threads(m_Options.torch_threads > 0
                         ? m_Options.torch_threads
                         : static_cast<int>(DefaultNetworkThreads(

@@ -6,8 +6,8 @@ model learnt transfers to a subject (or contrast) it never saw.
         --model Data/Models/brain-mri-2d.pt --subject .nsa-data/subjects/colin27.nii.gz
 
 About ten axial slices between 45 % and 85 % of the volume's array axis 0 are each scored
-twice: as they are (normal) and with one NSA sample of the model's preset (nsatoolkit.synthesize,
-seed 7, index = slice number in the list). Prints the sample AUROC (model's case score), and
+twice: as they are (normal) and with one NSA sample made with the model's own synthesis
+settings (nsatoolkit.synthesize, seed 7, index = slice number in the list). Prints the sample AUROC (model's case score), and
 the pixel AUROC and average precision of the map against the NSA label above 0.5. Compare a
 training subject with a held-out one: a model that learnt its training contrasts finds the
 anomalies on the first and much less on the second (Documentation/Detection.md).
@@ -58,7 +58,7 @@ def main():
     import nsatoolkit as nsa  # noqa: E402
 
     model = nsa.load_model(args.model, {"device": "cpu"})
-    preset = model.description.get("preset") or "brain-mri"
+    synthesis = model.description["synthesis"]  # the model's own synthesis settings
     image = nsa.read_image(args.subject)
     volume = image.array.astype(np.float32)
     spacing = image.spacing
@@ -68,7 +68,7 @@ def main():
     case_labels, case_scores, pixel_labels, pixel_scores = [], [], [], []
     for i, k in enumerate(picks):
         normal = volume[k]
-        anomalous, label, _ = nsa.synthesize(normal, spacing=spacing[1:], preset=preset, seed=7, index=i)
+        anomalous, label, _ = nsa.synthesize(normal, spacing=spacing[1:], parameters=synthesis, seed=7, index=i)
         for array, truth, y in ((normal, np.zeros_like(normal), 0), (anomalous, label, 1)):
             score_map, scores = model.predict(array[None], spacing=spacing)
             case_labels.append(y)

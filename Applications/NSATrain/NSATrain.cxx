@@ -1,6 +1,7 @@
 // NSATrain: trains the NSA network on normal images (see NSATrain.xml and
 // Documentation/Programs/NSATrain.md).
 
+#include "nsaAllocator.h"
 #include "nsaAtomicOutput.h"
 #include "nsaCommandLine.h"
 #include "nsaCpuBudget.h"
@@ -18,6 +19,8 @@ main(int argc, char * argv[])
   // OpenMP threads that sleep when idle instead of spinning (unless OMP_WAIT_POLICY is set):
   // beside a busy process, spinning threads stalled training (issue 17).
   nsa::RestartWithPassiveOpenMP(argc, argv);
+  // Freed tensors stay mapped for the next step instead of faulting in again (issue 17).
+  nsa::KeepFreedMemoryForReuse();
   return nsa::RunProgram(NSATrainXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
     // torchrun's or Slurm's variables make this process one rank of a data-parallel job;
     // checked before anything is read.

@@ -9,10 +9,12 @@
 // axial slices (one thread; the trainer runs num_workers of them).
 // Predict: a whole 181 x 217 x 181 Colin27 volume, 2D slice-wise and 3D sliding window.
 // LibTorch threads: NSA_BENCHMARK_THREADS (default 2); Colin27: NSA_COLIN27 (default
-// /usr/share/mricron/templates/ch2.nii.gz). The CPU column is the CPU time of the whole
+// /usr/share/mricron/templates/ch2.nii.gz); glibc malloc: NSATrain's settings (nsaAllocator.h),
+// or glibc's own with NSA_BENCHMARK_GLIBC_MALLOC=default. The CPU column is the CPU time of the whole
 // process (all threads), which a loaded shared machine inflates far less than wall time;
 // nsa_pytorch_reference.py reports the same for Python.
 
+#include "nsaAllocator.h"
 #include "nsaModelImpl.h"
 #include "nsaNormalisation.h"
 #include "nsaPredictor.h"
@@ -187,4 +189,22 @@ BENCHMARK(Predict)
 
 } // namespace
 
-BENCHMARK_MAIN();
+int
+main(int argc, char ** argv)
+{
+  // The allocator settings NSATrain and NSAPredict run with (nsaAllocator.h), unless
+  // NSA_BENCHMARK_GLIBC_MALLOC=default asks for glibc's own, to measure what they change.
+  const char * glibcMalloc = std::getenv("NSA_BENCHMARK_GLIBC_MALLOC");
+  if (!(glibcMalloc && std::string(glibcMalloc) == "default"))
+  {
+    nsa::KeepFreedMemoryForReuse();
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+  {
+    return 1;
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -11,6 +11,12 @@ the comparison is of what each side adds around the same kernels. Reports per co
 and thread count the median over rounds of each side's median step time (wall and process
 CPU) and the ratio C++ / PyTorch (below 1: C++ faster), as Markdown rows.
 
+The C++ side runs with the glibc malloc settings NSATrain and NSAPredict set for themselves
+(Modules/Core/Common/include/nsaAllocator.h); PyTorch runs as Python starts it. With
+--allocators, each round also runs the C++ side with glibc's own settings and PyTorch with the
+toolkit's (through GLIBC_TUNABLES), so that the table shows how much of the difference is the
+allocator and how much the rest.
+
     PYTHONPATH=build/python /usr/bin/python3 Testing/Benchmarks/training_side_by_side.py \
         --build build [--threads 1 2] [--rounds 3] [--steps 10]
 
@@ -33,10 +39,16 @@ CONFIGURATIONS = [  # (width multiplier, input channels, image size): NSATrainin
 ]
 
 
-def run_cpp(binary, width, channels, size, threads, steps):
+#: nsaAllocator.h's settings (AllocatorMmapThreshold, AllocatorTrimThreshold) as glibc tunables.
+TOOLKIT_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
+
+
+def run_cpp(binary, width, channels, size, threads, steps, glibc_default=False):
     name = "TrainingStep/width_x1000:%d/channels:%d/size:%d/process_time/real_time" % (
         round(width * 1000), channels, size)
     environment = dict(os.environ, NSA_BENCHMARK_THREADS=str(threads))
+    if glibc_default:
+        environment["NSA_BENCHMARK_GLIBC_MALLOC"] = "default"
     output = subprocess.run(
         [binary, "--benchmark_filter=^%s$" % re.escape(name), "--benchmark_format=json",
          "--benchmark_repetitions=%d" % steps, "--benchmark_min_time=0"],
@@ -50,11 +62,14 @@ def run_cpp(binary, width, channels, size, threads, steps):
     return wall, cpu
 
 
-def run_python(script, width, channels, size, threads, steps):
+def run_python(script, width, channels, size, threads, steps, toolkit_malloc=False):
+    environment = dict(os.environ)
+    if toolkit_malloc:
+        environment["GLIBC_TUNABLES"] = TOOLKIT_TUNABLES
     output = subprocess.run(
         [sys.executable, script, "benchmark", "--width", str(width), "--channels", str(channels),
          "--size", str(size), "--batch", "8", "--threads", str(threads), "--steps", str(steps)],
-        check=True, capture_output=True, text=True).stdout
+        env=environment, check=True, capture_output=True, text=True).stdout
     match = re.search(r"median ([0-9.]+) s/step wall, ([0-9.]+) s/step process CPU", output)
     if not match:
         raise SystemExit("unexpected output of nsa_pytorch_reference.py: " + output)
@@ -69,6 +84,8 @@ def main():
     parser.add_argument("--steps", type=int, default=10, help="timed steps per process (after 2 warm-up steps)")
     parser.add_argument("--configurations", default="",
                         help="'width,channels,size;...' (default: all of NSATrainingBenchmark's)")
+    parser.add_argument("--allocators", action="store_true",
+                        help="also C++ with glibc's malloc settings and PyTorch with the toolkit's")
     args = parser.parse_args()
     binary = os.path.join(args.build, "bin", "NSATrainingBenchmark")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nsa_pytorch_reference.py")
@@ -76,27 +93,37 @@ def main():
     if args.configurations:
         configurations = [(float(w), int(c), int(s)) for w, c, s in
                           (item.split(",") for item in args.configurations.split(";"))]
-    print("| width, input | threads | C++ wall | PyTorch wall | C++ / PyTorch (wall) | C++ CPU | PyTorch CPU "
-          "| load before |")
-    print("|---|---|---|---|---|---|---|---|")
+    header = "| width, input | threads | C++ wall | PyTorch wall | C++ / PyTorch (wall) | C++ CPU | PyTorch CPU "
+    rule = "|---|---|---|---|---|---|---|"
+    if args.allocators:
+        header += "| C++ wall, glibc malloc | PyTorch wall, toolkit malloc | C++ / PyTorch, both toolkit malloc "
+        rule += "---|---|---|"
+    print(header + "| load before |")
+    print(rule + "---|")
     for width, channels, size in configurations:
         for threads in args.threads:
             with open("/proc/loadavg") as f:
                 load = f.read().split()[0]
-            cpp, python = [], []
+            sides = [("cpp", lambda: run_cpp(binary, width, channels, size, threads, args.steps)),
+                     ("python", lambda: run_python(script, width, channels, size, threads, args.steps))]
+            if args.allocators:
+                sides += [("cpp-glibc", lambda: run_cpp(binary, width, channels, size, threads, args.steps,
+                                                        glibc_default=True)),
+                          ("python-toolkit", lambda: run_python(script, width, channels, size, threads, args.steps,
+                                                                toolkit_malloc=True))]
+            times = {side: [] for side, _ in sides}
             for round_ in range(args.rounds):
-                sides = [("cpp", run_cpp, binary), ("python", run_python, script)]
-                if round_ % 2:
-                    sides.reverse()
-                for side, function, path in sides:
-                    (cpp if side == "cpp" else python).append(function(path, width, channels, size, threads,
-                                                                         args.steps))
-            cpp_wall = statistics.median(w for w, _ in cpp)
-            python_wall = statistics.median(w for w, _ in python)
-            print("| %g, %d x %d² | %d | %.4f s | %.4f s | **%.2f** | %.4f s | %.4f s | %s |" % (
-                width, channels, size, threads, cpp_wall, python_wall, cpp_wall / python_wall,
-                statistics.median(c for _, c in cpp), statistics.median(c for _, c in python), load), flush=True)
-
+                for side, function in (sides if round_ % 2 == 0 else list(reversed(sides))):
+                    times[side].append(function())
+            wall = {side: statistics.median(w for w, _ in t) for side, t in times.items()}
+            cpu = {side: statistics.median(c for _, c in t) for side, t in times.items()}
+            row = "| %g, %d x %d² | %d | %.4f s | %.4f s | **%.2f** | %.4f s | %.4f s |" % (
+                width, channels, size, threads, wall["cpp"], wall["python"], wall["cpp"] / wall["python"],
+                cpu["cpp"], cpu["python"])
+            if args.allocators:
+                row += " %.4f s | %.4f s | %.2f |" % (wall["cpp-glibc"], wall["python-toolkit"],
+                                                     wall["cpp"] / wall["python-toolkit"])
+            print(row + " %s |" % load, flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())

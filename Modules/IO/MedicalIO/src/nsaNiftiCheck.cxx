@@ -251,27 +251,20 @@ LooksLikeNiftiHeader(const std::string & path)
   return complete && (size == 348 || swapped == 348);
 }
 
-NiftiScan
-CheckNiftiFile(const std::string & given)
+namespace
 {
-  // The .img of a pair names its image; the header is the .hdr beside it.
-  std::string path = given;
-  if (!LooksLikeNiftiHeader(given))
-  {
-    path = PairedFile(given, true);
-    if (path.empty())
-    {
-      throw InputError("Cannot read '" + given + "': not a NIfTI-1 header (sizeof_hdr is not 348), and no .hdr beside it");
-    }
-  }
-  const std::string where = "Cannot read '" + given + "': ";
-  GzStream          header(path);
-  nifti_1_header    h;
+
+/** The header of `path` in native byte order; `swapped` says whether it was stored in the
+ * other one. */
+nifti_1_header
+ReadHeader(GzStream & header, const std::string & where, bool & swapped)
+{
+  nifti_1_header h;
   if (header.Read(&h, sizeof(h)) != sizeof(h))
   {
     throw InputError(where + "the NIfTI header is incomplete (fewer than 348 bytes)");
   }
-  bool swapped = false;
+  swapped = false;
   if (h.sizeof_hdr != 348)
   {
     SwapHeader(h);
@@ -281,14 +274,18 @@ CheckNiftiFile(const std::string & given)
       throw InputError(where + "not a NIfTI-1 header (sizeof_hdr is not 348 in either byte order)");
     }
   }
-  const bool singleFile = std::memcmp(h.magic, "n+1", 4) == 0;
-  const bool isNifti = singleFile || std::memcmp(h.magic, "ni1", 4) == 0;
+  return h;
+}
 
-  NiftiScan scan;
+/** The image size from dim[], checked: 1 to 7 axes of at least one voxel each. */
+std::vector<long long>
+CheckedSize(const nifti_1_header & h, const std::string & where)
+{
   if (h.dim[0] < 1 || h.dim[0] > 7)
   {
     throw InputError(where + "dim[0] is " + std::to_string(h.dim[0]) + "; a NIfTI image has 1 to 7 axes");
   }
+  std::vector<long long> size;
   for (int axis = 1; axis <= h.dim[0]; ++axis)
   {
     if (h.dim[axis] < 1)
@@ -296,13 +293,17 @@ CheckNiftiFile(const std::string & given)
       throw InputError(where + "axis " + std::to_string(axis - 1) + " has " + std::to_string(h.dim[axis]) +
                        " voxels (dim[" + std::to_string(axis) + "]); every axis needs at least one");
     }
-    scan.size.push_back(h.dim[axis]);
+    size.push_back(h.dim[axis]);
   }
-  const int bytesPerVoxel = BytesPerVoxel(h.datatype);
-  if (bytesPerVoxel == 0)
-  {
-    throw InputError(where + "datatype " + std::to_string(h.datatype) + " is not a NIfTI data type this toolkit reads");
-  }
+  return size;
+}
+
+/** Spacing, qform, sform and vox_offset: finite, and no zero spacing along a spatial axis of
+ * more than one voxel (the NIfTI library makes it 1 mm without a word; axes of one voxel and
+ * time axes may carry 0). */
+void
+CheckGeometryFields(const nifti_1_header & h, bool isNifti, const std::string & where)
+{
   for (int axis = 1; axis <= h.dim[0]; ++axis)
   {
     if (!std::isfinite(h.pixdim[axis]))
@@ -310,8 +311,6 @@ CheckNiftiFile(const std::string & given)
       throw InputError(where + "the voxel spacing pixdim[" + std::to_string(axis) + "] is " +
                        Describe(h.pixdim[axis]) + " (not a finite number)");
     }
-    // A zero spacing of a spatial axis with more than one voxel: the NIfTI library makes it
-    // 1 mm without a word. (Axes of one voxel, and time axes, may carry 0.)
     if (axis <= 3 && h.pixdim[axis] == 0.0f && h.dim[axis] > 1)
     {
       throw InputError(where + "the voxel spacing pixdim[" + std::to_string(axis) + "] is 0 along an axis of " +
@@ -353,10 +352,14 @@ CheckNiftiFile(const std::string & given)
     throw InputError(where + "vox_offset is " + Describe(h.vox_offset) +
                      " (expected a byte offset from 0 to 2^30)");
   }
+}
 
-  // Voxel data: the number of bytes the header promises, checked without overflow.
+/** The number of bytes of voxel data the header promises, checked without overflow. */
+unsigned long long
+ExpectedDataBytes(const std::vector<long long> & size, int bytesPerVoxel, const std::string & where)
+{
   unsigned long long voxels = 1;
-  for (const long long length : scan.size)
+  for (const long long length : size)
   {
     if (voxels > (1ull << 62) / static_cast<unsigned long long>(length))
     {
@@ -368,7 +371,140 @@ CheckNiftiFile(const std::string & given)
   {
     throw InputError(where + "the header describes more than 2^62 bytes of voxel data");
   }
-  const unsigned long long expected = voxels * static_cast<unsigned long long>(bytesPerVoxel);
+  return voxels * static_cast<unsigned long long>(bytesPerVoxel);
+}
+
+/** Reads and drops `skip` bytes: the way to the voxel data. */
+void
+Skip(GzStream & data, long long skip, std::vector<unsigned char> & buffer, const nifti_1_header & h,
+     const std::string & where)
+{
+  while (skip > 0)
+  {
+    const size_t want = static_cast<size_t>(std::min<long long>(skip, static_cast<long long>(buffer.size())));
+    if (data.Read(buffer.data(), want) != want)
+    {
+      throw InputError(where + "the file ends before its voxel data (vox_offset " + Describe(h.vox_offset) + ")");
+    }
+    skip -= static_cast<long long>(want);
+  }
+}
+
+/** The index of the first NaN or infinite value among the `got` bytes of `buffer` (which
+ * start at byte `done` of the voxel data), or -1; `value` receives it. */
+long long
+FirstNonFinite(const std::vector<unsigned char> & buffer, size_t got, unsigned long long done, bool floats,
+               bool swapped, int bytesPerVoxel, double & value)
+{
+  const int valueBytes = floats ? 4 : 8;
+  for (size_t i = 0; i + valueBytes <= got; i += valueBytes)
+  {
+    if (floats)
+    {
+      float v;
+      std::memcpy(&v, buffer.data() + i, 4);
+      if (swapped)
+      {
+        Swap(v);
+      }
+      value = v;
+    }
+    else
+    {
+      double v;
+      std::memcpy(&v, buffer.data() + i, 8);
+      if (swapped)
+      {
+        Swap(v);
+      }
+      value = v;
+    }
+    if (!std::isfinite(value))
+    {
+      return static_cast<long long>((done + i) / static_cast<unsigned long long>(bytesPerVoxel));
+    }
+  }
+  return -1;
+}
+
+/** Reads all `expected` bytes of voxel data, scanning float data for NaN and infinities
+ * (which the NIfTI library turns into 0); a short file is an error naming both counts. */
+void
+ScanVoxelData(GzStream &                   data,
+              std::vector<unsigned char> & buffer,
+              unsigned long long           expected,
+              const nifti_1_header &       h,
+              bool                         swapped,
+              int                          bytesPerVoxel,
+              const std::string &          where,
+              const std::string &          dataFileNote,
+              NiftiScan &                  scan)
+{
+  const bool floats = h.datatype == NIFTI_TYPE_FLOAT32 || h.datatype == NIFTI_TYPE_COMPLEX64;
+  const bool doubles = h.datatype == NIFTI_TYPE_FLOAT64 || h.datatype == NIFTI_TYPE_COMPLEX128;
+  unsigned long long done = 0;
+  while (done < expected)
+  {
+    // Chunks hold whole values so that a value never straddles two reads.
+    const size_t want = static_cast<size_t>(std::min<unsigned long long>(expected - done, buffer.size()));
+    const size_t got = data.Read(buffer.data(), want);
+    if (scan.firstNonFinite < 0 && (floats || doubles))
+    {
+      double value = 0.0;
+      const long long index = FirstNonFinite(buffer, got, done, floats, swapped, bytesPerVoxel, value);
+      if (index >= 0)
+      {
+        scan.firstNonFinite = index;
+        scan.nonFiniteValue = value;
+      }
+    }
+    done += got;
+    if (got < want)
+    {
+      std::ostringstream message;
+      message << where << dataFileNote << "holds " << done << " bytes of voxel data where the header describes "
+              << expected << " (";
+      for (size_t axis = 0; axis < scan.size.size(); ++axis)
+      {
+        message << (axis ? " x " : "") << scan.size[axis];
+      }
+      message << " voxels of " << bytesPerVoxel << " bytes): the file is truncated";
+      throw InputError(message.str());
+    }
+  }
+}
+
+} // namespace
+
+NiftiScan
+CheckNiftiFile(const std::string & given)
+{
+  // The .img of a pair names its image; the header is the .hdr beside it.
+  std::string path = given;
+  if (!LooksLikeNiftiHeader(given))
+  {
+    path = PairedFile(given, true);
+    if (path.empty())
+    {
+      throw InputError("Cannot read '" + given + "': not a NIfTI-1 header (sizeof_hdr is not 348), and no .hdr beside it");
+    }
+  }
+  const std::string    where = "Cannot read '" + given + "': ";
+  GzStream             header(path);
+  bool                 swapped = false;
+  const nifti_1_header h = ReadHeader(header, where, swapped);
+  const bool           singleFile = std::memcmp(h.magic, "n+1", 4) == 0;
+  const bool           isNifti = singleFile || std::memcmp(h.magic, "ni1", 4) == 0;
+
+  NiftiScan scan;
+  scan.size = CheckedSize(h, where);
+  const int bytesPerVoxel = BytesPerVoxel(h.datatype);
+  if (bytesPerVoxel == 0)
+  {
+    throw InputError(where + "datatype " + std::to_string(h.datatype) + " is not a NIfTI data type this toolkit reads");
+  }
+  CheckGeometryFields(h, isNifti, where);
+  const unsigned long long expected = ExpectedDataBytes(scan.size, bytesPerVoxel, where);
 
   // Where the data are: after the header in a .nii (at least byte 348, as the NIfTI library
   // reads it), at vox_offset of the .img of a pair.
@@ -386,83 +522,16 @@ CheckNiftiFile(const std::string & given)
       throw InputError(where + "the header of a .hdr/.img pair has no .img (or .img.gz) beside it");
     }
   }
-
   std::unique_ptr<GzStream> separate;
   if (dataPath != path)
   {
     separate = std::make_unique<GzStream>(dataPath);
   }
-  GzStream & data = separate ? *separate : header;
-  long long  skip = dataPath == path ? offset - static_cast<long long>(sizeof(h)) : offset;
+  GzStream &                 data = separate ? *separate : header;
   std::vector<unsigned char> buffer(1 << 20);
-  while (skip > 0)
-  {
-    const size_t want = static_cast<size_t>(std::min<long long>(skip, static_cast<long long>(buffer.size())));
-    if (data.Read(buffer.data(), want) != want)
-    {
-      throw InputError(where + "the file ends before its voxel data (vox_offset " + Describe(h.vox_offset) + ")");
-    }
-    skip -= static_cast<long long>(want);
-  }
-
-  // Float data are scanned for NaN and infinities, which the NIfTI library turns into 0.
-  const bool floats = h.datatype == NIFTI_TYPE_FLOAT32 || h.datatype == NIFTI_TYPE_COMPLEX64;
-  const bool doubles = h.datatype == NIFTI_TYPE_FLOAT64 || h.datatype == NIFTI_TYPE_COMPLEX128;
-  const int  valueBytes = floats ? 4 : 8;
-  const int  valuesPerVoxel = (floats || doubles) ? bytesPerVoxel / valueBytes : 0;
-  unsigned long long done = 0;
-  while (done < expected)
-  {
-    // Chunks hold whole values so that a value never straddles two reads.
-    const size_t want = static_cast<size_t>(std::min<unsigned long long>(expected - done, buffer.size()));
-    const size_t got = data.Read(buffer.data(), want);
-    if (scan.firstNonFinite < 0 && valuesPerVoxel > 0)
-    {
-      for (size_t i = 0; i + valueBytes <= got; i += valueBytes)
-      {
-        double value = 0.0;
-        if (floats)
-        {
-          float v;
-          std::memcpy(&v, buffer.data() + i, 4);
-          if (swapped)
-          {
-            Swap(v);
-          }
-          value = v;
-        }
-        else
-        {
-          double v;
-          std::memcpy(&v, buffer.data() + i, 8);
-          if (swapped)
-          {
-            Swap(v);
-          }
-          value = v;
-        }
-        if (!std::isfinite(value))
-        {
-          scan.firstNonFinite = static_cast<long long>((done + i) / static_cast<unsigned long long>(bytesPerVoxel));
-          scan.nonFiniteValue = value;
-          break;
-        }
-      }
-    }
-    done += got;
-    if (got < want)
-    {
-      std::ostringstream message;
-      message << where << (dataPath == path ? std::string() : "its data file '" + dataPath + "' ")
-              << "holds " << done << " bytes of voxel data where the header describes " << expected << " (";
-      for (size_t axis = 0; axis < scan.size.size(); ++axis)
-      {
-        message << (axis ? " x " : "") << scan.size[axis];
-      }
-      message << " voxels of " << bytesPerVoxel << " bytes): the file is truncated";
-      throw InputError(message.str());
-    }
-  }
+  Skip(data, dataPath == path ? offset - static_cast<long long>(sizeof(h)) : offset, buffer, h, where);
+  ScanVoxelData(data, buffer, expected, h, swapped, bytesPerVoxel, where,
+                dataPath == path ? std::string() : "its data file '" + dataPath + "' ", scan);
   data.CheckToEnd();
   if (&data != &header)
   {

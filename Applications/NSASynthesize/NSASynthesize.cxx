@@ -253,11 +253,11 @@ Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, i
                                 std::to_string(sources.size()) + " sources; give one mask per source");
     }
   }
-  if (parameters.object_mask == "image" && !destinationMask)
+  if (parameters.object_mask == nsa::ObjectMask::Image && !destinationMask)
   {
     throw nsa::ParameterError("object_mask 'image' needs --destination_mask");
   }
-  if (parameters.object_mask == "image" && !sources.empty() && sourceMasks.empty())
+  if (parameters.object_mask == nsa::ObjectMask::Image && !sources.empty() && sourceMasks.empty())
   {
     throw nsa::ParameterError("object_mask 'image' needs --source_mask for every --source");
   }

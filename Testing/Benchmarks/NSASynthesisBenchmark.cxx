@@ -64,8 +64,8 @@ Texture2D(benchmark::State & state, const std::string & blend, const std::string
   p.num_patches = 4;
   p.width_bounds = { 0.03, 0.4 };
   p.resize_bounds = { 0.5, 2.0 };
-  p.blend_mode = blend;
-  p.label_mode = label;
+  p.blend_mode = nsa::FromString<nsa::BlendMode>(blend);
+  p.label_mode = nsa::FromString<nsa::LabelMode>(label);
   p.logistic_k = 255.0 / 3.0;
   p.logistic_x0 = 7.0 / 255.0;
   p.label_intensity_scale = 255.0;
@@ -95,7 +95,7 @@ Volume3D(benchmark::State & state)
   auto                     destination = MakeTexture<3>(size, 0.0);
   auto                     source = MakeTexture<3>(size, 1.7);
   nsa::SynthesisParameters p = BrainParameters();
-  p.object_mask = "none";
+  p.object_mask = nsa::ObjectMask::None;
   std::uint64_t index = 0;
   double        patches = 0;
   for (auto _ : state)

@@ -2,7 +2,7 @@
 // kind of nsa::InsertSyntheticLesion at the same place in a volume (same shape, same seed),
 // shown on the axial slice through its centre, cropped around it and enlarged twice:
 //
-//   row 1: the input, then the lesioned slice of each kind (in nsa::SyntheticLesionKinds() order);
+//   row 1: the input, then the lesioned slice of each kind (in nsa::LesionKind order);
 //   row 2: the same with the ground-truth mask's outline (yellow).
 //
 // The picture is written by nsa::WriteOverlayPng (the overlay writer of NSAOverlay) with the
@@ -91,9 +91,9 @@ main(int argc, char * argv[])
     parameters.seed = std::stoull(argv[3]);
     parameters.centreIndex = Numbers(argv[4]);
     parameters.radii = Numbers(argv[5]);
-    parameters.shape = argc > 6 ? argv[6] : "irregular";
+    parameters.shape = nsa::FromString<nsa::LesionShape>(argc > 6 ? argv[6] : "irregular");
 
-    const auto & kinds = nsa::SyntheticLesionKinds();
+    const std::vector<std::string> kinds = nsa::ModeChoices<nsa::LesionKind>();
     const long   n = 96; // crop (voxels) around the centre
     const long   z = std::lround(parameters.centreIndex[2]);
     const long   x0 = std::lround(parameters.centreIndex[0]) - n / 2;
@@ -114,13 +114,14 @@ main(int argc, char * argv[])
     Paste(volume, nullptr, z, x0, y0, n, 0, 1, canvas, map);
     for (std::size_t k = 0; k < kinds.size(); ++k)
     {
-      parameters.kind = kinds[k];
+      parameters.kind = nsa::FromString<nsa::LesionKind>(kinds[k]);
       const nsa::SyntheticLesion lesion = nsa::InsertSyntheticLesion(volume, parameters);
       Paste(lesion.image, nullptr, z, x0, y0, n, static_cast<long>(k) + 1, 0, canvas, map);
       Paste(lesion.image, lesion.mask, z, x0, y0, n, static_cast<long>(k) + 1, 1, canvas, map);
       std::cout << kinds[k] << ": " << lesion.maskVoxels << " mask voxels, core change " << lesion.appliedChange
-                << (lesion.kind == "mass-effect" ? ", displacement " + std::to_string(lesion.appliedDisplacement) + " mm"
-                                                 : std::string())
+                << (lesion.kind == nsa::LesionKind::MassEffect
+                      ? ", displacement " + std::to_string(lesion.appliedDisplacement) + " mm"
+                      : std::string())
                 << '\n';
     }
     nsa::OverlayOptions options;

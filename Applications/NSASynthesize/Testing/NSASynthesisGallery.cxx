@@ -142,10 +142,10 @@ Gallery(const typename TImage::Pointer & destination,
   for (const char * blend : BlendModes)
   {
     nsa::SynthesisParameters p = preset;
-    p.blend_mode = blend;
-    if (p.label_mode == "continuous")
+    p.blend_mode = nsa::FromString<nsa::BlendMode>(blend);
+    if (p.label_mode == nsa::LabelMode::Continuous)
     {
-      p.label_mode = "logistic-intensity";
+      p.label_mode = nsa::LabelMode::LogisticIntensity;
     }
     auto filter = itk::NaturalSyntheticAnomalyImageFilter<TImage>::New();
     filter->SetDestinationImage(destination);

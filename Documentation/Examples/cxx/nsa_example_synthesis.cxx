@@ -22,7 +22,7 @@ Run(const std::string & input, const std::string & anomalous, const std::string 
   // The paper's settings with an Otsu object mask, so that patches come from and land on the
   // object (for brain MRI: the head) rather than the air around it.
   nsa::SynthesisParameters parameters;
-  parameters.object_mask = "otsu";
+  parameters.object_mask = nsa::ObjectMask::Otsu;
   parameters.min_object = 0.7;
   parameters.min_overlap = 0.5;
 

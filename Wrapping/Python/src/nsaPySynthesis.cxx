@@ -47,14 +47,9 @@ PoissonBlend(const CArray<float> &                       destination,
       throw InputError("poisson_blend: destination, source and mask must have the same shape");
     }
   }
-  if (gradients != "source" && gradients != "mixed")
-  {
-    throw ParameterError("gradients: '" + gradients + "' is not one of 'source', 'mixed'");
-  }
-  if (formulation != "exact" && formulation != "box")
-  {
-    throw ParameterError("formulation: '" + formulation + "' is not one of 'exact', 'box'");
-  }
+  // The names of nsa::GradientMode and nsa::PoissonFormulation; anything else is refused.
+  const auto gradientMode = FromString<GradientMode>(gradients);
+  const auto poissonFormulation = FromString<PoissonFormulation>(formulation);
   if (!(interpolationFactor >= 0.0 && interpolationFactor <= 1.0))
   {
     throw ParameterError("interpolation_factor: must be in [0, 1]");
@@ -72,9 +67,8 @@ PoissonBlend(const CArray<float> &                       destination,
     filter->SetDestinationImage(WrapArray<float, D>(destination, itkSpacing, "destination"));
     filter->SetSourceImage(WrapArray<float, D>(source, itkSpacing, "source"));
     filter->SetMaskImage(WrapArray<MaskPixel, D>(mask, itkSpacing, "mask"));
-    filter->SetGradientMode(gradients == "mixed" ? FilterType::GradientModeEnum::Mixed
-                                                 : FilterType::GradientModeEnum::Source);
-    filter->SetFormulation(formulation == "box" ? FilterType::FormulationEnum::Box : FilterType::FormulationEnum::Exact);
+    filter->SetGradientMode(gradientMode);
+    filter->SetFormulation(poissonFormulation);
     filter->SetInterpolationFactor(interpolationFactor);
     if (clamp)
     {

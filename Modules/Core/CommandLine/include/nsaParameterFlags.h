@@ -85,8 +85,9 @@ public:
       m_Flags[key] = m_Program.GetBoolean(key);
     }
   }
+  template <typename TEnum>
   void
-  Choice(const char * key, const std::string &, const std::vector<std::string> &, const char *)
+  Choice(const char * key, const TEnum &, const char *)
   {
     this->String(key);
   }
@@ -180,12 +181,13 @@ public:
       }
     }
   }
+  template <typename TEnum>
   void
-  Choice(const char * key, const std::string &, const std::vector<std::string> & allowed, const char *)
+  Choice(const char * key, const TEnum &, const char *)
   {
     if (const auto * p = this->Declared(key, { "string-enumeration" }))
     {
-      this->Elements(*p, allowed);
+      this->Elements(*p, ModeChoices<TEnum>());
     }
   }
   void

@@ -91,7 +91,7 @@ Apply(const std::vector<std::string> & arguments, nsa::SynthesisParameters & par
 TEST(ParameterFlags, GivenFlagsOverrideAndAbsentOnesKeepThePresetValues)
 {
   nsa::SynthesisParameters parameters;
-  parameters.blend_mode = "swap"; // as a preset would have set it
+  parameters.blend_mode = nsa::BlendMode::Swap; // as a preset would have set it
   parameters.logistic_x0 = 0.5;
   std::string error;
   ASSERT_EQ(Apply({ "--num_patches", "7", "--width_bounds", "0.1,0.2", "--min_object", "0.5" }, parameters, error), 0)
@@ -99,11 +99,11 @@ TEST(ParameterFlags, GivenFlagsOverrideAndAbsentOnesKeepThePresetValues)
   EXPECT_EQ(parameters.num_patches, 7);
   EXPECT_EQ(parameters.width_bounds, (std::vector<double>{ 0.1, 0.2 }));
   EXPECT_DOUBLE_EQ(parameters.min_object, 0.5);
-  EXPECT_EQ(parameters.blend_mode, "swap"); // the keep choice, as Slicer passes it
+  EXPECT_EQ(parameters.blend_mode, nsa::BlendMode::Swap); // the keep choice, as Slicer passes it
   EXPECT_DOUBLE_EQ(parameters.logistic_x0, 0.5);
 
   ASSERT_EQ(Apply({ "--blend_mode", "poisson-source", "--logistic_x0", "-0.25" }, parameters, error), 0) << error;
-  EXPECT_EQ(parameters.blend_mode, "poisson-source");
+  EXPECT_EQ(parameters.blend_mode, nsa::BlendMode::PoissonSource);
   EXPECT_DOUBLE_EQ(parameters.logistic_x0, -0.25);
 }
 

@@ -28,7 +28,7 @@ namespace nsa
  *   v.Real(key, double &, minimum, maximum, doc)
  *   v.OptionalReal(key, std::optional<double> &, minimum, maximum, doc)
  *   v.Boolean(key, bool &, doc)
- *   v.Choice(key, std::string &, {allowed...}, doc)
+ *   v.Choice(key, TEnum &, doc)        (a mode of nsaModes.h; its names are the choices)
  *   v.Text(key, std::string &, doc)
  *   v.RealVector(key, std::vector<double> &, minimum, maximum, {allowed sizes...}, doc)
  *
@@ -140,8 +140,9 @@ public:
     value = item->get<bool>();
   }
 
+  template <typename TEnum>
   void
-  Choice(const char * key, std::string & value, const std::vector<std::string> & allowed, const char *)
+  Choice(const char * key, TEnum & value, const char *)
   {
     const nlohmann::json * item = this->Find(key);
     if (!item)
@@ -150,18 +151,13 @@ public:
     }
     if (!item->is_string())
     {
-      this->Fail(key, "expected one of " + Join(allowed) + ", got " + JsonForMessage(*item));
+      this->Fail(key, "expected one of " + QuotedModeChoices<TEnum>() + ", got " + JsonForMessage(*item));
     }
-    const std::string text = item->get<std::string>();
-    for (const auto & choice : allowed)
+    const std::string & text = item->get_ref<const std::string &>();
+    if (!TryFromString(text, value))
     {
-      if (choice == text)
-      {
-        value = text;
-        return;
-      }
+      this->Fail(key, "'" + ShortenForMessage(text) + "' is not one of " + QuotedModeChoices<TEnum>());
     }
-    this->Fail(key, "'" + ShortenForMessage(text) + "' is not one of " + Join(allowed));
   }
 
   void
@@ -239,17 +235,6 @@ public:
     }
   }
 
-  static std::string
-  Join(const std::vector<std::string> & items)
-  {
-    std::string text;
-    for (const auto & item : items)
-    {
-      text += (text.empty() ? "" : ", ") + ("'" + item + "'");
-    }
-    return "{" + text + "}";
-  }
-
 private:
   const nlohmann::json *
   Find(const char * key)
@@ -318,10 +303,11 @@ public:
   {
     m_Object[key] = value;
   }
+  template <typename TEnum>
   void
-  Choice(const char * key, const std::string & value, const std::vector<std::string> &, const char *)
+  Choice(const char * key, const TEnum & value, const char *)
   {
-    m_Object[key] = value;
+    m_Object[key] = ToString(value);
   }
   void
   Text(const char * key, const std::string & value, const char *)
@@ -381,15 +367,16 @@ public:
   {
     fields.push_back({ key, "boolean", value ? "true" : "false", "true, false", doc });
   }
+  template <typename TEnum>
   void
-  Choice(const char * key, const std::string & value, const std::vector<std::string> & allowed, const char * doc)
+  Choice(const char * key, const TEnum & value, const char * doc)
   {
     std::string choices;
-    for (const auto & choice : allowed)
+    for (const auto & choice : ModeChoices<TEnum>())
     {
       choices += (choices.empty() ? "" : ", ") + choice;
     }
-    fields.push_back({ key, "choice", value, choices, doc });
+    fields.push_back({ key, "choice", ToString(value), choices, doc });
   }
   void
   Text(const char * key, const std::string & value, const char * doc)

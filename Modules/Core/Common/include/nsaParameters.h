@@ -1,6 +1,8 @@
 #ifndef nsaParameters_h
 #define nsaParameters_h
 
+#include "nsaModes.h"
+
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -16,7 +18,9 @@ namespace nsa
  * Field names are the JSON keys, the command-line flags (`--num_patches`) and the names used
  * in Documentation/, one name per idea. Defaults are the NSA paper's (Schlüter et al.,
  * ECCV 2022, arXiv 2109.15222) where it has one. Each structure lists its fields once in
- * Visit() and checks relations between them in Validate().
+ * Visit() and checks relations between them in Validate(). A mode is an enum of nsaModes.h:
+ * converted from its name once, where a file or flag is read, and compared as an enum after
+ * that; its choices are the enum's name table.
  *
  * This header needs the C++ standard library only: the JSON form (reader, writer,
  * documentation) is in nsaParameterJson.h, which includes this one, so code that only uses
@@ -31,7 +35,7 @@ struct SynthesisParameters
   static constexpr const char * SectionName = "synthesis";
 
   int                 num_patches = 3;
-  std::string         patch_rule = "gamma";
+  PatchRule           patch_rule = PatchRule::Gamma;
   double              gamma_shape = 2.0;
   double              gamma_scale = 0.05;
   double              gamma_lower = 0.03;
@@ -39,13 +43,13 @@ struct SynthesisParameters
   std::vector<double> cutpaste_area_bounds{ 0.02, 0.15 };
   std::vector<double> cutpaste_aspect_bounds{ 0.3, 3.3 };
   int                 min_patch_width = 4;
-  std::string         patch_shape = "box";
+  PatchShape          patch_shape = PatchShape::Box;
   int                 num_ellipses = 4;
   double              resize_sigma = 0.5;
   bool                resize = true;
   std::vector<double> resize_bounds{ 0.7, 1.3 };
   bool                shift = true;
-  std::string         object_mask = "none";
+  ObjectMask          object_mask = ObjectMask::None;
   std::optional<double> background_intensity;
   double              background_tolerance = 0.0;
   std::optional<double> object_threshold;
@@ -53,9 +57,9 @@ struct SynthesisParameters
   double              min_object = 0.25;
   double              min_overlap = 0.25;
   int                 max_attempts = 200;
-  std::string         blend_mode = "poisson-mixed";
+  BlendMode           blend_mode = BlendMode::PoissonMixed;
   std::vector<double> interpolation_bounds{ 0.05, 0.95 };
-  std::string         label_mode = "logistic-intensity";
+  LabelMode           label_mode = LabelMode::LogisticIntensity;
   double              label_tolerance = 1.0 / 255.0;
   int                 label_mask_median_radius = 2;
   int                 label_median_radius = 5;
@@ -70,7 +74,7 @@ struct SynthesisParameters
   {
     v.Integer("num_patches", self.num_patches, 1, 32,
               "Maximum number of patches; the first is always attempted, each further one on a fair coin flip.");
-    v.Choice("patch_rule", self.patch_rule, { "gamma", "cutpaste" },
+    v.Choice("patch_rule", self.patch_rule,
              "Patch size rule: NSA's half-width = gamma_lower + Gamma(gamma_shape, gamma_scale) per axis, or "
              "CutPaste's area/aspect rule.");
     v.Real("gamma_shape", self.gamma_shape, 1e-3, 100.0, "Shape of the Gamma distribution of patch half-widths.");
@@ -87,7 +91,7 @@ struct SynthesisParameters
                  "the ratio is uniform on it (as the official NSA code does).");
     v.Integer("min_patch_width", self.min_patch_width, 1, 1 << 20,
               "Smallest patch width in voxels along any axis; narrower draws are widened.");
-    v.Choice("patch_shape", self.patch_shape, { "box", "ellipses" },
+    v.Choice("patch_shape", self.patch_shape,
              "Patch shape: the full box, or a union of random ellipses (ellipsoids in 3D) inside it.");
     v.Integer("num_ellipses", self.num_ellipses, 1, 64, "Number of ellipses for patch_shape 'ellipses'.");
     v.Real("resize_sigma", self.resize_sigma, 0.0, 10.0, "Standard deviation of the resize factor ~ Normal(1, sigma).");
@@ -97,7 +101,7 @@ struct SynthesisParameters
     v.RealVector("resize_bounds", self.resize_bounds, 0.01, 100.0, { 2 },
                  "Resize factor bounds [low, high]; the aspect ratio is kept.");
     v.Boolean("shift", self.shift, "Move the patch to a new destination location (false: same location).");
-    v.Choice("object_mask", self.object_mask, { "none", "background", "threshold", "otsu", "image" },
+    v.Choice("object_mask", self.object_mask,
              "Object mask: none, from background_intensity +- background_tolerance (the paper), from "
              "object_threshold (e.g. HU for CT), above Otsu's threshold of the image (MR, any scanner "
              "units), or from a mask image given to the filter.");
@@ -114,12 +118,12 @@ struct SynthesisParameters
            "Minimum overlap of source object and destination object at the destination location.");
     v.Integer("max_attempts", self.max_attempts, 1, 100000,
               "Attempts to place a patch (source and destination each) before giving up on it.");
-    v.Choice("blend_mode", self.blend_mode, { "poisson-source", "poisson-mixed", "swap", "uniform", "poisson-uniform" },
+    v.Choice("blend_mode", self.blend_mode,
              "Blending: Poisson with source gradients, Poisson with mixed gradients, plain paste (CutPaste-like), "
              "convex interpolation (FPI-like), or Poisson with interpolated gradients (FPI-Poisson).");
     v.RealVector("interpolation_bounds", self.interpolation_bounds, 0.0, 1.0, { 2 },
                  "Range of the interpolation factor for 'uniform' and 'poisson-uniform' blends.");
-    v.Choice("label_mode", self.label_mode, { "binary", "continuous", "intensity", "logistic-intensity" },
+    v.Choice("label_mode", self.label_mode,
              "Label: binary, the interpolation factor, the median-filtered mean absolute change, or a logistic of "
              "it 1/(1+exp(-logistic_k (change - logistic_x0))).");
     v.Real("label_tolerance", self.label_tolerance, 0.0, Unbounded,
@@ -148,7 +152,7 @@ struct NormalisationParameters
 {
   static constexpr const char * SectionName = "normalisation";
 
-  std::string         mode = "percentile";
+  NormalisationMode   mode = NormalisationMode::Percentile;
   std::vector<double> window{ -1000.0, 1000.0 };
   std::vector<double> percentiles{ 1.0, 99.0 };
   std::optional<double> foreground_threshold;
@@ -159,7 +163,7 @@ struct NormalisationParameters
   static void
   Visit(TSelf & self, TVisitor & v)
   {
-    v.Choice("mode", self.mode, { "none", "window", "percentile", "minmax" },
+    v.Choice("mode", self.mode,
              "none; window: map [low, high] image units (e.g. a CT window in HU); percentile: map the given "
              "percentiles of the foreground (MR robust scaling); minmax: map the image's range.");
     v.RealVector("window", self.window, -Unbounded, Unbounded, { 2 }, "Window [low, high] for mode 'window'.");
@@ -254,23 +258,23 @@ struct NetworkParameters
 {
   static constexpr const char * SectionName = "network";
 
-  std::string architecture = "resnet18-enc-dec";
-  int         dimension = 2;
-  double      width_multiplier = 1.0;
-  int         input_channels = 1;
-  std::string output_activation = "sigmoid";
+  Architecture     architecture = Architecture::ResNet18EncDec;
+  int              dimension = 2;
+  double           width_multiplier = 1.0;
+  int              input_channels = 1;
+  OutputActivation output_activation = OutputActivation::Sigmoid;
 
   template <typename TSelf, typename TVisitor>
   static void
   Visit(TSelf & self, TVisitor & v)
   {
-    v.Choice("architecture", self.architecture, { "resnet18-enc-dec" },
+    v.Choice("architecture", self.architecture,
              "Network architecture: the NSA paper's ResNet-18 encoder-decoder without skip connections.");
     v.Integer("dimension", self.dimension, 2, 3, "Network dimension: 2 (slices or 2D images) or 3 (volumes).");
     v.Real("width_multiplier", self.width_multiplier, 1.0 / 64.0, 4.0,
            "Channel width multiplier; 1.0 is the paper's model (11,491,440 parameters with one input channel).");
     v.Integer("input_channels", self.input_channels, 1, 64, "Input channels (1 for CT/MR, 3 for RGB).");
-    v.Choice("output_activation", self.output_activation, { "sigmoid", "relu", "identity" },
+    v.Choice("output_activation", self.output_activation,
              "Output activation: sigmoid for BCE-trained models, relu for raw-intensity labels (MSE).");
   }
 
@@ -298,7 +302,7 @@ struct TrainingParameters
   double              learning_rate = 1e-3;
   double              min_learning_rate = 1e-6;
   double              weight_decay = 0.0;
-  std::string         loss = "bce";
+  Loss                loss = Loss::BCE;
   std::vector<double> crop_size;
   bool                flips = true;
   double              rotation_degrees = 0.0;
@@ -323,7 +327,7 @@ struct TrainingParameters
     v.Real("learning_rate", self.learning_rate, 0.0, 10.0, "Adam learning rate (paper: 1e-3).");
     v.Real("min_learning_rate", self.min_learning_rate, 0.0, 10.0, "Cosine annealing floor (paper: 1e-6).");
     v.Real("weight_decay", self.weight_decay, 0.0, 1.0, "Adam weight decay.");
-    v.Choice("loss", self.loss, { "bce", "mse" },
+    v.Choice("loss", self.loss,
              "Loss: BCE for binary and logistic labels, MSE (with ReLU output) for raw intensity labels.");
     v.RealVector("crop_size", self.crop_size, 1.0, 1e6, { 0, 2, 3 },
                  "Random crop size in voxels (x, y[, z]); empty: no crop.");
@@ -364,11 +368,11 @@ struct PredictionParameters
   int                 batch_size = 8;
   std::vector<double> window_size;
   double              window_overlap = 0.5;
-  std::string         case_score = "mean";
+  CaseScore           case_score = CaseScore::Mean;
   double              score_percentile = 99.0;
   double              top_k_fraction = 0.01;
   double              threshold = 0.5;
-  std::string         score_mask = "none";
+  ScoreMask           score_mask = ScoreMask::None;
   std::string         device = "auto";
 
   template <typename TSelf, typename TVisitor>
@@ -380,12 +384,12 @@ struct PredictionParameters
     v.RealVector("window_size", self.window_size, 1.0, 1e6, { 0, 3 },
                  "Sliding-window size in voxels for 3D models; empty: the training crop size.");
     v.Real("window_overlap", self.window_overlap, 0.0, 0.95, "Sliding-window overlap fraction.");
-    v.Choice("case_score", self.case_score, { "mean", "percentile", "top-k-mean" },
+    v.Choice("case_score", self.case_score,
              "Case score: mean of the map (the paper), a high percentile, or the mean of the top-k fraction.");
     v.Real("score_percentile", self.score_percentile, 0.0, 100.0, "Percentile for case_score 'percentile'.");
     v.Real("top_k_fraction", self.top_k_fraction, 1e-9, 1.0, "Fraction of voxels for case_score 'top-k-mean'.");
     v.Real("threshold", self.threshold, 0.0, 1.0, "Threshold of the binary mask and binary DICOM SEG.");
-    v.Choice("score_mask", self.score_mask, { "none", "otsu" },
+    v.Choice("score_mask", self.score_mask,
              "Restrict the map and the case score to the object: none, or the study's Otsu object mask (the head "
              "in MR; scores outside it are set to 0).");
     v.Text("device", self.device, "auto, cpu, cuda or cuda:N.");
@@ -395,76 +399,85 @@ struct PredictionParameters
   Validate() const;
 };
 
+namespace detail
+{
+
+/** The visitor of ParametersText. */
+struct ParametersPrinter
+{
+  std::ostringstream out;
+  void
+  Key(const char * key)
+  {
+    out << (out.tellp() > 0 ? " " : "") << key << "=";
+  }
+  void
+  Integer(const char * key, const int & value, int, int, const char *)
+  {
+    this->Key(key);
+    out << value;
+  }
+  void
+  Real(const char * key, const double & value, double, double, const char *)
+  {
+    this->Key(key);
+    out << value;
+  }
+  void
+  OptionalReal(const char * key, const std::optional<double> & value, double, double, const char *)
+  {
+    this->Key(key);
+    if (value)
+    {
+      out << *value;
+    }
+    else
+    {
+      out << "null";
+    }
+  }
+  void
+  Boolean(const char * key, const bool & value, const char *)
+  {
+    this->Key(key);
+    out << (value ? "true" : "false");
+  }
+  template <typename TEnum>
+  void
+  Choice(const char * key, const TEnum & value, const char *)
+  {
+    this->Key(key);
+    out << ToString(value);
+  }
+  void
+  Text(const char * key, const std::string & value, const char *)
+  {
+    this->Key(key);
+    out << value;
+  }
+  void
+  RealVector(const char * key, const std::vector<double> & value, double, double,
+             const std::vector<std::size_t> &, const char *)
+  {
+    this->Key(key);
+    out << "[";
+    for (std::size_t i = 0; i < value.size(); ++i)
+    {
+      out << (i ? "," : "") << value[i];
+    }
+    out << "]";
+  }
+};
+
+} // namespace detail
+
 /** One line "key=value key=value ..." of a structure's fields in Visit order (for
  * PrintSelf and logs; the JSON form is nsa::ToJson in nsaParameterJson.h). */
 template <typename TParameters>
 std::string
 ParametersText(const TParameters & parameters)
 {
-  struct Printer
-  {
-    std::ostringstream out;
-    void
-    Key(const char * key)
-    {
-      out << (out.tellp() > 0 ? " " : "") << key << "=";
-    }
-    void
-    Integer(const char * key, const int & value, int, int, const char *)
-    {
-      this->Key(key);
-      out << value;
-    }
-    void
-    Real(const char * key, const double & value, double, double, const char *)
-    {
-      this->Key(key);
-      out << value;
-    }
-    void
-    OptionalReal(const char * key, const std::optional<double> & value, double, double, const char *)
-    {
-      this->Key(key);
-      if (value)
-      {
-        out << *value;
-      }
-      else
-      {
-        out << "null";
-      }
-    }
-    void
-    Boolean(const char * key, const bool & value, const char *)
-    {
-      this->Key(key);
-      out << (value ? "true" : "false");
-    }
-    void
-    Choice(const char * key, const std::string & value, const std::vector<std::string> &, const char *)
-    {
-      this->Key(key);
-      out << value;
-    }
-    void
-    Text(const char * key, const std::string & value, const char *)
-    {
-      this->Key(key);
-      out << value;
-    }
-    void
-    RealVector(const char * key, const std::vector<double> & value, double, double,
-               const std::vector<std::size_t> &, const char *)
-    {
-      this->Key(key);
-      out << "[";
-      for (std::size_t i = 0; i < value.size(); ++i)
-      {
-        out << (i ? "," : "") << value[i];
-      }
-      out << "]";
-    }
-  } printer;
+  detail::ParametersPrinter printer;
   printer.out.precision(15);
   TParameters::Visit(parameters, printer);
   return printer.out.str();

@@ -44,19 +44,19 @@ SynthesisParameters::Validate() const
       throw ParameterError("width_bounds: high bound must be above 0");
     }
   }
-  if (object_mask == "background" && !background_intensity)
+  if (object_mask == ObjectMask::Background && !background_intensity)
   {
     throw ParameterError("object_mask 'background' needs background_intensity");
   }
-  if (object_mask == "threshold" && !object_threshold)
+  if (object_mask == ObjectMask::Threshold && !object_threshold)
   {
     throw ParameterError("object_mask 'threshold' needs object_threshold");
   }
-  if (label_mode == "continuous" && blend_mode != "uniform" && blend_mode != "poisson-uniform")
+  if (label_mode == LabelMode::Continuous && !IsInterpolatedBlend(blend_mode))
   {
     throw ParameterError("label_mode 'continuous' labels the interpolation factor and needs blend_mode 'uniform' "
                          "or 'poisson-uniform', not '" +
-                         blend_mode + "'");
+                         std::string(ToString(blend_mode)) + "'");
   }
 }
 
@@ -68,7 +68,7 @@ NormalisationParameters::Validate() const
   {
     throw ParameterError("window: low " + FormatNumber(window[0]) + " must be below high " + FormatNumber(window[1]));
   }
-  if (mode == "percentile" && percentiles[0] >= percentiles[1])
+  if (mode == NormalisationMode::Percentile && percentiles[0] >= percentiles[1])
   {
     throw ParameterError("percentiles: low must be below high");
   }

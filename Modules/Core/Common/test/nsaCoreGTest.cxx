@@ -94,10 +94,10 @@ TEST(SynthesisParameters, NonDefaultRoundTrip)
   nsa::SynthesisParameters p;
   p.num_patches = 4;
   p.width_bounds = { 0.05, 0.3, 0.1, 0.2, 0.02, 0.5 };
-  p.blend_mode = "poisson-uniform";
-  p.label_mode = "continuous";
+  p.blend_mode = nsa::BlendMode::PoissonUniform;
+  p.label_mode = nsa::LabelMode::Continuous;
   p.background_intensity = -1024.0;
-  p.object_mask = "background";
+  p.object_mask = nsa::ObjectMask::Background;
   p.intensity_range = { -1024.0, 3071.0 };
   const auto q = nsa::FromJson<nsa::SynthesisParameters>(nsa::ToJson(p), "synthesis");
   EXPECT_EQ(nsa::ToJson(q), nsa::ToJson(p));
@@ -236,7 +236,7 @@ TEST(Preset, LoadsFromPathAndByNameWithSearchPath)
   const nsa::Preset byPath = nsa::LoadPreset(folder + "/my-ct.json");
   EXPECT_EQ(byPath.name, "my-ct");
   EXPECT_EQ(byPath.synthesis.num_patches, 2);
-  EXPECT_EQ(byPath.normalisation.mode, "window");
+  EXPECT_EQ(byPath.normalisation.mode, nsa::NormalisationMode::Window);
   EXPECT_EQ(byPath.training.epochs, nsa::TrainingParameters().epochs); // absent sections keep defaults
 
   ::setenv("NSA_PRESET_PATH", folder.c_str(), 1);

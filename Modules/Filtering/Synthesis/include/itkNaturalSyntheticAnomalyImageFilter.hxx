@@ -303,7 +303,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::VerifyPreco
   {
     itkExceptionMacro("invalid synthesis parameters: " << error.what());
   }
-  if (m_Parameters.object_mask == "image")
+  if (m_Parameters.object_mask == nsa::ObjectMask::Image)
   {
     if (!this->GetDestinationMask())
     {
@@ -344,8 +344,8 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
                                                                                       const MaskImageType * given) const
   -> typename ObjectMaskType::Pointer
 {
-  const std::string & mode = m_Parameters.object_mask;
-  if (mode == "none")
+  const nsa::ObjectMask mode = m_Parameters.object_mask;
+  if (mode == nsa::ObjectMask::None)
   {
     return nullptr;
   }
@@ -381,11 +381,11 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
     }
   }
   double level = 0.0;
-  if (mode == "background")
+  if (mode == nsa::ObjectMask::Background)
   {
     level = *m_Parameters.background_intensity;
   }
-  else if (mode == "threshold")
+  else if (mode == nsa::ObjectMask::Threshold)
   {
     level = *m_Parameters.object_threshold;
   }
@@ -402,7 +402,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
   {
     ImageRegionConstIterator<MeanImageType> in(channelMean, region);
     ImageRegionIterator<ObjectMaskType>     out(mask, region);
-    const bool                              background = mode == "background";
+    const bool                              background = mode == nsa::ObjectMask::Background;
     const double                            tolerance = m_Parameters.background_tolerance;
     for (; !in.IsAtEnd(); ++in, ++out)
     {
@@ -561,7 +561,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   // Masks given as inputs are used as they are (non-zero = object), without a copy.
   auto objectMask = [this](const ImageType * image, const MaskImageType * given) {
     typename ObjectMaskType::ConstPointer mask;
-    if (m_Parameters.object_mask == "none")
+    if (m_Parameters.object_mask == nsa::ObjectMask::None)
     {
       return mask;
     }
@@ -582,7 +582,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   const double labelScale = this->LabelIntensityScale(destination);
 
   nsa::RandomStream stream = m_RandomStream;
-  const bool        interpolated = p.blend_mode == "uniform" || p.blend_mode == "poisson-uniform";
+  const bool        interpolated = nsa::IsInterpolatedBlend(p.blend_mode);
   // One factor per sample, shared by its patches, as in the official code; drawn from its own
   // child stream so that the patch geometry of a seed is the same for every blend mode.
   const double factor =
@@ -679,7 +679,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     }
     sourcePatch->CopyInformation(destinationPatch);
 
-    if (p.blend_mode == "swap" || p.blend_mode == "uniform")
+    if (!nsa::IsPoissonBlend(p.blend_mode))
     {
       // Convex combination inside the patch mask (swap: factor 1, CutPaste; uniform: FPI),
       // directly in the working image.
@@ -712,8 +712,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
       if (!poisson)
       {
         poisson = PoissonType::New();
-        poisson->SetGradientMode(p.blend_mode == "poisson-mixed" ? PoissonType::GradientModeEnum::Mixed
-                                                                 : PoissonType::GradientModeEnum::Source);
+        poisson->SetGradientMode(nsa::GradientModeOf(p.blend_mode));
         poisson->SetInterpolationFactor(factor);
         if (p.intensity_range.size() == 2)
         {
@@ -741,7 +740,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   // image has beyond it. Overlapping regions are merged so that each voxel is labelled once.
   const auto         maskRadius = static_cast<IndexValueType>(p.label_mask_median_radius);
   const auto         medianRadius =
-    p.label_mode == "intensity" ? static_cast<IndexValueType>(p.label_median_radius) : IndexValueType{ 0 };
+    p.label_mode == nsa::LabelMode::Intensity ? static_cast<IndexValueType>(p.label_median_radius) : IndexValueType{ 0 };
   const IndexValueType pad = maskRadius + medianRadius + 1;
   std::vector<RegionType> groups;
   for (const auto & patch : patches)
@@ -783,11 +782,6 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     }
   }
   using LabelFilterType = SyntheticAnomalyLabelImageFilter<ImageType, ObjectMaskType, LabelImageType>;
-  using LabelModeEnum = typename LabelFilterType::LabelModeEnum;
-  const LabelModeEnum labelMode = p.label_mode == "binary"       ? LabelModeEnum::Binary
-                                  : p.label_mode == "continuous" ? LabelModeEnum::Continuous
-                                  : p.label_mode == "intensity"  ? LabelModeEnum::Intensity
-                                                                 : LabelModeEnum::LogisticIntensity;
   for (const auto & group : groups)
   {
     // The inputs of the label filter: the group's region of the original and the anomalous
@@ -827,7 +821,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     labeller->SetOriginalImage(crop(destination));
     labeller->SetAnomalousImage(crop(working));
     labeller->SetPatchMask(changed);
-    labeller->SetLabelMode(labelMode);
+    labeller->SetLabelMode(p.label_mode);
     labeller->SetTolerance(p.label_tolerance);
     labeller->SetMaskMedianRadius(static_cast<unsigned int>(p.label_mask_median_radius));
     labeller->SetMedianRadius(static_cast<unsigned int>(p.label_median_radius));

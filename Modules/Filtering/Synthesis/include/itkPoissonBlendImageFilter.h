@@ -4,6 +4,7 @@
 #include "itkImage.h"
 #include "itkImageToImageFilter.h"
 #include "itkVectorImage.h"
+#include "nsaModes.h"
 
 #include <ostream>
 
@@ -74,29 +75,13 @@ public:
   using InternalPixelType = typename ImageType::InternalPixelType;
   static constexpr unsigned int ImageDimension = ImageType::ImageDimension;
 
-  /** Which gradient guides the solution inside the mask. */
-  enum class GradientModeEnum
-  {
-    Source,
-    Mixed
-  };
-  /** Which unknowns are solved for: the mask (Exact) or its bounding box (Box, OpenCV). */
-  enum class FormulationEnum
-  {
-    Exact,
-    Box
-  };
-
-  friend std::ostream &
-  operator<<(std::ostream & os, GradientModeEnum mode)
-  {
-    return os << (mode == GradientModeEnum::Source ? "Source" : "Mixed");
-  }
-  friend std::ostream &
-  operator<<(std::ostream & os, FormulationEnum formulation)
-  {
-    return os << (formulation == FormulationEnum::Exact ? "Exact" : "Box");
-  }
+  /** Which gradient guides the solution inside the mask: the toolkit's nsa::GradientMode
+   * (Source, Mixed), printed by its one name ("source", "mixed"), as the blend modes
+   * "poisson-source" and "poisson-mixed" and Python's `gradients=` call them. */
+  using GradientModeEnum = nsa::GradientMode;
+  /** Which unknowns are solved for: the mask (Exact) or its bounding box (Box, OpenCV);
+   * nsa::PoissonFormulation, printed "exact" or "box". */
+  using FormulationEnum = nsa::PoissonFormulation;
 
   /** The image to blend into; the primary input (its geometry is the output's). */
   itkSetInputMacro(DestinationImage, TImage);

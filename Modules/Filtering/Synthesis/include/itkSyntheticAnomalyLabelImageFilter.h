@@ -4,22 +4,17 @@
 #include "itkImage.h"
 #include "itkImageToImageFilter.h"
 #include "itkVectorImage.h"
+#include "nsaModes.h"
 
 #include <ostream>
 
 namespace itk
 {
 
-/** Label modes of SyntheticAnomalyLabelImageFilter. */
-enum class SyntheticAnomalyLabelModeEnum : uint8_t
-{
-  Binary,           ///< 1 where the image changed
-  Continuous,       ///< the blend's interpolation factor where the image changed (FPI)
-  Intensity,        ///< median-filtered mean absolute change
-  LogisticIntensity ///< 1 / (1 + exp(-k (change - x0))) of the median-filtered change (NSA's best)
-};
-extern std::ostream &
-operator<<(std::ostream & out, SyntheticAnomalyLabelModeEnum value);
+/** Label modes of SyntheticAnomalyLabelImageFilter: the toolkit's nsa::LabelMode (Binary,
+ * Continuous, Intensity, LogisticIntensity), the `label_mode` of the synthesis parameters,
+ * printed by its one name ("binary", "continuous", "intensity", "logistic-intensity"). */
+using SyntheticAnomalyLabelModeEnum = nsa::LabelMode;
 
 /** \class SyntheticAnomalyLabelImageFilter
  * \brief The training label of a synthetic anomaly: where, and how strongly, an image was

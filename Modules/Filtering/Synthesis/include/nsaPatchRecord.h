@@ -1,6 +1,8 @@
 #ifndef nsaPatchRecord_h
 #define nsaPatchRecord_h
 
+#include "nsaModes.h"
+
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -65,9 +67,9 @@ struct PatchRecord
 struct SynthesisRecord
 {
   std::uint64_t            stream_key = 0;
-  std::string              blend_mode;
-  std::string              label_mode;
-  std::string              patch_rule;
+  BlendMode                blend_mode = BlendMode::PoissonMixed;
+  LabelMode                label_mode = LabelMode::LogisticIntensity;
+  PatchRule                patch_rule = PatchRule::Gamma;
   double                   interpolation_factor = 1.0;
   /** Image units per normalised unit used for label_tolerance, logistic_k, logistic_x0. */
   double                   label_intensity_scale = 1.0;

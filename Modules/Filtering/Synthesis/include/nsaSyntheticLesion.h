@@ -2,6 +2,7 @@
 #define nsaSyntheticLesion_h
 
 #include "itkImage.h"
+#include "nsaModes.h"
 
 #include <cstdint>
 #include <limits>
@@ -10,6 +11,66 @@
 
 namespace nsa
 {
+
+// The modes of a synthetic lesion, with their name tables (nsaModes.h's ModeTable; they live
+// here, beside the only code that uses them, and convert like every other mode).
+
+/** What a synthetic lesion does to the tissue (`NSAInsertLesion --kind`). */
+enum class LesionKind : std::uint8_t
+{
+  Hyperintense, ///< brighter than the tissue
+  Hypointense,  ///< darker than the tissue
+  Cavity,       ///< filled towards the background (a resection cavity)
+  Blur,         ///< smoothed tissue
+  Noise,        ///< added noise
+  Inversion,    ///< intensities mirrored within the tissue's range
+  MassEffect    ///< tissue pushed away from the centre, intensities unchanged
+};
+template <>
+struct ModeTable<LesionKind>
+{
+  static constexpr const char *                            What = "kind";
+  static constexpr std::array<ModeName<LesionKind>, 7> Names{ { { LesionKind::Hyperintense, "hyperintense" },
+                                                                    { LesionKind::Hypointense, "hypointense" },
+                                                                    { LesionKind::Cavity, "cavity" },
+                                                                    { LesionKind::Blur, "blur" },
+                                                                    { LesionKind::Noise, "noise" },
+                                                                    { LesionKind::Inversion, "inversion" },
+                                                                    { LesionKind::MassEffect, "mass-effect" } } };
+};
+
+/** The outline of a synthetic lesion (`NSAInsertLesion --shape`). */
+enum class LesionShape : std::uint8_t
+{
+  Ellipsoid, ///< an ellipsoid
+  Irregular  ///< an ellipsoid whose radius is modulated by a smooth random function of direction
+};
+template <>
+struct ModeTable<LesionShape>
+{
+  static constexpr const char *                             What = "shape";
+  static constexpr std::array<ModeName<LesionShape>, 2> Names{ { { LesionShape::Ellipsoid, "ellipsoid" },
+                                                                     { LesionShape::Irregular, "irregular" } } };
+};
+
+/** Where a synthetic lesion's centre is (`NSAInsertLesion --placement`). */
+enum class LesionPlacement : std::uint8_t
+{
+  Centre,  ///< the given centre (or the grid's)
+  Random,  ///< a random object voxel at least the largest radius from the boundary
+  Deep,    ///< random, at least deepDistance from the boundary
+  Cortical ///< random, within corticalBand of the boundary
+};
+template <>
+struct ModeTable<LesionPlacement>
+{
+  static constexpr const char *                                 What = "placement";
+  static constexpr std::array<ModeName<LesionPlacement>, 4> Names{ { { LesionPlacement::Centre, "centre" },
+                                                                         { LesionPlacement::Random, "random" },
+                                                                         { LesionPlacement::Deep, "deep" },
+                                                                         { LesionPlacement::Cortical,
+                                                                           "cortical" } } };
+};
 
 /** \brief Parameters of nsa::InsertSyntheticLesion.
  *
@@ -22,17 +83,17 @@ namespace nsa
  * What happens inside it is the `kind`; every kind has one name, the same in this struct,
  * on the command line (`NSAInsertLesion --kind`), in the documentation and in records:
  * "hyperintense", "hypointense", "cavity", "blur", "noise", "inversion", "mass-effect"
- * (nsa::SyntheticLesionKinds()). The defaults (kind "hyperintense", shape "ellipsoid",
+ * (the name table of nsa::LesionKind, below). The defaults (kind "hyperintense", shape "ellipsoid",
  * placement "centre") give exactly the lesion of earlier versions.
  */
 struct SyntheticLesionParameters
 {
   /** What the lesion does to the tissue (default "hyperintense"; see the struct's comment
    * and InsertSyntheticLesion). */
-  std::string kind = "hyperintense";
+  LesionKind kind = LesionKind::Hyperintense;
   /** "ellipsoid" (default) or "irregular": the ellipsoid's radius modulated by a smooth,
    * seeded random function of direction (see `irregularity`). */
-  std::string shape = "ellipsoid";
+  LesionShape shape = LesionShape::Ellipsoid;
   /** "centre" (default: `centre`, `centreIndex` or the grid centre), "random" (a random
    * voxel of the object at least the lesion's largest radius from its boundary), "deep"
    * (random, at least `deepDistance` from the boundary) or "cortical" (random, between
@@ -41,7 +102,7 @@ struct SyntheticLesionParameters
    * every axis filled (the whole head in an MR, skull and sulci included); distances are
    * those of a signed Maurer distance map in millimetres (to the centres of the object's
    * outermost voxels). The bands are distances, not a tissue segmentation. */
-  std::string placement = "centre";
+  LesionPlacement placement = LesionPlacement::Centre;
   /** Seed of every random choice (irregular shape, placement, noise; default 0): the same
    * seed gives the same lesion bit for bit (nsa::RandomStream). */
   std::uint64_t seed = 0;
@@ -110,14 +171,6 @@ struct SyntheticLesionParameters
   std::vector<double> corticalBand{ 8.0, 20.0 };
 };
 
-/** The names of the lesion kinds, shapes and placements, in the order documented. */
-const std::vector<std::string> &
-SyntheticLesionKinds();
-const std::vector<std::string> &
-SyntheticLesionShapes();
-const std::vector<std::string> &
-SyntheticLesionPlacements();
-
 /** \brief The result of nsa::InsertSyntheticLesion. */
 struct SyntheticLesion
 {
@@ -125,9 +178,9 @@ struct SyntheticLesion
   itk::Image<float, 3>::Pointer         image;
   /** Binary ground truth (see InsertSyntheticLesion; never empty). */
   itk::Image<unsigned char, 3>::Pointer mask;
-  /** The kind made (the parameter's, except "hypointense" for a negative change or offset
-   * asked of "hyperintense"). */
-  std::string                           kind;
+  /** The kind made (the parameter's, except Hypointense for a negative change or offset
+   * asked of Hyperintense). */
+  LesionKind                            kind = LesionKind::Hyperintense;
   /** The lesion's centre as a physical point [mm]. */
   itk::Point<double, 3>                 centre;
   /** Distance of the centre to the object's boundary [mm] for the random placements

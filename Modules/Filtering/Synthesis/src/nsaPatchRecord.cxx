@@ -68,9 +68,9 @@ SynthesisRecord::ToJson() const
 {
   nlohmann::json object;
   object["stream_key"] = stream_key;
-  object["blend_mode"] = blend_mode;
-  object["label_mode"] = label_mode;
-  object["patch_rule"] = patch_rule;
+  object["blend_mode"] = ToString(blend_mode);
+  object["label_mode"] = ToString(label_mode);
+  object["patch_rule"] = ToString(patch_rule);
   object["interpolation_factor"] = interpolation_factor;
   object["label_intensity_scale"] = label_intensity_scale;
   object["blended_patches"] = this->NumberOfBlendedPatches();

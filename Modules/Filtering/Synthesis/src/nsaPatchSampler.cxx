@@ -240,7 +240,7 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
 
   // 1. Patch size.
   record.half_width_fraction.resize(VDimension);
-  if (p.patch_rule == "cutpaste")
+  if (p.patch_rule == PatchRule::CutPaste)
   {
     // CutPaste (Li et al., CVPR 2021): area (volume) fraction uniform in cutpaste_area_bounds;
     // each aspect ratio (axis a against axis 0) from [low, 1) or [1, high] on a coin flip.
@@ -286,7 +286,7 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
       const std::int64_t n = static_cast<std::int64_t>(sourceSize[axis]);
       const std::int64_t h = std::max<std::int64_t>(1, static_cast<std::int64_t>(halfWidth[axis] / sourceSpacing[axis]));
       std::int64_t       low, high;
-      if (p.patch_rule == "cutpaste")
+      if (p.patch_rule == PatchRule::CutPaste)
       {
         // the whole patch inside the image
         low = std::min(h, n / 2);
@@ -318,7 +318,7 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
     sourceRegion.SetIndex(start);
     sourceRegion.SetSize(size);
 
-    if (p.patch_shape == "ellipses")
+    if (p.patch_shape == PatchShape::Ellipses)
     {
       // As the official code: centres uniform in the box, semi-axes between the lower
       // width bound and half the patch half-width, random orientation.
@@ -582,7 +582,7 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
     poissonCount += poisson[k];
   });
   record.blended_voxels = labelCount;
-  const bool poissonBlend = p.blend_mode.rfind("poisson", 0) == 0;
+  const bool poissonBlend = IsPoissonBlend(p.blend_mode);
   if (labelCount == 0 || (poissonBlend && poissonCount == 0))
   {
     record.status = PatchStatus::EmptyBlendMask;

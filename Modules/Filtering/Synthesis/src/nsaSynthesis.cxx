@@ -35,11 +35,11 @@ SynthesizeInto(SynthesisResult<VDimension> &                 result,
   {
     throw ParameterError(std::string("synthesis: ") + error.what());
   }
-  if (parameters.object_mask == "image" && !destinationMask)
+  if (parameters.object_mask == ObjectMask::Image && !destinationMask)
   {
     throw InputError("Synthesize: object_mask 'image' needs a destination mask");
   }
-  if (parameters.object_mask == "image" && source && source != destination && !sourceMask)
+  if (parameters.object_mask == ObjectMask::Image && source && source != destination && !sourceMask)
   {
     throw InputError("Synthesize: object_mask 'image' needs a source mask for the source image");
   }
@@ -111,8 +111,8 @@ ComputeObjectMask(const itk::Image<float, VDimension> * image, const SynthesisPa
   {
     throw InputError("ComputeObjectMask: no image");
   }
-  if (parameters.object_mask != "background" && parameters.object_mask != "threshold" &&
-      parameters.object_mask != "otsu")
+  if (parameters.object_mask != ObjectMask::Background && parameters.object_mask != ObjectMask::Threshold &&
+      parameters.object_mask != ObjectMask::Otsu)
   {
     return nullptr;
   }
@@ -135,10 +135,10 @@ CalibrateLogisticLabel(const std::vector<typename itk::Image<float, VDimension>:
     throw InputError("CalibrateLogisticLabel: needs at least one image and one sample");
   }
   SynthesisParameters intensity = parameters;
-  intensity.label_mode = "intensity";
-  if (intensity.blend_mode == "uniform" || intensity.blend_mode == "poisson-uniform")
+  intensity.label_mode = LabelMode::Intensity;
+  if (IsInterpolatedBlend(intensity.blend_mode))
   {
-    intensity.blend_mode = "poisson-source";
+    intensity.blend_mode = BlendMode::PoissonSource;
   }
   std::vector<typename itk::Image<unsigned char, VDimension>::Pointer> masks;
   for (const auto & image : images)

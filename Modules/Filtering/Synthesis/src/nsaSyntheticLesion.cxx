@@ -50,26 +50,6 @@ Join(const std::vector<double> & values)
   return text.str();
 }
 
-std::string
-Quoted(const std::vector<std::string> & names)
-{
-  std::string text;
-  for (std::size_t i = 0; i < names.size(); ++i)
-  {
-    text += (i ? ", '" : "'") + names[i] + "'";
-  }
-  return text;
-}
-
-void
-CheckChoice(const std::string & what, const std::string & value, const std::vector<std::string> & choices)
-{
-  if (std::find(choices.begin(), choices.end(), value) == choices.end())
-  {
-    throw ParameterError("lesion " + what + " '" + value + "': expected one of " + Quoted(choices));
-  }
-}
-
 itk::Point<double, 3>
 LesionCentre(const FloatImage * image, const SyntheticLesionParameters & parameters)
 {
@@ -394,28 +374,6 @@ CopyImage(const FloatImage * image)
 
 } // namespace
 
-const std::vector<std::string> &
-SyntheticLesionKinds()
-{
-  static const std::vector<std::string> kinds{ "hyperintense", "hypointense", "cavity",     "blur",
-                                               "noise",        "inversion",   "mass-effect" };
-  return kinds;
-}
-
-const std::vector<std::string> &
-SyntheticLesionShapes()
-{
-  static const std::vector<std::string> shapes{ "ellipsoid", "irregular" };
-  return shapes;
-}
-
-const std::vector<std::string> &
-SyntheticLesionPlacements()
-{
-  static const std::vector<std::string> placements{ "centre", "random", "deep", "cortical" };
-  return placements;
-}
-
 SyntheticLesion
 InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters & parameters)
 {
@@ -423,9 +381,6 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   {
     throw ParameterError("synthetic lesion: no input image");
   }
-  CheckChoice("kind", parameters.kind, SyntheticLesionKinds());
-  CheckChoice("shape", parameters.shape, SyntheticLesionShapes());
-  CheckChoice("placement", parameters.placement, SyntheticLesionPlacements());
   if (parameters.radii.size() != 3)
   {
     throw ParameterError("lesion radii '" + Join(parameters.radii) + "': expected 3 values (mm along x,y,z)");
@@ -441,52 +396,52 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   {
     throw ParameterError("lesion edge sigma " + std::to_string(parameters.edgeSigma) + ": must be >= 0 mm");
   }
-  const std::string & kind = parameters.kind;
-  double              intensityChange = parameters.intensityChange;
+  const LesionKind kind = parameters.kind;
+  double           intensityChange = parameters.intensityChange;
   if (std::isnan(intensityChange))
   {
-    intensityChange = kind == "hypointense" ? -0.5 : 0.5;
+    intensityChange = kind == LesionKind::Hypointense ? -0.5 : 0.5;
   }
   else if (!std::isfinite(intensityChange))
   {
     throw ParameterError("lesion intensity change: must be finite");
   }
-  if (kind == "hypointense" && !(intensityChange < 0.0 && intensityChange > -1.0) &&
+  if (kind == LesionKind::Hypointense && !(intensityChange < 0.0 && intensityChange > -1.0) &&
       !std::isfinite(parameters.intensityOffset))
   {
     throw ParameterError("lesion intensity change " + std::to_string(intensityChange) +
                          ": a hypointense lesion needs a change in (-1, 0), e.g. -0.5");
   }
-  if (kind == "hypointense" && std::isfinite(parameters.intensityOffset) && !(parameters.intensityOffset < 0.0))
+  if (kind == LesionKind::Hypointense && std::isfinite(parameters.intensityOffset) && !(parameters.intensityOffset < 0.0))
   {
     throw ParameterError("lesion intensity offset " + std::to_string(parameters.intensityOffset) +
                          ": a hypointense lesion needs a negative offset");
   }
-  if (kind == "cavity" && !(parameters.cavityFill > 0.0 && parameters.cavityFill <= 1.0))
+  if (kind == LesionKind::Cavity && !(parameters.cavityFill > 0.0 && parameters.cavityFill <= 1.0))
   {
     throw ParameterError("lesion cavity fill " + std::to_string(parameters.cavityFill) + ": must be in (0, 1]");
   }
-  if (kind == "blur" && !(parameters.blurSigma > 0.0 && std::isfinite(parameters.blurSigma)))
+  if (kind == LesionKind::Blur && !(parameters.blurSigma > 0.0 && std::isfinite(parameters.blurSigma)))
   {
     throw ParameterError("lesion blur sigma " + std::to_string(parameters.blurSigma) + ": must be > 0 mm");
   }
-  if (kind == "noise" && !(parameters.noiseLevel > 0.0 && std::isfinite(parameters.noiseLevel)))
+  if (kind == LesionKind::Noise && !(parameters.noiseLevel > 0.0 && std::isfinite(parameters.noiseLevel)))
   {
     throw ParameterError("lesion noise level " + std::to_string(parameters.noiseLevel) + ": must be > 0");
   }
-  if (kind == "inversion" && !(parameters.inversionPercentile >= 0.0 && parameters.inversionPercentile < 50.0))
+  if (kind == LesionKind::Inversion && !(parameters.inversionPercentile >= 0.0 && parameters.inversionPercentile < 50.0))
   {
     throw ParameterError("lesion inversion percentile " + std::to_string(parameters.inversionPercentile) +
                          ": must be in [0, 50)");
   }
-  if (kind == "mass-effect" &&
+  if (kind == LesionKind::MassEffect &&
       (!(parameters.maxDisplacement > 0.0 && std::isfinite(parameters.maxDisplacement)) ||
        !(parameters.displacementThreshold > 0.0)))
   {
     throw ParameterError("lesion displacement " + std::to_string(parameters.maxDisplacement) + " mm (mask threshold " +
                          std::to_string(parameters.displacementThreshold) + " mm): both must be > 0");
   }
-  const bool irregular = parameters.shape == "irregular";
+  const bool irregular = parameters.shape == LesionShape::Irregular;
   if (irregular && (!(parameters.irregularity >= 0.0 && parameters.irregularity < 0.9) ||
                     parameters.irregularityDegree < 1 || parameters.irregularityDegree > 6))
   {
@@ -508,10 +463,10 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   SyntheticLesion lesion;
   const bool lowered =
     std::isfinite(parameters.intensityOffset) ? parameters.intensityOffset < 0.0 : intensityChange < 0.0;
-  lesion.kind = kind == "hyperintense" && lowered ? "hypointense" : kind;
+  lesion.kind = kind == LesionKind::Hyperintense && lowered ? LesionKind::Hypointense : kind;
   const RegionType region = image->GetLargestPossibleRegion();
   std::vector<unsigned char> object;
-  if (parameters.placement == "centre")
+  if (parameters.placement == LesionPlacement::Centre)
   {
     lesion.centre = LesionCentre(image, parameters);
   }
@@ -519,16 +474,16 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   {
     if (!parameters.centre.empty() || !parameters.centreIndex.empty())
     {
-      throw ParameterError("lesion placement '" + parameters.placement +
+      throw ParameterError("lesion placement '" + std::string(ToString(parameters.placement)) +
                            "' draws the centre: give no centre (or use placement 'centre')");
     }
     double low = maxRadius;
     double high = std::numeric_limits<double>::infinity();
-    if (parameters.placement == "deep")
+    if (parameters.placement == LesionPlacement::Deep)
     {
       low = std::max(low, parameters.deepDistance);
     }
-    else if (parameters.placement == "cortical")
+    else if (parameters.placement == LesionPlacement::Cortical)
     {
       if (parameters.corticalBand.size() != 2 || !(parameters.corticalBand[0] < parameters.corticalBand[1]))
       {
@@ -572,7 +527,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   weight->SetRegions(region);
   weight->Allocate();
   auto radius = FloatImage::New();
-  const bool massEffect = kind == "mass-effect";
+  const bool massEffect = kind == LesionKind::MassEffect;
   if (massEffect)
   {
     radius->CopyInformation(image);
@@ -661,7 +616,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   const auto spacing = image->GetSpacing();
   lesion.tissueIntensity = weightedSum / weightSum;
 
-  const bool additive = kind == "hyperintense" || kind == "hypointense";
+  const bool additive = kind == LesionKind::Hyperintense || kind == LesionKind::Hypointense;
   if (additive)
   {
     if (std::isfinite(parameters.intensityOffset))
@@ -702,7 +657,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
       flat[i] = region.GetSize()[i] == 1;
     }
 
-    if (kind == "cavity")
+    if (kind == LesionKind::Cavity)
     {
       double level = parameters.cavityLevel;
       if (!std::isfinite(level))
@@ -731,7 +686,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
         out.Set(static_cast<float>(v + ws.Get() * parameters.cavityFill * (level - v)));
       }
     }
-    else if (kind == "blur")
+    else if (kind == LesionKind::Blur)
     {
       // Blur a box that reaches 4 sigma beyond the support, so that the blurred values in
       // the support see real neighbours and not the box's border.
@@ -763,7 +718,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
         out.Set(static_cast<float>(v + ws.Get() * (b.Get() - v)));
       }
     }
-    else if (kind == "noise")
+    else if (kind == LesionKind::Noise)
     {
       if (!(lesion.tissueIntensity > 0.0))
       {
@@ -784,7 +739,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
         out.Set(static_cast<float>(out.Get() + ws.Get() * lesion.appliedChange * n));
       }
     }
-    else if (kind == "inversion")
+    else if (kind == LesionKind::Inversion)
     {
       // The local range: the image in a box reaching twice the lesion's largest radius from
       // its centre, so that a lesion inside one tissue maps it to the darkest or brightest
@@ -831,7 +786,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
         out.Set(static_cast<float>(value + ws.Get() * (sum - 2.0 * value)));
       }
     }
-    else if (kind == "mass-effect")
+    else if (kind == LesionKind::MassEffect)
     {
       // Cap so that every ray's map r -> r - A h(r / rho) keeps a slope >= 0.1 (no folding):
       // |h'| <= h'(0) = e^(1/2) and rho >= the smallest radius times the smallest shape factor.

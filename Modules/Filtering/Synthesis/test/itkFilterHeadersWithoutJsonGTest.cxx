@@ -16,7 +16,7 @@ TEST(FilterHeaders, PrintSelfNeedsNoJson)
   using ImageType = itk::Image<float, 2>;
   auto filter = itk::NaturalSyntheticAnomalyImageFilter<ImageType>::New();
   nsa::SynthesisParameters parameters;
-  parameters.blend_mode = "swap";
+  parameters.blend_mode = nsa::BlendMode::Swap;
   filter->SetParameters(parameters);
   std::ostringstream text;
   filter->Print(text);

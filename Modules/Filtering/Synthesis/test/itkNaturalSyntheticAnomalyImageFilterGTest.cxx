@@ -117,8 +117,8 @@ void
 CheckOneMode(const std::string & blend, const std::string & labelMode, unsigned int size)
 {
   nsa::SynthesisParameters p;
-  p.blend_mode = blend;
-  p.label_mode = labelMode;
+  p.blend_mode = nsa::FromString<nsa::BlendMode>(blend);
+  p.label_mode = nsa::FromString<nsa::LabelMode>(labelMode);
   p.num_patches = 3;
   if (VDimension == 3)
   {
@@ -242,8 +242,8 @@ INSTANTIATE_TEST_SUITE_P(NaturalSyntheticAnomaly,
 TEST(NaturalSyntheticAnomaly, ContinuousLabelNeedsAnInterpolatedBlend)
 {
   nsa::SynthesisParameters p;
-  p.blend_mode = "poisson-mixed";
-  p.label_mode = "continuous";
+  p.blend_mode = nsa::BlendMode::PoissonMixed;
+  p.label_mode = nsa::LabelMode::Continuous;
   EXPECT_THROW(Synthesise<2>(p, 1, 64), itk::ExceptionObject);
 }
 
@@ -265,9 +265,9 @@ TEST(NaturalSyntheticAnomaly, ThreadCountDoesNotChangeTheResult)
   for (const char * blend : BlendModes)
   {
     nsa::SynthesisParameters p;
-    p.blend_mode = blend;
+    p.blend_mode = nsa::FromString<nsa::BlendMode>(blend);
     p.num_patches = 4;
-    p.label_mode = "logistic-intensity";
+    p.label_mode = nsa::LabelMode::LogisticIntensity;
     // Boxes above the single-thread threshold of 32768 voxels: without resizing (whose width
     // clipping would bound boxes by 0.45 * 72 = 32 voxels a side) they span 29-64 voxels a side.
     p.width_bounds = { 0.2, 0.45 };
@@ -284,8 +284,8 @@ TEST(NaturalSyntheticAnomaly, ThreadCountDoesNotChangeTheResult)
 TEST(NaturalSyntheticAnomaly, SwapCopiesTheSourcePatch)
 {
   nsa::SynthesisParameters p;
-  p.blend_mode = "swap";
-  p.label_mode = "binary";
+  p.blend_mode = nsa::BlendMode::Swap;
+  p.label_mode = nsa::LabelMode::Binary;
   p.resize = false;
   p.num_patches = 1;
   // Same spacing for source and destination (MakeImage uses one geometry).
@@ -308,8 +308,8 @@ TEST(NaturalSyntheticAnomaly, SwapCopiesTheSourcePatch)
 TEST(NaturalSyntheticAnomaly, UniformInterpolatesWithTheRecordedFactor)
 {
   nsa::SynthesisParameters p;
-  p.blend_mode = "uniform";
-  p.label_mode = "continuous";
+  p.blend_mode = nsa::BlendMode::Uniform;
+  p.label_mode = nsa::LabelMode::Continuous;
   p.resize = false;
   p.num_patches = 1;
   const auto   run = Synthesise<2>(p, 4, 96);
@@ -334,8 +334,8 @@ TEST(NaturalSyntheticAnomaly, LocalLabelEqualsWholeImageLabel)
   for (const char * labelMode : { "binary", "intensity", "logistic-intensity" })
   {
     nsa::SynthesisParameters p;
-    p.blend_mode = "swap";
-    p.label_mode = labelMode;
+    p.blend_mode = nsa::BlendMode::Swap;
+    p.label_mode = nsa::FromString<nsa::LabelMode>(labelMode);
     p.num_patches = 4;
     p.label_intensity_scale = 100.0;
     auto run = Synthesise<2>(p, 12, 128);
@@ -365,9 +365,7 @@ TEST(NaturalSyntheticAnomaly, LocalLabelEqualsWholeImageLabel)
     whole->SetOriginalImage(run.destination);
     whole->SetAnomalousImage(run.filter->GetOutput());
     whole->SetPatchMask(mask);
-    whole->SetLabelMode(std::string(labelMode) == "binary"      ? itk::SyntheticAnomalyLabelModeEnum::Binary
-                        : std::string(labelMode) == "intensity" ? itk::SyntheticAnomalyLabelModeEnum::Intensity
-                                                                : itk::SyntheticAnomalyLabelModeEnum::LogisticIntensity);
+    whole->SetLabelMode(p.label_mode);
     whole->SetTolerance(p.label_tolerance);
     whole->SetLogisticK(p.logistic_k);
     whole->SetLogisticX0(p.logistic_x0);
@@ -384,7 +382,7 @@ TEST(NaturalSyntheticAnomaly, VectorImageSharesOneGeometry)
   for (const char * blend : { "poisson-mixed", "uniform" })
   {
     nsa::SynthesisParameters p;
-    p.blend_mode = blend;
+    p.blend_mode = nsa::FromString<nsa::BlendMode>(blend);
     p.num_patches = 3;
     p.label_intensity_scale = 100.0;
     const auto scalar = Synthesise<2>(p, 31, 80);
@@ -444,7 +442,7 @@ TEST(NaturalSyntheticAnomaly, VectorImageSharesOneGeometry)
 TEST(NaturalSyntheticAnomaly, WithoutSourceTheDestinationIsItsOwnSource)
 {
   nsa::SynthesisParameters p;
-  p.blend_mode = "swap";
+  p.blend_mode = nsa::BlendMode::Swap;
   p.resize = false;
   p.num_patches = 1;
   auto destination = MakeImage<2>(64, 0.0);
@@ -461,7 +459,7 @@ TEST(NaturalSyntheticAnomaly, WithoutSourceTheDestinationIsItsOwnSource)
 TEST(NaturalSyntheticAnomaly, UnplaceablePatchIsReportedNotFatal)
 {
   nsa::SynthesisParameters p;
-  p.object_mask = "background";
+  p.object_mask = nsa::ObjectMask::Background;
   p.background_intensity = 100.0;
   p.background_tolerance = 1000.0; // everything is background
   p.num_patches = 2;
@@ -477,7 +475,7 @@ TEST(NaturalSyntheticAnomaly, UnplaceablePatchIsReportedNotFatal)
 TEST(NaturalSyntheticAnomaly, ObjectMaskFromBackground)
 {
   nsa::SynthesisParameters p;
-  p.object_mask = "background";
+  p.object_mask = nsa::ObjectMask::Background;
   p.background_intensity = 0.0;
   p.background_tolerance = 10.0;
   auto image = MakeImage<2>(64, 0.0);
@@ -520,7 +518,7 @@ TEST(NaturalSyntheticAnomaly, GeometryDoesNotDependOnTheBlendMode)
   for (const char * blend : BlendModes)
   {
     nsa::SynthesisParameters p;
-    p.blend_mode = blend;
+    p.blend_mode = nsa::FromString<nsa::BlendMode>(blend);
     p.num_patches = 4;
     const auto     run = Synthesise<2>(p, 77, 96);
     nlohmann::json geometry = nlohmann::json::array();
@@ -539,7 +537,7 @@ TEST(NaturalSyntheticAnomaly, GeometryDoesNotDependOnTheBlendMode)
 TEST(NaturalSyntheticAnomaly, PrintSelfShowsParametersAndRecord)
 {
   nsa::SynthesisParameters p;
-  p.blend_mode = "swap";
+  p.blend_mode = nsa::BlendMode::Swap;
   const auto         run = Synthesise<2>(p, 2, 64);
   std::ostringstream text;
   run.filter->Print(text);
@@ -681,8 +679,8 @@ TEST(NaturalSyntheticAnomaly, SynthesizeIntoReusesBuffersWithTheSameBits)
   };
   nsa::SynthesisParameters p;
   p.num_patches = 4;
-  p.blend_mode = "poisson-mixed";
-  p.label_mode = "logistic-intensity";
+  p.blend_mode = nsa::BlendMode::PoissonMixed;
+  p.label_mode = nsa::LabelMode::LogisticIntensity;
   const auto destination = MakeImage<2>(64, 0.0);
   const auto source = MakeImage<2>(64, 1.3);
   nsa::SynthesisResult<2> reused;

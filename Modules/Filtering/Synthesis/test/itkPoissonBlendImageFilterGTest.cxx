@@ -606,8 +606,8 @@ TEST(PoissonBlendImageFilter, DefaultsAndPrint)
   EXPECT_EQ(filter->GetInterpolationFactor(), 0.0);
   std::ostringstream printed;
   filter->Print(printed);
-  EXPECT_NE(printed.str().find("GradientMode: Source"), std::string::npos);
-  EXPECT_NE(printed.str().find("Formulation: Exact"), std::string::npos);
+  EXPECT_NE(printed.str().find("GradientMode: source"), std::string::npos);
+  EXPECT_NE(printed.str().find("Formulation: exact"), std::string::npos);
 }
 
 TEST(PoissonBlendImageFilter, SelfBlendReturnsDestination)

@@ -154,7 +154,7 @@ TEST(PatchSampler, CutPasteRuleFollowsItsDefinition)
   auto                     image = MakeImage<2>(1024);
   nsa::SynthesisParameters p;
   p.num_patches = 1;
-  p.patch_rule = "cutpaste";
+  p.patch_rule = nsa::PatchRule::CutPaste;
   p.resize = false;
   nsa::PatchSampler<2> sampler(p, image, image, nullptr, nullptr);
   std::vector<double>  areas;
@@ -254,7 +254,7 @@ TEST(PatchSampler, ObjectConstraintsHold)
   }
   nsa::SynthesisParameters p;
   p.num_patches = 1;
-  p.object_mask = "image";
+  p.object_mask = nsa::ObjectMask::Image;
   p.min_object = 0.7;
   p.min_overlap = 0.5;
   nsa::PatchSampler<2> sampler(p, image, image, object, object);
@@ -295,7 +295,7 @@ TEST(PatchSampler, FailureToPlaceIsRecordedNotThrown)
   empty->FillBuffer(0);
   nsa::SynthesisParameters p;
   p.num_patches = 1;
-  p.object_mask = "image";
+  p.object_mask = nsa::ObjectMask::Image;
   p.max_attempts = 17;
   nsa::PatchSampler<2> sampler(p, image, image, empty, empty);
   nsa::RandomStream    stream(4, 0, 0, nsa::RandomPurpose::Test);
@@ -310,7 +310,7 @@ TEST(PatchSampler, EllipsesFillPartOfTheBox)
   auto                     image = MakeImage<3>(64);
   nsa::SynthesisParameters p;
   p.num_patches = 1;
-  p.patch_shape = "ellipses";
+  p.patch_shape = nsa::PatchShape::Ellipses;
   nsa::PatchSampler<3> sampler(p, image, image, nullptr, nullptr);
   std::size_t          partial = 0;
   for (std::uint64_t i = 0; i < 50; ++i)
@@ -349,8 +349,8 @@ TEST(PatchSampler, EllipsesMeetObjectConstraintsByTheirOwnVoxels)
   }
   nsa::SynthesisParameters p;
   p.num_patches = 1;
-  p.patch_shape = "ellipses";
-  p.object_mask = "image";
+  p.patch_shape = nsa::PatchShape::Ellipses;
+  p.object_mask = nsa::ObjectMask::Image;
   p.min_object = 0.7;
   p.min_overlap = 0.5;
   nsa::PatchSampler<2> sampler(p, image, image, object, object);

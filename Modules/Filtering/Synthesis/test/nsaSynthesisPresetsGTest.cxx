@@ -103,20 +103,20 @@ TEST(SynthesisPresets, MVTecSettingsMatchThePaper)
   EXPECT_EQ(capsule.num_patches, 3);
   EXPECT_DOUBLE_EQ(capsule.logistic_k, 255.0 / 2.0);
   EXPECT_NEAR(capsule.logistic_x0, 4.0 / 255.0, 1e-9);
-  EXPECT_EQ(capsule.object_mask, "background");
+  EXPECT_EQ(capsule.object_mask, nsa::ObjectMask::Background);
   EXPECT_EQ(*capsule.background_intensity, 200.0);
   EXPECT_EQ(capsule.background_tolerance, 60.0);
   EXPECT_EQ(capsule.min_object, 0.7);
-  EXPECT_EQ(capsule.blend_mode, "poisson-source");
+  EXPECT_EQ(capsule.blend_mode, nsa::BlendMode::PoissonSource);
 
   const auto zipper = nsa::LoadPreset("mvtec-zipper").synthesis;
   EXPECT_EQ(zipper.width_bounds, (std::vector<double>{ 0.03, 0.2, 0.03, 0.4 }));
   EXPECT_EQ(zipper.num_patches, 4);
 
   const auto carpet = nsa::LoadPreset("mvtec-carpet");
-  EXPECT_EQ(carpet.synthesis.blend_mode, "poisson-mixed");
+  EXPECT_EQ(carpet.synthesis.blend_mode, nsa::BlendMode::PoissonMixed);
   EXPECT_EQ(carpet.synthesis.resize_bounds, (std::vector<double>{ 0.5, 2.0 }));
-  EXPECT_EQ(carpet.synthesis.object_mask, "none");
+  EXPECT_EQ(carpet.synthesis.object_mask, nsa::ObjectMask::None);
   EXPECT_EQ(carpet.synthesis.num_patches, 4);
 
   EXPECT_EQ(nsa::LoadPreset("mvtec-screw").training.epochs, 560);
@@ -126,5 +126,5 @@ TEST(SynthesisPresets, MVTecSettingsMatchThePaper)
   EXPECT_EQ(chest.gamma_scale, 0.03);
   EXPECT_EQ(chest.gamma_lower, 0.05);
   EXPECT_EQ(chest.min_overlap, 0.7);
-  EXPECT_EQ(chest.blend_mode, "poisson-mixed");
+  EXPECT_EQ(chest.blend_mode, nsa::BlendMode::PoissonMixed);
 }

@@ -224,7 +224,7 @@ nsa::SyntheticLesionParameters
 KindParameters(const std::string & kind)
 {
   nsa::SyntheticLesionParameters parameters;
-  parameters.kind = kind;
+  parameters.kind = nsa::FromString<nsa::LesionKind>(kind);
   parameters.centre = { 20.0, 0.0, 0.0 };
   parameters.radii = { 9.0, 8.0, 7.0 };
   parameters.edgeSigma = 1.0;
@@ -242,27 +242,27 @@ TEST(SyntheticLesion, DefaultsAreTheHyperintenseEllipsoidOfEarlierVersions)
   parameters.intensityChange = 0.5;
   const auto explicitChange = nsa::InsertSyntheticLesion(head, parameters);
   EXPECT_EQ(Hash(byDefault.image.GetPointer()), Hash(explicitChange.image.GetPointer()));
-  EXPECT_EQ(byDefault.kind, "hyperintense");
+  EXPECT_EQ(byDefault.kind, nsa::LesionKind::Hyperintense);
   EXPECT_NEAR(byDefault.appliedChange, 0.5 * byDefault.tissueIntensity, 1e-9);
   // A negative change asked of the default kind: a hypointense lesion, reported as such.
   parameters.intensityChange = -0.4;
-  EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, "hypointense");
+  EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, nsa::LesionKind::Hypointense);
   parameters.intensityChange = 0.5;
   parameters.intensityOffset = -20.0;
-  EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, "hypointense");
+  EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, nsa::LesionKind::Hypointense);
 }
 
 TEST(SyntheticLesion, EveryKindIsReproducibleAndLocal)
 {
   const auto head = MakeHead();
-  for (const std::string & kind : nsa::SyntheticLesionKinds())
+  for (const std::string & kind : nsa::ModeChoices<nsa::LesionKind>())
   {
     SCOPED_TRACE(kind);
     nsa::SyntheticLesionParameters parameters = KindParameters(kind);
     parameters.seed = 3;
     const auto first = nsa::InsertSyntheticLesion(head, parameters);
     const auto second = nsa::InsertSyntheticLesion(head, parameters);
-    EXPECT_EQ(first.kind, kind);
+    EXPECT_EQ(nsa::ToString(first.kind), kind);
     EXPECT_EQ(Hash(first.image.GetPointer()), Hash(second.image.GetPointer()));
     EXPECT_EQ(Hash(first.mask.GetPointer()), Hash(second.mask.GetPointer()));
     EXPECT_NE(Hash(first.image.GetPointer()), Hash(head.GetPointer())) << "the image did not change";
@@ -404,7 +404,7 @@ TEST(SyntheticLesion, IrregularShapeIsSeededAndLobulated)
   nsa::SyntheticLesionParameters parameters = KindParameters("hyperintense");
   parameters.radii = { 12.0, 12.0, 12.0 };
   const auto ellipsoid = nsa::InsertSyntheticLesion(head, parameters);
-  parameters.shape = "irregular";
+  parameters.shape = nsa::LesionShape::Irregular;
   parameters.seed = 1;
   const auto a = nsa::InsertSyntheticLesion(head, parameters);
   const auto a2 = nsa::InsertSyntheticLesion(head, parameters);
@@ -445,7 +445,7 @@ TEST(SyntheticLesion, RandomPlacementsStayInsideTheObject)
   {
     SCOPED_TRACE(placement);
     nsa::SyntheticLesionParameters parameters;
-    parameters.placement = placement;
+    parameters.placement = nsa::FromString<nsa::LesionPlacement>(placement);
     parameters.radii = { 5.0, 5.0, 5.0 };
     std::set<std::string> centres;
     for (std::uint64_t seed = 0; seed < 4; ++seed)
@@ -488,10 +488,10 @@ TEST(SyntheticLesion, ImpossiblePlacementsAreRefused)
 {
   const auto                     head = MakeHead();
   nsa::SyntheticLesionParameters parameters;
-  parameters.placement = "deep";
+  parameters.placement = nsa::LesionPlacement::Deep;
   parameters.deepDistance = 60.0; // deeper than the ball's radius
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
-  parameters.placement = "random";
+  parameters.placement = nsa::LesionPlacement::Random;
   parameters.radii = { 55.0, 55.0, 55.0 };
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
   parameters.radii = { 5.0, 5.0, 5.0 };
@@ -503,19 +503,15 @@ TEST(SyntheticLesion, UnknownNamesAndBadKindParametersAreRefused)
 {
   const auto                     head = MakeHead(1);
   nsa::SyntheticLesionParameters parameters;
-  parameters.kind = "tumour";
-  EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
-  parameters.kind = "hypointense";
+  EXPECT_THROW(nsa::FromString<nsa::LesionKind>("tumour"), nsa::ParameterError);
+  parameters.kind = nsa::LesionKind::Hypointense;
   parameters.intensityChange = 0.3;
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
   parameters = nsa::SyntheticLesionParameters();
-  parameters.shape = "star";
-  EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
+  EXPECT_THROW(nsa::FromString<nsa::LesionShape>("star"), nsa::ParameterError);
+  EXPECT_THROW(nsa::FromString<nsa::LesionPlacement>("anywhere"), nsa::ParameterError);
   parameters = nsa::SyntheticLesionParameters();
-  parameters.placement = "anywhere";
-  EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
-  parameters = nsa::SyntheticLesionParameters();
-  parameters.kind = "blur";
+  parameters.kind = nsa::LesionKind::Blur;
   parameters.blurSigma = 0.0;
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
 }
@@ -531,16 +527,16 @@ TEST(SyntheticLesion, TinyLesionHasAtLeastOneVoxel)
   nsa::SyntheticLesionParameters parameters;
   parameters.centreIndex = { 10.5, 10.5, 10.5 };
   parameters.radii = { 1.5, 1.5, 1.5 };
-  for (const std::string & kind : nsa::SyntheticLesionKinds())
+  for (const std::string & kind : nsa::ModeChoices<nsa::LesionKind>())
   {
     SCOPED_TRACE(kind);
-    parameters.kind = kind;
+    parameters.kind = nsa::FromString<nsa::LesionKind>(kind);
     const auto lesion = nsa::InsertSyntheticLesion(image, parameters);
     EXPECT_EQ(lesion.maskVoxels, 1u);
     EXPECT_DOUBLE_EQ(lesion.maskVolume, 8.0);
   }
   // Centred on a voxel: that voxel (and only it: its neighbours are 2 mm away).
-  parameters.kind = "hyperintense";
+  parameters.kind = nsa::LesionKind::Hyperintense;
   parameters.centreIndex = { 10.0, 10.0, 10.0 };
   EXPECT_EQ(nsa::InsertSyntheticLesion(image, parameters).maskVoxels, 1u);
 }
@@ -548,11 +544,11 @@ TEST(SyntheticLesion, TinyLesionHasAtLeastOneVoxel)
 TEST(SyntheticLesion, EveryKindWorksOnASingleSlice)
 {
   const auto head = MakeHead(1);
-  for (const std::string & kind : nsa::SyntheticLesionKinds())
+  for (const std::string & kind : nsa::ModeChoices<nsa::LesionKind>())
   {
     SCOPED_TRACE(kind);
     nsa::SyntheticLesionParameters parameters = KindParameters(kind);
-    parameters.shape = "irregular";
+    parameters.shape = nsa::LesionShape::Irregular;
     parameters.seed = 5;
     const auto lesion = nsa::InsertSyntheticLesion(head, parameters);
     EXPECT_GT(lesion.maskVoxels, 20u);
@@ -570,8 +566,40 @@ TEST(SyntheticLesion, EveryKindWorksOnASingleSlice)
   }
   // Random placements on a slice: distances are in-plane (the disc of radius 50 mm).
   nsa::SyntheticLesionParameters parameters;
-  parameters.placement = "deep";
+  parameters.placement = nsa::LesionPlacement::Deep;
   parameters.radii = { 5.0, 5.0, 5.0 };
   const auto lesion = nsa::InsertSyntheticLesion(head, parameters);
   EXPECT_GE(50.0 - lesion.centre.GetVectorFromOrigin().GetNorm(), 25.0 - 1.5);
+}
+
+// One name per lesion mode: every value round-trips through its name table, and other
+// names are refused with the setting's name and the choices (as NSAInsertLesion's flags).
+TEST(SyntheticLesion, ModesRoundTripThroughTheirNames)
+{
+  for (const auto & entry : nsa::ModeTable<nsa::LesionKind>::Names)
+  {
+    EXPECT_EQ(nsa::FromString<nsa::LesionKind>(entry.name), entry.value);
+    EXPECT_STREQ(nsa::ToString(entry.value), entry.name);
+  }
+  for (const auto & entry : nsa::ModeTable<nsa::LesionShape>::Names)
+  {
+    EXPECT_EQ(nsa::FromString<nsa::LesionShape>(entry.name), entry.value);
+  }
+  for (const auto & entry : nsa::ModeTable<nsa::LesionPlacement>::Names)
+  {
+    EXPECT_EQ(nsa::FromString<nsa::LesionPlacement>(entry.name), entry.value);
+  }
+  EXPECT_EQ(nsa::ModeChoices<nsa::LesionKind>(),
+            (std::vector<std::string>{ "hyperintense", "hypointense", "cavity", "blur", "noise", "inversion",
+                                       "mass-effect" }));
+  try
+  {
+    nsa::FromString<nsa::LesionKind>("tumour");
+    ADD_FAILURE() << "kind 'tumour' was accepted";
+  }
+  catch (const nsa::ParameterError & error)
+  {
+    EXPECT_STREQ(error.what(), "kind: 'tumour' is not one of {'hyperintense', 'hypointense', 'cavity', 'blur', "
+                               "'noise', 'inversion', 'mass-effect'}");
+  }
 }

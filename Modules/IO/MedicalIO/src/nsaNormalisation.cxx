@@ -51,12 +51,12 @@ ComputeNormalisation(const TImage * image, const NormalisationParameters & param
     m.outputLow = parameters.output_range[0];
     m.outputHigh = parameters.output_range[1];
     m.clip = parameters.clip;
-    if (parameters.mode == "none")
+    if (parameters.mode == NormalisationMode::None)
     {
       m = NormalisationMapping();
       continue;
     }
-    if (parameters.mode == "window")
+    if (parameters.mode == NormalisationMode::Window)
     {
       m.inputLow = parameters.window[0];
       m.inputHigh = parameters.window[1];
@@ -69,7 +69,7 @@ ComputeNormalisation(const TImage * image, const NormalisationParameters & param
       minimum = std::min(minimum, buffer[i * components + c]);
       maximum = std::max(maximum, buffer[i * components + c]);
     }
-    if (parameters.mode == "minmax")
+    if (parameters.mode == NormalisationMode::MinMax)
     {
       m.inputLow = minimum;
       m.inputHigh = maximum;
@@ -105,7 +105,7 @@ ComputeNormalisation(const TImage * image, const NormalisationParameters & param
     {
       std::ostringstream message;
       message << "normalisation (" << parameters.mode << "): channel " << c << " maps the single value "
-              << m.inputLow << "; the " << (parameters.mode == "minmax" ? "image" : "foreground")
+              << m.inputLow << "; the " << (parameters.mode == NormalisationMode::MinMax ? "image" : "foreground")
               << " is constant and cannot be normalised";
       throw InputError(message.str());
     }

@@ -41,7 +41,7 @@ ReferencePercentile(std::vector<double> values, double p)
 TEST(Normalisation, WindowMapsHounsfieldUnits)
 {
   nsa::NormalisationParameters p;
-  p.mode = "window";
+  p.mode = nsa::NormalisationMode::Window;
   p.window = { -1000.0, 1000.0 };
   auto image = Ramp(5);
   const float hu[5] = { -2000.f, -1000.f, 0.f, 500.f, 3000.f };
@@ -63,7 +63,7 @@ TEST(Normalisation, PercentileMatchesSortedReference)
   // Values 10..109 with the minimum (10) excluded as background: foreground 11..109.
   auto                         image = Ramp(100, 10.0f);
   nsa::NormalisationParameters p;
-  p.mode = "percentile";
+  p.mode = nsa::NormalisationMode::Percentile;
   p.percentiles = { 1.0, 99.0 };
   const auto mapping = nsa::ComputeNormalisation(image.GetPointer(), p);
   ASSERT_EQ(mapping.size(), 1u);
@@ -126,7 +126,7 @@ TEST(Normalisation, PerChannelForVectorImages)
   const float values[6] = { 0.f, 100.f, 5.f, 300.f, 10.f, 500.f }; // channel 0: 0..10, channel 1: 100..500
   std::copy(values, values + 6, image->GetBufferPointer());
   nsa::NormalisationParameters p;
-  p.mode = "minmax";
+  p.mode = nsa::NormalisationMode::MinMax;
   const auto out = nsa::Normalise(image.GetPointer(), p);
   const float expected[6] = { 0.f, 0.f, 0.5f, 0.5f, 1.f, 1.f };
   for (int i = 0; i < 6; ++i)
@@ -141,9 +141,9 @@ TEST(Normalisation, RefusesEmptyOrConstantForeground)
   std::fill(constant->GetBufferPointer(), constant->GetBufferPointer() + 10, 3.0f);
   nsa::NormalisationParameters p;
   EXPECT_THROW(nsa::Normalise(constant.GetPointer(), p), nsa::InputError);
-  p.mode = "minmax";
+  p.mode = nsa::NormalisationMode::MinMax;
   EXPECT_THROW(nsa::Normalise(constant.GetPointer(), p), nsa::InputError);
-  p.mode = "percentile";
+  p.mode = nsa::NormalisationMode::Percentile;
   p.foreground_threshold = 1000.0;
   EXPECT_THROW(nsa::Normalise(Ramp(10).GetPointer(), p), nsa::InputError);
   auto smallMask = MaskImage3::New();
@@ -152,6 +152,6 @@ TEST(Normalisation, RefusesEmptyOrConstantForeground)
   p.foreground_threshold.reset();
   EXPECT_THROW(nsa::Normalise(Ramp(10).GetPointer(), p, smallMask.GetPointer()), nsa::ParameterError);
   p.window = { 5.0, 1.0 };
-  p.mode = "window";
+  p.mode = nsa::NormalisationMode::Window;
   EXPECT_THROW(nsa::Normalise(Ramp(10).GetPointer(), p), nsa::ParameterError);
 }

@@ -282,17 +282,17 @@ ComputeCaseScores(std::vector<float> values, const PredictionParameters & parame
   }
   scores.top_k_mean = topSum / k;
 
-  if (parameters.case_score == "percentile")
+  switch (parameters.case_score)
   {
-    scores.selected = scores.percentile;
-  }
-  else if (parameters.case_score == "top-k-mean")
-  {
-    scores.selected = scores.top_k_mean;
-  }
-  else
-  {
-    scores.selected = scores.mean;
+    case CaseScore::Percentile:
+      scores.selected = scores.percentile;
+      break;
+    case CaseScore::TopKMean:
+      scores.selected = scores.top_k_mean;
+      break;
+    case CaseScore::Mean:
+      scores.selected = scores.mean;
+      break;
   }
   return scores;
 }

@@ -86,14 +86,14 @@ EncoderDecoder::forward(const at::Tensor & input)
 at::Tensor
 EncoderDecoder::Activate(const at::Tensor & logits) const
 {
-  const std::string & activation = m_Configuration.output_activation;
-  if (activation == "sigmoid")
+  switch (m_Configuration.output_activation)
   {
-    return at::sigmoid(logits);
-  }
-  if (activation == "relu")
-  {
-    return at::relu(logits);
+    case OutputActivation::Sigmoid:
+      return at::sigmoid(logits);
+    case OutputActivation::ReLU:
+      return at::relu(logits);
+    case OutputActivation::Identity:
+      break;
   }
   return logits;
 }

@@ -119,10 +119,10 @@ PredictNormalised(const Predictor &            predictor,
     result.map = ResampleOnto(result.map.GetPointer(), normalised);
   }
   itk::Image<unsigned char, 3>::Pointer mask;
-  if (predictor.GetParameters().score_mask == "otsu")
+  if (predictor.GetParameters().score_mask == ScoreMask::Otsu)
   {
     SynthesisParameters otsu = description.synthesis;
-    otsu.object_mask = "otsu";
+    otsu.object_mask = ObjectMask::Otsu;
     mask = ComputeObjectMask<3>(normalised, otsu);
     bool any = false;
     auto * values = result.map->GetBufferPointer();

@@ -341,7 +341,7 @@ TrainStep(Model::Impl &                   impl,
           const at::Tensor &              label,
           bool                            empty,
           double                          share,
-          const std::string &             lossName,
+          Loss                            lossName,
           bool                            mixedPrecision,
           LossScaler &                    scaler,
           ProcessGroup *                  group,
@@ -370,8 +370,8 @@ TrainStep(Model::Impl &                   impl,
   }
   else
   {
-    loss = (lossName == "mse" ? at::mse_loss(impl.network->Activate(logits), label)
-                              : at::binary_cross_entropy_with_logits(logits, label)) *
+    loss = (lossName == Loss::MSE ? at::mse_loss(impl.network->Activate(logits), label)
+                                  : at::binary_cross_entropy_with_logits(logits, label)) *
            share;
   }
   if (mixedPrecision)
@@ -530,7 +530,8 @@ Trainer::Trainer(ModelDescription description, std::vector<TrainingImage> images
   training.Validate(m_Description.network);
   m_Description.history.clear();
   m_Description.synthesis.Validate();
-  m_Description.network.output_activation = training.loss == "mse" ? "relu" : "sigmoid";
+  m_Description.network.output_activation =
+    training.loss == Loss::MSE ? OutputActivation::ReLU : OutputActivation::Sigmoid;
   if (m_Options.model_path.empty())
   {
     throw ParameterError("training: no output model path");

@@ -297,7 +297,7 @@ MakeSampleOf(const UnitsOf<VDimension> &       units,
   IntensityRange range;
   range.low = padValue;
   range.high = description.normalisation.output_range.size() == 2 ? description.normalisation.output_range[1] : 1.0;
-  range.clip = description.normalisation.clip && description.normalisation.mode != "none";
+  range.clip = description.normalisation.clip && description.normalisation.mode != NormalisationMode::None;
   AugmentScanner<VDimension>(
     destinationAugmented.image, destinationAugmented.mask, description.augmentation, range, augmentation.Child(2));
   AugmentScanner<VDimension>(
@@ -366,7 +366,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
     throw ParameterError("training.crop_size: " + std::to_string(training.crop_size.size()) +
                          " values given for a " + std::to_string(network.dimension) + "D model");
   }
-  const bool needMask = synthesis.object_mask == "image";
+  const bool needMask = synthesis.object_mask == ObjectMask::Image;
   for (const auto & entry : images)
   {
     if (!entry.image)
@@ -383,7 +383,7 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
     }
   }
   // ComputeObjectMask returns null for the modes without a computed mask.
-  const bool computeMask = synthesis.object_mask != "none" && synthesis.object_mask != "image";
+  const bool computeMask = synthesis.object_mask != ObjectMask::None && synthesis.object_mask != ObjectMask::Image;
 
   if (network.dimension == 2)
   {

@@ -328,7 +328,7 @@ TEST(Augmentation, TrainingSamplesAreReproducibleAndAugmented)
   description.network.dimension = 2;
   description.network.width_multiplier = 1.0 / 16.0;
   description.training.crop_size = { 40, 40 };
-  description.synthesis.object_mask = "otsu";
+  description.synthesis.object_mask = nsa::ObjectMask::Otsu;
   description.seed = 3;
   std::vector<nsa::TrainingImage> images;
   for (int i = 0; i < 2; ++i)
@@ -391,7 +391,7 @@ TEST(PredictNormalised, MapComesBackOnTheStudysGridAndMaskIsApplied)
   const auto                result = nsa::PredictNormalised(predictor, model, study.GetPointer());
   ExpectSameGeometry<3>(study, result.map);
 
-  parameters.score_mask = "otsu";
+  parameters.score_mask = nsa::ScoreMask::Otsu;
   const nsa::Predictor masked(model, parameters);
   const auto           inside = nsa::PredictNormalised(masked, model, study.GetPointer());
   ExpectSameGeometry<3>(study, inside.map);
@@ -430,7 +430,7 @@ TEST(TrainingUnits, MinSliceObjectDropsSmallSections)
   }
   nsa::ModelDescription description;
   description.network.dimension = 2;
-  description.synthesis.object_mask = "none";
+  description.synthesis.object_mask = nsa::ObjectMask::None;
   nsa::TrainerOptions options;
   options.model_path = std::string(NSA_TEST_OUTPUT_DIR) + "/Learning_units.pt";
   const std::vector<nsa::TrainingImage> images{ { ball, nullptr, "ball" } };

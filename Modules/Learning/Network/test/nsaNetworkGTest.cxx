@@ -209,7 +209,7 @@ TEST(Network, ReluOutputForIntensityLabels)
   torch::NoGradGuard        noGrad;
   nsa::NetworkParameters configuration;
   configuration.width_multiplier = 0.125;
-  configuration.output_activation = "relu";
+  configuration.output_activation = nsa::OutputActivation::ReLU;
   auto network = nsa::MakeNetwork(configuration);
   network->eval();
   const at::Tensor input = at::rand({ 1, 1, 64, 64 });
@@ -406,7 +406,7 @@ TEST(ModelFile, SaveLoadGivesIdenticalOutputsAndDescription)
 {
   nsa::ModelDescription description = SmallDescription(2, 0.25, 2);
   description.synthesis.num_patches = 4;
-  description.normalisation.mode = "window";
+  description.normalisation.mode = nsa::NormalisationMode::Window;
   description.preset = "test-preset";
   description.seed = 77;
   nsa::EpochRecord record;
@@ -792,7 +792,7 @@ TEST(CaseScore, MeanPercentileTopK)
   EXPECT_DOUBLE_EQ(scores.percentile, 6.75); // position 0.75 · 9 = 6.75 between 6 and 7
   EXPECT_DOUBLE_EQ(scores.top_k_mean, 8.5);
   EXPECT_DOUBLE_EQ(scores.selected, 4.5); // "mean" is the default (the paper)
-  parameters.case_score = "top-k-mean";
+  parameters.case_score = nsa::CaseScore::TopKMean;
   EXPECT_DOUBLE_EQ(nsa::ComputeCaseScores(values, parameters).selected, 8.5);
   EXPECT_THROW(nsa::ComputeCaseScores(std::vector<float>{}, parameters), nsa::InputError);
 
@@ -833,7 +833,7 @@ TEST(StudyPipeline, ListsFoldersAndListFilesAndPredictsWithTheStudysGeometry)
   EXPECT_THROW(nsa::ListStudies(folder + "/none"), nsa::InputError);
 
   nsa::ModelDescription description = SmallDescription(2, 0.125);
-  description.normalisation.mode = "minmax";
+  description.normalisation.mode = nsa::NormalisationMode::MinMax;
   const nsa::Model                model(description, 2);
   nsa::PredictionParameters       parameters;
   parameters.device = "cpu";

@@ -155,7 +155,7 @@ TEST(Trainer, RejectsUnsupportedSettings)
   description.network.input_channels = 3;
   EXPECT_THROW(nsa::Trainer(description, MakeTrainingImages(2), Options("x.pt")), nsa::ParameterError);
   description = SmallRun();
-  description.synthesis.object_mask = "image";
+  description.synthesis.object_mask = nsa::ObjectMask::Image;
   EXPECT_THROW(nsa::Trainer(description, MakeTrainingImages(2), Options("x.pt")), nsa::InputError);
 }
 
@@ -286,7 +286,7 @@ TEST(Trainer, ThreeDimensionalModelTrainsOnVolumes)
   description.training.epochs = 1;
   description.training.samples_per_epoch = 2;
   description.training.example_every = 1;
-  description.synthesis.object_mask = "otsu";
+  description.synthesis.object_mask = nsa::ObjectMask::Otsu;
   std::vector<nsa::TrainingImage> images;
   for (int i = 0; i < 2; ++i)
   {

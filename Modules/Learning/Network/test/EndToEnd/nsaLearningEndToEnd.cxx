@@ -200,11 +200,11 @@ main(int argc, char * argv[])
     nsa::SynthesisParameters synthesis = preset.synthesis;
     if (argc > 5)
     {
-      synthesis.blend_mode = argv[5];
+      synthesis.blend_mode = nsa::FromString<nsa::BlendMode>(argv[5]);
     }
     if (argc > 6)
     {
-      synthesis.label_mode = argv[6];
+      synthesis.label_mode = nsa::FromString<nsa::LabelMode>(argv[6]);
     }
     nsa::ModelDescription description;
     description.preset = preset.name;

@@ -189,22 +189,12 @@ BENCHMARK(Predict)
 
 } // namespace
 
-int
-main(int argc, char ** argv)
-{
-  // The allocator settings NSATrain and NSAPredict run with (nsaAllocator.h), unless
-  // NSA_BENCHMARK_GLIBC_MALLOC=default asks for glibc's own, to measure what they change.
+// The allocator settings NSATrain and NSAPredict run with (nsaAllocator.h), set before main()
+// so that every benchmark sees them, unless NSA_BENCHMARK_GLIBC_MALLOC=default asks for
+// glibc's own, to measure what they change.
+const bool allocatorSettings = [] {
   const char * glibcMalloc = std::getenv("NSA_BENCHMARK_GLIBC_MALLOC");
-  if (!(glibcMalloc && std::string(glibcMalloc) == "default"))
-  {
-    nsa::KeepFreedMemoryForReuse();
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv))
-  {
-    return 1;
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+  return !(glibcMalloc && std::string(glibcMalloc) == "default") && nsa::KeepFreedMemoryForReuse();
+}();
+
+BENCHMARK_MAIN();

@@ -18,9 +18,9 @@ See Documentation/Detection.md for the protocol and the results. ITK's KmeansTes
 images are reserved for independent evaluation and are never used here.
 """
 import argparse
+import concurrent.futures
 import csv
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -220,6 +220,8 @@ def main():
     parser.add_argument("--crop_size", default="128,128")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="folds run at once (each with --threads threads); results do not depend on it")
     parser.add_argument("--predict_args", default="", help="extra NSAPredict flags, e.g. '--case_score top-k-mean'")
     parser.add_argument("--models", default="", help="folder of already trained <subject>.pt models to reuse")
     parser.add_argument("--train_only", action="store_true",
@@ -236,14 +238,16 @@ def main():
     if os.path.exists(args.output):
         shutil.rmtree(args.output)
     os.makedirs(args.output)
-    log = os.path.join(args.output, "commands.log")
     bin_dir = os.path.join(args.build, "bin")
     results = {"recipe": args.recipe, "seed": args.seed, "subjects": [s[0] for s in everything],
                "settings": {k: v for k, v in vars(args).items() if k not in ("output",)}, "folds": {}}
     started = time.time()
-    for name, path in folds:
+
+    def one_fold(fold_entry):
+        name, path = fold_entry
         fold = os.path.join(args.output, name)
         os.makedirs(fold)
+        fold_log = os.path.join(fold, "commands.log")
         fold_started = time.time()
         # Training on every other subject.
         training = os.path.join(fold, "training.txt")
@@ -260,25 +264,25 @@ def main():
                  "--epochs", str(args.epochs), "--samples_per_epoch", str(args.samples_per_epoch),
                  "--batch_size", str(args.batch_size), "--crop_size", args.crop_size,
                  "--threads", str(args.threads), "--num_workers", "1", "--seed", str(args.seed),
-                 "--example_every", "0"], log)
+                 "--example_every", "0"], fold_log)
         trained = time.time()
         # Every fold's model also goes to OUTPUT/models/<subject>.pt, for scoring ablations
         # with --models OUTPUT/models (no retraining).
-        os.makedirs(os.path.join(args.output, "models"), exist_ok=True)
         shutil.copy(model, os.path.join(args.output, "models", name + ".pt"))
         if args.train_only:
             print(f"{name}: trained in {trained - fold_started:.0f} s", flush=True)
-            continue
+            return name, None
         # The held-out subject's cases.
-        rows = make_test_set(nsa, args.build, name, path, os.path.join(fold, "test"), args.slices, args.seed, log)
+        rows = make_test_set(nsa, args.build, name, path, os.path.join(fold, "test"), args.slices, args.seed,
+                             fold_log)
         write_manifest(os.path.join(fold, "test", "manifest.csv"), rows)
         with open(os.path.join(fold, "test", "cases.json"), "w") as f:
             json.dump(rows, f, indent=1)
         predictions = os.path.join(fold, "predictions")
         run([os.path.join(bin_dir, "NSAPredict"), model, os.path.join(fold, "test", "images"), predictions]
-            + args.predict_args.split(), log)
+            + args.predict_args.split(), fold_log)
         run([os.path.join(bin_dir, "NSAEvaluate"), "--manifest", os.path.join(fold, "test", "manifest.csv"),
-             "--predictions", predictions, "--output", os.path.join(fold, "evaluation")], log)
+             "--predictions", predictions, "--output", os.path.join(fold, "evaluation")], fold_log)
         fold_result = {"all": metrics_of(os.path.join(fold, "evaluation")), "kinds": {},
                        "train_seconds": round(trained - fold_started, 1)}
         for kind in KINDS:
@@ -289,11 +293,20 @@ def main():
             write_manifest(manifest, subset)
             out = os.path.join(fold, f"evaluation-{kind}")
             run([os.path.join(bin_dir, "NSAEvaluate"), "--manifest", manifest, "--predictions", predictions,
-                 "--output", out], log)
+                 "--output", out], fold_log)
             fold_result["kinds"][kind] = metrics_of(out)
         fold_result["seconds"] = round(time.time() - fold_started, 1)
-        results["folds"][name] = fold_result
         print(f"{name}: " + json.dumps(fold_result["all"]) + f" ({fold_result['seconds']} s)", flush=True)
+        return name, fold_result
+
+    os.makedirs(os.path.join(args.output, "models"))
+    # Folds are independent: --jobs N runs N of them at once (each with --threads threads).
+    # Training is bit-reproducible per thread count, so the results do not depend on N.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        finished = dict(pool.map(one_fold, folds))
+    for name, _ in folds:
+        if finished[name] is not None:
+            results["folds"][name] = finished[name]
 
     if args.train_only:
         return

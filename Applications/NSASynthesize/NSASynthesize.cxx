@@ -211,147 +211,213 @@ WriteOutput(const TImage * image, const std::string & path, double scale)
   output.Commit();
 }
 
+/** The images of a run: the destination, the sources and the masks given on the command line. */
 template <typename TImage>
-void
-Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, int axis)
+struct SynthesisInputs
 {
-  constexpr unsigned int Dimension = TImage::ImageDimension;
-  using MaskType = itk::Image<unsigned char, Dimension>;
-  using FilterType = itk::NaturalSyntheticAnomalyImageFilter<TImage>;
-  const int sliceIndex = program.GetInteger("slice_index");
-  const int count = program.GetInteger("count");
-  const int threads = program.GetInteger("threads");
+  using MaskType = itk::Image<unsigned char, TImage::ImageDimension>;
 
-  program.Progress().StartStage("Reading");
-  const std::string destinationPath = program.GetString("destination");
-  auto              destination = ReadInput<TImage>(destinationPath, axis, sliceIndex);
-  std::vector<std::string> sourcePaths;
+  std::string                             destinationPath;
+  typename TImage::Pointer                destination;
+  std::vector<std::string>                sourcePaths;
+  std::vector<typename TImage::Pointer>   sources;
+  typename MaskType::Pointer              destinationMask;
+  std::vector<typename MaskType::Pointer> sourceMasks;
+};
+
+/** Reads the destination, the sources and their masks (one slice of each when `axis` >= 0),
+ * and checks that object_mask "image" has every mask it needs. */
+template <typename TImage>
+SynthesisInputs<TImage>
+ReadSynthesisInputs(nsa::ProgramContext & program, const nsa::SynthesisParameters & parameters, int axis)
+{
+  using MaskType = typename SynthesisInputs<TImage>::MaskType;
+  const int               sliceIndex = program.GetInteger("slice_index");
+  SynthesisInputs<TImage> inputs;
+  inputs.destinationPath = program.GetString("destination");
+  inputs.destination = ReadInput<TImage>(inputs.destinationPath, axis, sliceIndex);
   if (program.IsSet("source"))
   {
-    sourcePaths = program.GetStringVector("source");
+    inputs.sourcePaths = program.GetStringVector("source");
   }
-  std::vector<typename TImage::Pointer> sources;
-  for (const auto & path : sourcePaths)
+  for (const auto & path : inputs.sourcePaths)
   {
-    sources.push_back(ReadInput<TImage>(path, axis, sliceIndex));
+    inputs.sources.push_back(ReadInput<TImage>(path, axis, sliceIndex));
   }
-  typename MaskType::Pointer destinationMask;
   if (program.IsSet("destination_mask"))
   {
-    destinationMask = ReadInput<MaskType>(program.GetString("destination_mask"), axis, sliceIndex);
+    inputs.destinationMask = ReadInput<MaskType>(program.GetString("destination_mask"), axis, sliceIndex);
   }
-  std::vector<typename MaskType::Pointer> sourceMasks;
   if (program.IsSet("source_mask"))
   {
     for (const auto & path : program.GetStringVector("source_mask"))
     {
-      sourceMasks.push_back(ReadInput<MaskType>(path, axis, sliceIndex));
+      inputs.sourceMasks.push_back(ReadInput<MaskType>(path, axis, sliceIndex));
     }
-    if (sourceMasks.size() != sources.size())
+    if (inputs.sourceMasks.size() != inputs.sources.size())
     {
-      throw nsa::ParameterError("--source_mask: " + std::to_string(sourceMasks.size()) + " masks for " +
-                                std::to_string(sources.size()) + " sources; give one mask per source");
+      throw nsa::ParameterError("--source_mask: " + std::to_string(inputs.sourceMasks.size()) + " masks for " +
+                                std::to_string(inputs.sources.size()) + " sources; give one mask per source");
     }
   }
-  if (parameters.object_mask == nsa::ObjectMask::Image && !destinationMask)
+  if (parameters.object_mask == nsa::ObjectMask::Image && !inputs.destinationMask)
   {
     throw nsa::ParameterError("object_mask 'image' needs --destination_mask");
   }
-  if (parameters.object_mask == nsa::ObjectMask::Image && !sources.empty() && sourceMasks.empty())
+  if (parameters.object_mask == nsa::ObjectMask::Image && !inputs.sources.empty() && inputs.sourceMasks.empty())
   {
     throw nsa::ParameterError("object_mask 'image' needs --source_mask for every --source");
   }
-  program.Progress().EndStage();
+  return inputs;
+}
 
-  nlohmann::json calibrationJson = nullptr;
+/** --calibrate_label: fits the logistic label's k and x0 to the inputs and sets them in
+ * `parameters`; returns what the record keeps of the calibration (null without it). */
+template <typename TImage>
+nlohmann::json
+CalibrateLabel(nsa::ProgramContext & program, const SynthesisInputs<TImage> & inputs, nsa::SynthesisParameters & parameters)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  nlohmann::json         calibrationJson = nullptr;
   program.SetReturnValue("calibratedK", 0.0);
   program.SetReturnValue("calibratedX0", 0.0);
-  if (program.GetInteger("calibrate_label") > 0)
+  if (program.GetInteger("calibrate_label") <= 0)
   {
-    if constexpr (std::is_same<TImage, itk::Image<float, Dimension>>::value)
-    {
-      program.Progress().StartStage("Calibrating the label");
-      std::vector<typename TImage::Pointer> images{ destination };
-      images.insert(images.end(), sources.begin(), sources.end());
-      const auto calibration = nsa::CalibrateLogisticLabel<Dimension>(
-        images, parameters, nsa::RandomStream(static_cast<std::uint64_t>(program.GetInteger("seed")), 0, 0,
-                                              nsa::RandomPurpose::Calibration),
-        static_cast<std::size_t>(program.GetInteger("calibrate_label")));
-      parameters.logistic_k = calibration.logistic_k;
-      parameters.logistic_x0 = calibration.logistic_x0;
-      program.SetReturnValue("calibratedK", calibration.logistic_k);
-      program.SetReturnValue("calibratedX0", calibration.logistic_x0);
-      calibrationJson = { { "samples", calibration.samples },
-                          { "voxels", calibration.voxels },
-                          { "change_percentile_40", calibration.change_percentile_40 },
-                          { "logistic_k", calibration.logistic_k },
-                          { "logistic_x0", calibration.logistic_x0 } };
-      program.Progress().EndStage();
-    }
-    else
-    {
-      throw nsa::ParameterError("--calibrate_label needs single-channel images");
-    }
+    return calibrationJson;
   }
+  if constexpr (std::is_same<TImage, itk::Image<float, Dimension>>::value)
+  {
+    program.Progress().StartStage("Calibrating the label");
+    std::vector<typename TImage::Pointer> images{ inputs.destination };
+    images.insert(images.end(), inputs.sources.begin(), inputs.sources.end());
+    const auto calibration = nsa::CalibrateLogisticLabel<Dimension>(
+      images, parameters, nsa::RandomStream(static_cast<std::uint64_t>(program.GetInteger("seed")), 0, 0,
+                                            nsa::RandomPurpose::Calibration),
+      static_cast<std::size_t>(program.GetInteger("calibrate_label")));
+    parameters.logistic_k = calibration.logistic_k;
+    parameters.logistic_x0 = calibration.logistic_x0;
+    program.SetReturnValue("calibratedK", calibration.logistic_k);
+    program.SetReturnValue("calibratedX0", calibration.logistic_x0);
+    calibrationJson = { { "samples", calibration.samples },
+                        { "voxels", calibration.voxels },
+                        { "change_percentile_40", calibration.change_percentile_40 },
+                        { "logistic_k", calibration.logistic_k },
+                        { "logistic_x0", calibration.logistic_x0 } };
+    program.Progress().EndStage();
+  }
+  else
+  {
+    throw nsa::ParameterError("--calibrate_label needs single-channel images");
+  }
+  return calibrationJson;
+}
 
-  // Object masks once per image, not once per sample.
-  auto maskFilter = FilterType::New();
+/** The object masks of the destination and of every source, computed once per image, not
+ * once per sample (null for object_mask "none"). */
+template <typename TImage>
+struct ObjectMasks
+{
+  using MaskType = typename SynthesisInputs<TImage>::MaskType;
+
+  typename MaskType::Pointer              destination;
+  std::vector<typename MaskType::Pointer> sources;
+};
+
+/** Computes the object masks of all inputs (see ObjectMasks). */
+template <typename TImage>
+ObjectMasks<TImage>
+ComputeObjectMasks(const SynthesisInputs<TImage> & inputs, const nsa::SynthesisParameters & parameters, int threads)
+{
+  auto maskFilter = itk::NaturalSyntheticAnomalyImageFilter<TImage>::New();
   maskFilter->SetParameters(parameters);
   if (threads > 0)
   {
     maskFilter->SetNumberOfWorkUnits(static_cast<unsigned int>(threads));
   }
-  typename MaskType::Pointer destinationObject = maskFilter->ComputeObjectMask(destination, destinationMask);
-  std::vector<typename MaskType::Pointer> sourceObjects;
-  for (std::size_t s = 0; s < sources.size(); ++s)
+  ObjectMasks<TImage> objects;
+  objects.destination = maskFilter->ComputeObjectMask(inputs.destination, inputs.destinationMask);
+  for (std::size_t s = 0; s < inputs.sources.size(); ++s)
   {
-    sourceObjects.push_back(maskFilter->ComputeObjectMask(sources[s], sourceMasks.empty() ? nullptr : sourceMasks[s]));
+    objects.sources.push_back(
+      maskFilter->ComputeObjectMask(inputs.sources[s], inputs.sourceMasks.empty() ? nullptr : inputs.sourceMasks[s]));
   }
+  return objects;
+}
+
+/** Synthesises sample `i` of `count` (source i modulo the number of sources, the
+ * destination itself without sources), writes its image and label, and returns its entry
+ * of the record; adds its blended patches to `blended`. */
+template <typename TImage>
+nlohmann::json
+SynthesizeSample(nsa::ProgramContext &            program,
+                 const SynthesisInputs<TImage> &  inputs,
+                 const ObjectMasks<TImage> &      objects,
+                 const nsa::SynthesisParameters & parameters,
+                 int                              i,
+                 int                              count,
+                 int &                            blended)
+{
+  const int threads = program.GetInteger("threads");
+  auto      filter = itk::NaturalSyntheticAnomalyImageFilter<TImage>::New();
+  filter->SetDestinationImage(inputs.destination);
+  if (objects.destination)
+  {
+    filter->SetDestinationMask(objects.destination);
+  }
+  std::string sourcePath = inputs.destinationPath;
+  if (!inputs.sources.empty())
+  {
+    const std::size_t s = static_cast<std::size_t>(i) % inputs.sources.size();
+    filter->SetSourceImage(inputs.sources[s]);
+    if (objects.sources[s])
+    {
+      filter->SetSourceMask(objects.sources[s]);
+    }
+    sourcePath = inputs.sourcePaths[s];
+  }
+  else if (objects.destination)
+  {
+    filter->SetSourceMask(objects.destination);
+  }
+  filter->SetParameters(parameters);
+  filter->SetRandomStream(nsa::RandomStream(static_cast<std::uint64_t>(program.GetInteger("seed")), 0,
+                                            static_cast<std::uint64_t>(i), nsa::RandomPurpose::Synthesis));
+  if (threads > 0)
+  {
+    filter->SetNumberOfWorkUnits(static_cast<unsigned int>(threads));
+  }
+  filter->Update();
+  const auto & record = filter->GetRecord();
+  blended += static_cast<int>(record.NumberOfBlendedPatches());
+  nlohmann::json    sample = { { "index", i }, { "source", sourcePath }, { "record", record.ToJson() } };
+  const std::string imagePath = NumberedPath(program.GetString("output_image"), i, count);
+  const std::string labelPath = NumberedPath(program.GetString("output_label"), i, count);
+  WriteOutput(filter->GetOutput(), imagePath, 1.0);
+  WriteOutput(filter->GetLabelOutput(), labelPath, 255.0);
+  sample["image"] = imagePath;
+  sample["label"] = labelPath;
+  return sample;
+}
+
+template <typename TImage>
+void
+Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, int axis)
+{
+  const int count = program.GetInteger("count");
+
+  program.Progress().StartStage("Reading");
+  const SynthesisInputs<TImage> inputs = ReadSynthesisInputs<TImage>(program, parameters, axis);
+  program.Progress().EndStage();
+
+  const nlohmann::json      calibrationJson = CalibrateLabel(program, inputs, parameters);
+  const ObjectMasks<TImage> objects = ComputeObjectMasks(inputs, parameters, program.GetInteger("threads"));
 
   nlohmann::json samples = nlohmann::json::array();
   int            blended = 0;
   program.Progress().StartStage("Synthesis");
   for (int i = 0; i < count; ++i)
   {
-    auto filter = FilterType::New();
-    filter->SetDestinationImage(destination);
-    if (destinationObject)
-    {
-      filter->SetDestinationMask(destinationObject);
-    }
-    std::string sourcePath = destinationPath;
-    if (!sources.empty())
-    {
-      const std::size_t s = static_cast<std::size_t>(i) % sources.size();
-      filter->SetSourceImage(sources[s]);
-      if (sourceObjects[s])
-      {
-        filter->SetSourceMask(sourceObjects[s]);
-      }
-      sourcePath = sourcePaths[s];
-    }
-    else if (destinationObject)
-    {
-      filter->SetSourceMask(destinationObject);
-    }
-    filter->SetParameters(parameters);
-    filter->SetRandomStream(nsa::RandomStream(static_cast<std::uint64_t>(program.GetInteger("seed")), 0,
-                                              static_cast<std::uint64_t>(i), nsa::RandomPurpose::Synthesis));
-    if (threads > 0)
-    {
-      filter->SetNumberOfWorkUnits(static_cast<unsigned int>(threads));
-    }
-    filter->Update();
-    const auto & record = filter->GetRecord();
-    blended += static_cast<int>(record.NumberOfBlendedPatches());
-    nlohmann::json sample = { { "index", i }, { "source", sourcePath }, { "record", record.ToJson() } };
-    const std::string imagePath = NumberedPath(program.GetString("output_image"), i, count);
-    const std::string labelPath = NumberedPath(program.GetString("output_label"), i, count);
-    WriteOutput(filter->GetOutput(), imagePath, 1.0);
-    WriteOutput(filter->GetLabelOutput(), labelPath, 255.0);
-    sample["image"] = imagePath;
-    sample["label"] = labelPath;
-    samples.push_back(sample);
+    samples.push_back(SynthesizeSample(program, inputs, objects, parameters, i, count, blended));
     program.Progress().Report(static_cast<double>(i + 1) / count);
   }
   program.Progress().EndStage();
@@ -361,7 +427,7 @@ Synthesize(nsa::ProgramContext & program, nsa::SynthesisParameters parameters, i
   {
     nlohmann::json record = { { "program", "NSASynthesize" },
                               { "version", nsa::Version() },
-                              { "destination", destinationPath },
+                              { "destination", inputs.destinationPath },
                               { "slice_axis", axis },
                               { "seed", program.GetInteger("seed") },
                               { "synthesis", nsa::ToJson(parameters) },

@@ -3,6 +3,7 @@
 
 #include "nsaParameters.h"
 #include "nsaPatchRecord.h"
+#include "nsaPatchSampler.h"
 #include "nsaRandom.h"
 
 #include "itkImage.h"
@@ -185,8 +186,53 @@ protected:
   PrintSelf(std::ostream & os, Indent indent) const override;
 
 private:
+  using PatchGeometryType = nsa::PatchGeometry<ImageDimension>;
+
   double
   LabelIntensityScale(const ImageType * image) const;
+
+  // The steps of GenerateData, in order.
+  /** Whether `buffer` (SetImageBuffer, SetLabelBuffer) can receive an output: it buffers the
+   * destination's largest possible region with `components` components. Throws when it
+   * shares memory with an input. */
+  template <typename TBuffer>
+  bool
+  IsReusableBuffer(const TBuffer * buffer, unsigned int components) const;
+  /** A copy of the destination that the patches are blended into (in the ImageBuffer when
+   * it can be reused). */
+  typename ImageType::Pointer
+  MakeWorkingImage() const;
+  /** The label image, all zero (in the LabelBuffer when it can be reused). */
+  typename LabelImageType::Pointer
+  MakeLabelImage() const;
+  /** The object mask of `image`: nullptr for object_mask "none", `given` itself when it has
+   * the object mask's type, otherwise ComputeObjectMask. */
+  typename ObjectMaskType::ConstPointer
+  ObjectMaskFor(const ImageType * image, const MaskImageType * given) const;
+  /** The geometry of every patch slot, drawn from a copy of the random stream. */
+  std::vector<PatchGeometryType>
+  DrawPatches(const ImageType *      source,
+              const ObjectMaskType * destinationObject,
+              const ObjectMaskType * sourceObject,
+              double                 factor) const;
+  /** Blends the source patches into `working`, in order, and records every patch slot. */
+  void
+  BlendPatches(const std::vector<PatchGeometryType> & patches,
+               const ImageType *                      source,
+               ImageType *                            working,
+               double                                 factor);
+  /** The regions around the blended patches where the label can be non-zero, merged where
+   * they overlap. */
+  std::vector<RegionType>
+  LabelRegions(const std::vector<PatchGeometryType> & patches) const;
+  /** Computes the label of one region (LabelRegions) into `label`. */
+  void
+  LabelRegion(const RegionType &                     group,
+              const std::vector<PatchGeometryType> & patches,
+              const ImageType *                      working,
+              LabelImageType *                       label,
+              double                                 factor,
+              double                                 labelScale) const;
 
   nsa::SynthesisParameters m_Parameters;
   nsa::RandomStream        m_RandomStream{ 0 };

@@ -216,6 +216,195 @@ ResampleLinear(const TImage *        input,
   threader->SetNumberOfWorkUnits(units);
   threader->template ParallelizeImageRegion<Dimension>(largest, sample, nullptr);
 }
+
+/** The source box of `patch` copied out (the grid RegionOfInterestImageFilter would give it)
+ * and resampled onto the size of the destination box: voxel j of the box takes the source
+ * at continuous index (j + 1/2) n / m - 1/2 of the source box (n source, m destination
+ * voxels), as image resizing conventionally does. The result has the source's direction;
+ * the caller gives it the destination box's geometry. */
+template <typename TImage, typename TInterpolator, unsigned int VDimension>
+typename TImage::Pointer
+ResampledSourcePatch(const TImage *                          source,
+                     const nsa::PatchGeometry<VDimension> & patch,
+                     TInterpolator *                        interpolator,
+                     MultiThreaderBase *                    threader,
+                     unsigned int                           units)
+{
+  using RegionType = typename TImage::RegionType;
+  const RegionType         box = patch.destinationRegion;
+  const RegionType         local(box.GetSize()); // index 0: the grid of the patch masks
+  typename TImage::Pointer sourceBox = TImage::New();
+  sourceBox->CopyInformation(source);
+  sourceBox->SetRegions(RegionType(patch.sourceRegion.GetSize()));
+  {
+    typename TImage::PointType sourceOrigin;
+    source->TransformIndexToPhysicalPoint(patch.sourceRegion.GetIndex(), sourceOrigin);
+    sourceBox->SetOrigin(sourceOrigin);
+  }
+  sourceBox->Allocate();
+  ImageAlgorithm::Copy(source, sourceBox.GetPointer(), patch.sourceRegion, sourceBox->GetBufferedRegion());
+
+  const auto &                       sourceSize = patch.sourceRegion.GetSize();
+  const auto &                       boxSize = box.GetSize();
+  ContinuousIndex<double, VDimension> firstSample;
+  typename TImage::SpacingType       spacing;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    const double ratio = static_cast<double>(sourceSize[axis]) / static_cast<double>(boxSize[axis]);
+    firstSample[axis] = 0.5 * ratio - 0.5;
+    spacing[axis] = source->GetSpacing()[axis] * ratio;
+  }
+  typename TImage::Pointer sourcePatch = TImage::New();
+  sourcePatch->SetRegions(local);
+  sourcePatch->SetNumberOfComponentsPerPixel(source->GetNumberOfComponentsPerPixel());
+  {
+    typename TImage::PointType origin;
+    sourceBox->TransformContinuousIndexToPhysicalPoint(firstSample, origin);
+    sourcePatch->SetOrigin(origin);
+  }
+  sourcePatch->SetSpacing(spacing);
+  sourcePatch->SetDirection(source->GetDirection());
+  sourcePatch->Allocate();
+  interpolator->SetInputImage(sourceBox);
+  ResampleLinear(sourceBox.GetPointer(), interpolator, sourcePatch.GetPointer(), threader, units);
+  return sourcePatch;
+}
+
+/** Convex combination inside the patch mask, directly in the working image's `box`:
+ * (1 - factor) destination + factor source (swap: factor 1, CutPaste; uniform: FPI). */
+template <typename TImage, typename TMaskImage>
+void
+BlendConvex(TImage *                            working,
+            const typename TImage::RegionType & box,
+            const TImage *                      sourcePatch,
+            const TMaskImage *                  labelMask,
+            double                              factor)
+{
+  using RegionType = typename TImage::RegionType;
+  const RegionType                     local(box.GetSize());
+  ImageRegionIterator<TImage>          out(working, box);
+  ImageRegionConstIterator<TImage>     in(sourcePatch, local);
+  ImageRegionConstIterator<TMaskImage> m(labelMask, local);
+  for (; !out.IsAtEnd(); ++out, ++in, ++m)
+  {
+    if (m.Get())
+    {
+      if (factor == 1.0)
+      {
+        out.Set(in.Get());
+      }
+      else
+      {
+        // A new pixel: for VectorImage, Get() returns a view of the buffer, and
+        // assigning an expression of a view to itself would reallocate it first.
+        const typename TImage::PixelType value =
+          out.Get() * static_cast<float>(1.0 - factor) + in.Get() * static_cast<float>(factor);
+        out.Set(value);
+      }
+    }
+  }
+}
+
+/** The Poisson blending filter of a sample, set up once for all its patches. */
+template <typename TPoisson>
+typename TPoisson::Pointer
+NewPoissonFilter(const nsa::SynthesisParameters & p, double factor)
+{
+  auto poisson = TPoisson::New();
+  poisson->SetGradientMode(nsa::GradientModeOf(p.blend_mode));
+  poisson->SetInterpolationFactor(factor);
+  if (p.intensity_range.size() == 2)
+  {
+    poisson->SetClampOutput(true);
+    poisson->SetOutputMinimum(p.intensity_range[0]);
+    poisson->SetOutputMaximum(p.intensity_range[1]);
+  }
+  poisson->SetUseImageSpacing(true);
+  return poisson;
+}
+
+/** Merges overlapping regions into their bounding boxes until no two overlap, so that each
+ * voxel is labelled once. */
+template <typename TRegion>
+void
+MergeOverlappingRegions(std::vector<TRegion> & groups)
+{
+  auto unite = [](const TRegion & a, const TRegion & b) {
+    typename TRegion::IndexType first;
+    typename TRegion::SizeType  size;
+    for (unsigned int axis = 0; axis < TRegion::ImageDimension; ++axis)
+    {
+      first[axis] = std::min(a.GetIndex()[axis], b.GetIndex()[axis]);
+      const IndexValueType last = std::max(a.GetUpperIndex()[axis], b.GetUpperIndex()[axis]);
+      size[axis] = static_cast<SizeValueType>(last - first[axis] + 1);
+    }
+    return TRegion(first, size);
+  };
+  for (bool merged = true; merged;)
+  {
+    merged = false;
+    for (std::size_t i = 0; i < groups.size() && !merged; ++i)
+    {
+      for (std::size_t j = i + 1; j < groups.size() && !merged; ++j)
+      {
+        TRegion overlap = groups[i];
+        if (overlap.Crop(groups[j]))
+        {
+          groups[i] = unite(groups[i], groups[j]);
+          groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(j));
+          merged = true;
+        }
+      }
+    }
+  }
+}
+
+/** A copy of `image` on `group` only (same indices and geometry). */
+template <typename TImage>
+typename TImage::Pointer
+CroppedCopy(const TImage * image, const typename TImage::RegionType & group)
+{
+  typename TImage::Pointer cropped = TImage::New();
+  cropped->CopyInformation(image);
+  cropped->SetRegions(group);
+  cropped->Allocate();
+  ImageAlgorithm::Copy(image, cropped.GetPointer(), group, group);
+  return cropped;
+}
+
+/** The union, on `group`, of the voxels the blended patches replaced (their label masks). */
+template <unsigned int VDimension>
+typename nsa::PatchGeometry<VDimension>::MaskImageType::Pointer
+ChangedMask(const ImageBase<VDimension> *                 destination,
+            const ImageRegion<VDimension> &               group,
+            const std::vector<nsa::PatchGeometry<VDimension>> & patches)
+{
+  using MaskImageType = typename nsa::PatchGeometry<VDimension>::MaskImageType;
+  using RegionType = ImageRegion<VDimension>;
+  typename MaskImageType::Pointer changed = MaskImageType::New();
+  changed->CopyInformation(destination);
+  changed->SetRegions(group);
+  changed->Allocate();
+  changed->FillBuffer(0);
+  for (const auto & patch : patches)
+  {
+    RegionType inside = patch.destinationRegion;
+    if (patch.record.status != nsa::PatchStatus::Blended || !inside.Crop(group))
+    {
+      continue;
+    }
+    ImageRegionConstIterator<MaskImageType> m(patch.labelMask, RegionType(patch.destinationRegion.GetSize()));
+    ImageRegionIterator<MaskImageType>      c(changed, patch.destinationRegion);
+    for (; !m.IsAtEnd(); ++m, ++c)
+    {
+      if (m.Get())
+      {
+        c.Set(1);
+      }
+    }
+  }
+  return changed;
+}
 } // namespace NaturalSyntheticAnomalyDetail
 
 template <typename TImage, typename TMaskImage, typename TLabelImage>
@@ -489,45 +678,46 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelIntens
 }
 
 template <typename TImage, typename TMaskImage, typename TLabelImage>
-void
-NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateData()
+template <typename TBuffer>
+bool
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::IsReusableBuffer(const TBuffer * buffer,
+                                                                                     unsigned int    components) const
 {
-  using namespace NaturalSyntheticAnomalyDetail;
   const ImageType * destination = this->GetDestinationImage();
   const ImageType * source = this->GetSourceImage() ? this->GetSourceImage() : destination;
-  const bool        sameImage = source == destination;
   const RegionType  region = destination->GetLargestPossibleRegion();
-  const unsigned int workUnits = this->GetNumberOfWorkUnits();
-  const nsa::SynthesisParameters & p = m_Parameters;
-
-  // A working copy that the mini-pipelines below may read and overwrite; grafted onto the
-  // output at the end.
-  // The caller's buffers when they fit (SetImageBuffer / SetLabelBuffer), fresh ones otherwise.
+  if (!buffer || buffer->GetBufferedRegion() != region || !buffer->GetBufferPointer() ||
+      buffer->GetNumberOfComponentsPerPixel() != components)
+  {
+    return false;
+  }
+  const auto * first = reinterpret_cast<const char *>(buffer->GetBufferPointer());
+  const auto * last = first + region.GetNumberOfPixels() * components * sizeof(*buffer->GetBufferPointer());
   const ImageType * inputs[] = { destination, source };
-  auto reusable = [&](auto * buffer, unsigned int components) {
-    if (!buffer || buffer->GetBufferedRegion() != region || !buffer->GetBufferPointer() ||
-        buffer->GetNumberOfComponentsPerPixel() != components)
+  for (const ImageType * input : inputs)
+  {
+    const auto * inputFirst = reinterpret_cast<const char *>(input->GetBufferPointer());
+    const auto * inputLast = inputFirst + input->GetBufferedRegion().GetNumberOfPixels() *
+                                            input->GetNumberOfComponentsPerPixel() *
+                                            sizeof(*input->GetBufferPointer());
+    if (first < inputLast && inputFirst < last)
     {
-      return false;
+      itkExceptionMacro("the output buffer shares memory with an input image");
     }
-    const auto * first = reinterpret_cast<const char *>(buffer->GetBufferPointer());
-    const auto * last = first + region.GetNumberOfPixels() * components * sizeof(*buffer->GetBufferPointer());
-    for (const ImageType * input : inputs)
-    {
-      const auto * inputFirst = reinterpret_cast<const char *>(input->GetBufferPointer());
-      const auto * inputLast = inputFirst + input->GetBufferedRegion().GetNumberOfPixels() *
-                                              input->GetNumberOfComponentsPerPixel() *
-                                              sizeof(*input->GetBufferPointer());
-      if (first < inputLast && inputFirst < last)
-      {
-        itkExceptionMacro("the output buffer shares memory with an input image");
-      }
-    }
-    return true;
-  };
+  }
+  return true;
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+auto
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::MakeWorkingImage() const ->
+  typename ImageType::Pointer
+{
+  const ImageType *           destination = this->GetDestinationImage();
+  const RegionType            region = destination->GetLargestPossibleRegion();
   const unsigned int          components = destination->GetNumberOfComponentsPerPixel();
   typename ImageType::Pointer working;
-  if (reusable(m_ImageBuffer.GetPointer(), components))
+  if (this->IsReusableBuffer(m_ImageBuffer.GetPointer(), components))
   {
     working = m_ImageBuffer;
     working->CopyInformation(destination);
@@ -541,9 +731,17 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     working->Allocate();
   }
   ImageAlgorithm::Copy(destination, working.GetPointer(), region, region);
+  return working;
+}
 
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+auto
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::MakeLabelImage() const ->
+  typename LabelImageType::Pointer
+{
+  const ImageType *                destination = this->GetDestinationImage();
   typename LabelImageType::Pointer label;
-  if (reusable(m_LabelBuffer.GetPointer(), 1))
+  if (this->IsReusableBuffer(m_LabelBuffer.GetPointer(), 1))
   {
     label = m_LabelBuffer;
     label->CopyInformation(destination);
@@ -552,72 +750,79 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
   {
     label = LabelImageType::New();
     label->CopyInformation(destination);
-    label->SetRegions(region);
+    label->SetRegions(destination->GetLargestPossibleRegion());
     label->Allocate();
   }
   label->FillBuffer(0);
+  return label;
+}
 
-  // Object masks, the label scale and the whole patch geometry, before any threaded work.
-  // Masks given as inputs are used as they are (non-zero = object), without a copy.
-  auto objectMask = [this](const ImageType * image, const MaskImageType * given) {
-    typename ObjectMaskType::ConstPointer mask;
-    if (m_Parameters.object_mask == nsa::ObjectMask::None)
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+auto
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ObjectMaskFor(const ImageType *     image,
+                                                                                  const MaskImageType * given) const
+  -> typename ObjectMaskType::ConstPointer
+{
+  typename ObjectMaskType::ConstPointer mask;
+  if (m_Parameters.object_mask == nsa::ObjectMask::None)
+  {
+    return mask;
+  }
+  if constexpr (std::is_same<MaskImageType, ObjectMaskType>::value)
+  {
+    if (given)
     {
+      mask = given;
       return mask;
     }
-    if constexpr (std::is_same<MaskImageType, ObjectMaskType>::value)
-    {
-      if (given)
-      {
-        mask = given;
-        return mask;
-      }
-    }
-    mask = this->ComputeObjectMask(image, given).GetPointer();
-    return mask;
-  };
-  typename ObjectMaskType::ConstPointer destinationObject = objectMask(destination, this->GetDestinationMask());
-  typename ObjectMaskType::ConstPointer sourceObject =
-    sameImage && !this->GetSourceMask() ? destinationObject : objectMask(source, this->GetSourceMask());
-  const double labelScale = this->LabelIntensityScale(destination);
+  }
+  mask = this->ComputeObjectMask(image, given).GetPointer();
+  return mask;
+}
 
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+auto
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::DrawPatches(
+  const ImageType *      source,
+  const ObjectMaskType * destinationObject,
+  const ObjectMaskType * sourceObject,
+  double                 factor) const -> std::vector<PatchGeometryType>
+{
   nsa::RandomStream stream = m_RandomStream;
-  const bool        interpolated = nsa::IsInterpolatedBlend(p.blend_mode);
-  // One factor per sample, shared by its patches, as in the official code; drawn from its own
-  // child stream so that the patch geometry of a seed is the same for every blend mode.
-  const double factor =
-    interpolated ? stream.Child(0xFAC7u).Uniform(p.interpolation_bounds[0], p.interpolation_bounds[1]) : 1.0;
-  std::vector<nsa::PatchGeometry<ImageDimension>> patches;
   try
   {
-    nsa::PatchSampler<ImageDimension> sampler(p, destination, source, destinationObject, sourceObject);
-    patches = sampler.Sample(stream, factor);
+    nsa::PatchSampler<ImageDimension> sampler(
+      m_Parameters, this->GetDestinationImage(), source, destinationObject, sourceObject);
+    return sampler.Sample(stream, factor);
   }
   catch (const nsa::Error & error)
   {
     itkExceptionMacro(<< error.what());
   }
+}
 
-  m_Record = nsa::SynthesisRecord();
-  m_Record.stream_key = m_RandomStream.GetKey();
-  m_Record.blend_mode = p.blend_mode;
-  m_Record.label_mode = p.label_mode;
-  m_Record.patch_rule = p.patch_rule;
-  m_Record.interpolation_factor = factor;
-  m_Record.label_intensity_scale = labelScale;
-
-  // Per patch: the source box is copied out (as RegionOfInterestImageFilter would), resampled
-  // onto the destination box, blended, and written back into the working image in place.
-  // Plain region copies and ITK's interpolator replace the small per-patch filter pipelines,
-  // whose set-up cost more than their work on 2D patches; the arithmetic is
-  // ResampleImageFilter's, so the result is the same bit for bit.
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::BlendPatches(
+  const std::vector<PatchGeometryType> & patches,
+  const ImageType *                      source,
+  ImageType *                            working,
+  double                                 factor)
+{
+  using namespace NaturalSyntheticAnomalyDetail;
+  // Per patch: the source box is copied out, resampled onto the destination box, blended,
+  // and written back into the working image in place. Plain region copies and ITK's
+  // interpolator replace the small per-patch filter pipelines, whose set-up cost more than
+  // their work on 2D patches; the arithmetic is ResampleImageFilter's, so the result is the
+  // same bit for bit.
   using InterpolatorType = LinearInterpolateImageFunction<ImageType, double>;
   using PoissonType = PoissonBlendImageFilter<ImageType, ObjectMaskType>;
+  const unsigned int            workUnits = this->GetNumberOfWorkUnits();
   auto                          interpolator = InterpolatorType::New();
   typename PoissonType::Pointer poisson;
   const std::size_t             numberOfPatches = patches.size();
   std::size_t                   done = 0;
-  for (auto & patch : patches)
+  for (const auto & patch : patches)
   {
     m_Record.patches.push_back(patch.record);
     ++done;
@@ -628,45 +833,8 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     const RegionType box = patch.destinationRegion;
     const unsigned   units = WorkUnitsFor(box.GetNumberOfPixels(), workUnits);
     const RegionType local(box.GetSize()); // index 0: the grid of the patch masks
-
-    // The source patch, resampled onto the destination box: voxel j of the box takes the
-    // source at continuous index (j + 1/2) n / m - 1/2 of the source box (n source, m
-    // destination voxels), as image resizing conventionally does.
-    typename ImageType::Pointer sourceBox = ImageType::New();
-    sourceBox->CopyInformation(source);
-    sourceBox->SetRegions(RegionType(patch.sourceRegion.GetSize()));
-    {
-      typename ImageType::PointType sourceOrigin;
-      source->TransformIndexToPhysicalPoint(patch.sourceRegion.GetIndex(), sourceOrigin);
-      sourceBox->SetOrigin(sourceOrigin);
-    }
-    sourceBox->Allocate();
-    ImageAlgorithm::Copy(source, sourceBox.GetPointer(), patch.sourceRegion, sourceBox->GetBufferedRegion());
-
-    const auto &                            sourceSize = patch.sourceRegion.GetSize();
-    const auto &                            boxSize = box.GetSize();
-    ContinuousIndex<double, ImageDimension> firstSample;
-    typename ImageType::SpacingType         spacing;
-    for (unsigned int axis = 0; axis < ImageDimension; ++axis)
-    {
-      const double ratio = static_cast<double>(sourceSize[axis]) / static_cast<double>(boxSize[axis]);
-      firstSample[axis] = 0.5 * ratio - 0.5;
-      spacing[axis] = source->GetSpacing()[axis] * ratio;
-    }
-    typename ImageType::Pointer sourcePatch = ImageType::New();
-    sourcePatch->SetRegions(local);
-    sourcePatch->SetNumberOfComponentsPerPixel(source->GetNumberOfComponentsPerPixel());
-    {
-      typename ImageType::PointType origin;
-      sourceBox->TransformContinuousIndexToPhysicalPoint(firstSample, origin);
-      sourcePatch->SetOrigin(origin);
-    }
-    sourcePatch->SetSpacing(spacing);
-    sourcePatch->SetDirection(source->GetDirection());
-    sourcePatch->Allocate();
-    interpolator->SetInputImage(sourceBox);
-    ResampleLinear(sourceBox.GetPointer(), interpolator.GetPointer(), sourcePatch.GetPointer(), this->GetMultiThreader(),
-                   units);
+    typename ImageType::Pointer sourcePatch =
+      ResampledSourcePatch(source, patch, interpolator.GetPointer(), this->GetMultiThreader(), units);
 
     // The destination box as it is now (earlier patches included); the source patch on its grid.
     typename ImageType::Pointer destinationPatch = ImageType::New();
@@ -679,48 +847,17 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
     }
     sourcePatch->CopyInformation(destinationPatch);
 
-    if (!nsa::IsPoissonBlend(p.blend_mode))
+    if (!nsa::IsPoissonBlend(m_Parameters.blend_mode))
     {
-      // Convex combination inside the patch mask (swap: factor 1, CutPaste; uniform: FPI),
-      // directly in the working image.
-      ImageRegionIterator<ImageType>           out(working, box);
-      ImageRegionConstIterator<ImageType>      in(sourcePatch, local);
-      ImageRegionConstIterator<ObjectMaskType> m(patch.labelMask, local);
-      for (; !out.IsAtEnd(); ++out, ++in, ++m)
-      {
-        if (m.Get())
-        {
-          if (factor == 1.0)
-          {
-            out.Set(in.Get());
-          }
-          else
-          {
-            // A new pixel: for VectorImage, Get() returns a view of the buffer, and
-            // assigning an expression of a view to itself would reallocate it first.
-            const typename ImageType::PixelType value =
-              out.Get() * static_cast<float>(1.0 - factor) + in.Get() * static_cast<float>(factor);
-            out.Set(value);
-          }
-        }
-      }
+      BlendConvex(working, box, sourcePatch.GetPointer(), patch.labelMask.GetPointer(), factor);
     }
     else
     {
       destinationPatch->Allocate();
-      ImageAlgorithm::Copy(working.GetPointer(), destinationPatch.GetPointer(), box, local);
+      ImageAlgorithm::Copy(working, destinationPatch.GetPointer(), box, local);
       if (!poisson)
       {
-        poisson = PoissonType::New();
-        poisson->SetGradientMode(nsa::GradientModeOf(p.blend_mode));
-        poisson->SetInterpolationFactor(factor);
-        if (p.intensity_range.size() == 2)
-        {
-          poisson->SetClampOutput(true);
-          poisson->SetOutputMinimum(p.intensity_range[0]);
-          poisson->SetOutputMaximum(p.intensity_range[1]);
-        }
-        poisson->SetUseImageSpacing(true);
+        poisson = NewPoissonFilter<PoissonType>(m_Parameters, factor);
       }
       poisson->SetDestinationImage(destinationPatch);
       poisson->SetSourceImage(sourcePatch);
@@ -728,20 +865,28 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
       poisson->SetNumberOfWorkUnits(units);
       poisson->Update();
       // Write the box back into the working image.
-      ImageAlgorithm::Copy(poisson->GetOutput(), working.GetPointer(), local, box);
+      ImageAlgorithm::Copy(poisson->GetOutput(), working, local, box);
     }
     this->UpdateProgress(0.8f * static_cast<float>(done) / static_cast<float>(std::max<std::size_t>(1, numberOfPatches)));
   }
+}
 
-  // Labels, on regions around the patches: the label can only be non-zero within r1 (+ r2
-  // for intensity labels, which are not multiplied by the cleaned mask) voxels of a replaced
-  // voxel, and these regions are computed exactly when each is padded by one more voxel: the
-  // medians, which replicate the region's border, then see there the zeros that the whole
-  // image has beyond it. Overlapping regions are merged so that each voxel is labelled once.
-  const auto         maskRadius = static_cast<IndexValueType>(p.label_mask_median_radius);
-  const auto         medianRadius =
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+auto
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelRegions(
+  const std::vector<PatchGeometryType> & patches) const -> std::vector<RegionType>
+{
+  // The label can only be non-zero within r1 (+ r2 for intensity labels, which are not
+  // multiplied by the cleaned mask) voxels of a replaced voxel, and these regions are
+  // computed exactly when each is padded by one more voxel: the medians, which replicate
+  // the region's border, then see there the zeros that the whole image has beyond it.
+  // Overlapping regions are merged so that each voxel is labelled once.
+  const nsa::SynthesisParameters & p = m_Parameters;
+  const RegionType                 region = this->GetDestinationImage()->GetLargestPossibleRegion();
+  const auto                       maskRadius = static_cast<IndexValueType>(p.label_mask_median_radius);
+  const auto                       medianRadius =
     p.label_mode == nsa::LabelMode::Intensity ? static_cast<IndexValueType>(p.label_median_radius) : IndexValueType{ 0 };
-  const IndexValueType pad = maskRadius + medianRadius + 1;
+  const IndexValueType    pad = maskRadius + medianRadius + 1;
   std::vector<RegionType> groups;
   for (const auto & patch : patches)
   {
@@ -753,85 +898,82 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateDat
       groups.push_back(padded);
     }
   }
-  auto unite = [](const RegionType & a, const RegionType & b) {
-    typename RegionType::IndexType first;
-    typename RegionType::SizeType  size;
-    for (unsigned int axis = 0; axis < ImageDimension; ++axis)
-    {
-      first[axis] = std::min(a.GetIndex()[axis], b.GetIndex()[axis]);
-      const IndexValueType last = std::max(a.GetUpperIndex()[axis], b.GetUpperIndex()[axis]);
-      size[axis] = static_cast<SizeValueType>(last - first[axis] + 1);
-    }
-    return RegionType(first, size);
-  };
-  for (bool merged = true; merged;)
-  {
-    merged = false;
-    for (std::size_t i = 0; i < groups.size() && !merged; ++i)
-    {
-      for (std::size_t j = i + 1; j < groups.size() && !merged; ++j)
-      {
-        RegionType overlap = groups[i];
-        if (overlap.Crop(groups[j]))
-        {
-          groups[i] = unite(groups[i], groups[j]);
-          groups.erase(groups.begin() + static_cast<std::ptrdiff_t>(j));
-          merged = true;
-        }
-      }
-    }
-  }
-  using LabelFilterType = SyntheticAnomalyLabelImageFilter<ImageType, ObjectMaskType, LabelImageType>;
-  for (const auto & group : groups)
-  {
-    // The inputs of the label filter: the group's region of the original and the anomalous
-    // image, and of the union of the voxels the patches replaced.
-    auto crop = [&group](const ImageType * image) {
-      typename ImageType::Pointer cropped = ImageType::New();
-      cropped->CopyInformation(image);
-      cropped->SetRegions(group);
-      cropped->Allocate();
-      ImageAlgorithm::Copy(image, cropped.GetPointer(), group, group);
-      return cropped;
-    };
-    typename ObjectMaskType::Pointer changed = ObjectMaskType::New();
-    changed->CopyInformation(destination);
-    changed->SetRegions(group);
-    changed->Allocate();
-    changed->FillBuffer(0);
-    for (const auto & patch : patches)
-    {
-      RegionType inside = patch.destinationRegion;
-      if (patch.record.status != nsa::PatchStatus::Blended || !inside.Crop(group))
-      {
-        continue;
-      }
-      ImageRegionConstIterator<ObjectMaskType> m(patch.labelMask, RegionType(patch.destinationRegion.GetSize()));
-      ImageRegionIterator<ObjectMaskType>      c(changed, patch.destinationRegion);
-      for (; !m.IsAtEnd(); ++m, ++c)
-      {
-        if (m.Get())
-        {
-          c.Set(1);
-        }
-      }
-    }
+  NaturalSyntheticAnomalyDetail::MergeOverlappingRegions(groups);
+  return groups;
+}
 
-    auto labeller = LabelFilterType::New();
-    labeller->SetOriginalImage(crop(destination));
-    labeller->SetAnomalousImage(crop(working));
-    labeller->SetPatchMask(changed);
-    labeller->SetLabelMode(p.label_mode);
-    labeller->SetTolerance(p.label_tolerance);
-    labeller->SetMaskMedianRadius(static_cast<unsigned int>(p.label_mask_median_radius));
-    labeller->SetMedianRadius(static_cast<unsigned int>(p.label_median_radius));
-    labeller->SetLogisticK(p.logistic_k);
-    labeller->SetLogisticX0(p.logistic_x0);
-    labeller->SetIntensityScale(labelScale);
-    labeller->SetInterpolationFactor(factor);
-    labeller->SetNumberOfWorkUnits(WorkUnitsFor(group.GetNumberOfPixels(), workUnits));
-    labeller->Update();
-    ImageAlgorithm::Copy(labeller->GetOutput(), label.GetPointer(), group, group);
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::LabelRegion(
+  const RegionType &                     group,
+  const std::vector<PatchGeometryType> & patches,
+  const ImageType *                      working,
+  LabelImageType *                       label,
+  double                                 factor,
+  double                                 labelScale) const
+{
+  using namespace NaturalSyntheticAnomalyDetail;
+  using LabelFilterType = SyntheticAnomalyLabelImageFilter<ImageType, ObjectMaskType, LabelImageType>;
+  const nsa::SynthesisParameters & p = m_Parameters;
+  const ImageType *                destination = this->GetDestinationImage();
+  // The inputs of the label filter: the group's region of the original and the anomalous
+  // image, and of the union of the voxels the patches replaced.
+  auto labeller = LabelFilterType::New();
+  labeller->SetOriginalImage(CroppedCopy(destination, group));
+  labeller->SetAnomalousImage(CroppedCopy(working, group));
+  labeller->SetPatchMask(ChangedMask<ImageDimension>(destination, group, patches));
+  labeller->SetLabelMode(p.label_mode);
+  labeller->SetTolerance(p.label_tolerance);
+  labeller->SetMaskMedianRadius(static_cast<unsigned int>(p.label_mask_median_radius));
+  labeller->SetMedianRadius(static_cast<unsigned int>(p.label_median_radius));
+  labeller->SetLogisticK(p.logistic_k);
+  labeller->SetLogisticX0(p.logistic_x0);
+  labeller->SetIntensityScale(labelScale);
+  labeller->SetInterpolationFactor(factor);
+  labeller->SetNumberOfWorkUnits(WorkUnitsFor(group.GetNumberOfPixels(), this->GetNumberOfWorkUnits()));
+  labeller->Update();
+  ImageAlgorithm::Copy(labeller->GetOutput(), label, group, group);
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+void
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::GenerateData()
+{
+  const ImageType *                destination = this->GetDestinationImage();
+  const ImageType *                source = this->GetSourceImage() ? this->GetSourceImage() : destination;
+  const bool                       sameImage = source == destination;
+  const nsa::SynthesisParameters & p = m_Parameters;
+
+  // A working copy that the steps below may read and overwrite, and the label; grafted onto
+  // the outputs at the end.
+  typename ImageType::Pointer      working = this->MakeWorkingImage();
+  typename LabelImageType::Pointer label = this->MakeLabelImage();
+
+  // Object masks, the label scale and the whole patch geometry, before any threaded work.
+  // Masks given as inputs are used as they are (non-zero = object), without a copy.
+  typename ObjectMaskType::ConstPointer destinationObject = this->ObjectMaskFor(destination, this->GetDestinationMask());
+  typename ObjectMaskType::ConstPointer sourceObject =
+    sameImage && !this->GetSourceMask() ? destinationObject : this->ObjectMaskFor(source, this->GetSourceMask());
+  const double labelScale = this->LabelIntensityScale(destination);
+  // One factor per sample, shared by its patches, as in the official code; drawn from its own
+  // child stream so that the patch geometry of a seed is the same for every blend mode.
+  const double factor = nsa::IsInterpolatedBlend(p.blend_mode)
+                          ? m_RandomStream.Child(0xFAC7u).Uniform(p.interpolation_bounds[0], p.interpolation_bounds[1])
+                          : 1.0;
+  const std::vector<PatchGeometryType> patches = this->DrawPatches(source, destinationObject, sourceObject, factor);
+
+  m_Record = nsa::SynthesisRecord();
+  m_Record.stream_key = m_RandomStream.GetKey();
+  m_Record.blend_mode = p.blend_mode;
+  m_Record.label_mode = p.label_mode;
+  m_Record.patch_rule = p.patch_rule;
+  m_Record.interpolation_factor = factor;
+  m_Record.label_intensity_scale = labelScale;
+
+  this->BlendPatches(patches, source, working, factor);
+  for (const RegionType & group : this->LabelRegions(patches))
+  {
+    this->LabelRegion(group, patches, working, label, factor, labelScale);
   }
   this->UpdateProgress(1.0f);
 

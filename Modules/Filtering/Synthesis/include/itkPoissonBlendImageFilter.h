@@ -7,6 +7,7 @@
 #include "nsaModes.h"
 
 #include <ostream>
+#include <vector>
 
 namespace itk
 {
@@ -182,6 +183,42 @@ protected:
   GenerateData() override;
 
 private:
+  /** The linear system of one blend on the mask's bounding box (x fastest): which voxels are
+   * unknowns, and per component (one block of box voxels after the other) the right-hand
+   * side b and the initial guess, then the solution. */
+  struct LinearSystem
+  {
+    std::vector<unsigned char> unknowns;
+    std::vector<double>        rhs;
+    std::vector<double>        solution;
+  };
+
+  // The steps of GenerateData, in order.
+  /** The bounding box of the mask's non-zero voxels; throws when there is none. */
+  RegionType
+  MaskBoundingBox(const RegionType & imageRegion) const;
+  /** Throws unless `box` leaves a one-voxel margin inside `imageRegion` (the Dirichlet
+   * boundary values). */
+  void
+  VerifyMarginAroundMask(const RegionType & box, const RegionType & imageRegion) const;
+  /** Throws where the destination or the source has a non-finite value in `paddedRegion`. */
+  void
+  VerifyFiniteValues(const RegionType & paddedRegion) const;
+  /** The Laplacian's weights 1 / h_i^2 (all 1 without UseImageSpacing). */
+  std::vector<double>
+  LaplacianWeights() const;
+  /** The unknowns on the box grid, the right-hand side b (Pérez Eq. 7 with the Dirichlet
+   * values moved to the right) and the initial guess, per component; read straight from the
+   * image buffers (the mask keeps a one-voxel margin, so every neighbour exists). */
+  void
+  AssembleSystem(const RegionType & boxRegion, const std::vector<double> & weights, LinearSystem & system) const;
+  /** Solves the system of every component in place; records the iterations and residuals. */
+  void
+  SolveSystem(const RegionType & boxRegion, const std::vector<double> & weights, LinearSystem & system);
+  /** Writes the solved voxels into the output (clamped when ClampOutput is on). */
+  void
+  WriteSolution(const RegionType & boxRegion, const LinearSystem & system);
+
   GradientModeEnum m_GradientMode{ GradientModeEnum::Source };
   FormulationEnum  m_Formulation{ FormulationEnum::Exact };
   double           m_InterpolationFactor{ 1.0 };

@@ -8,10 +8,19 @@
 #include "itkImage.h"
 #include "itkImageRegion.h"
 
+#include <array>
+#include <cstdint>
 #include <vector>
 
 namespace nsa
 {
+
+namespace detail
+{
+/** One ellipse (ellipsoid) of the patch shape "ellipses"; defined in nsaPatchSampler.cxx. */
+template <unsigned int VDimension>
+struct PatchEllipsoid;
+} // namespace detail
 
 /** \class PatchGeometry
  * \brief One patch as drawn by PatchSampler: where it comes from, where it goes, and which
@@ -98,6 +107,76 @@ public:
   }
 
 private:
+  using IndexType = itk::Index<VDimension>;
+  using SizeType = itk::Size<VDimension>;
+  using RegionType = itk::ImageRegion<VDimension>;
+  using AxisValues = std::array<double, VDimension>;
+  using EllipsoidList = std::vector<detail::PatchEllipsoid<VDimension>>;
+
+  /** The patch shape and the source object mask on the destination box (x fastest), and
+   * their voxel counts (source object voxels counted inside the shape only). */
+  struct BoxShape
+  {
+    std::vector<unsigned char> shape;
+    std::vector<unsigned char> sourceObject;
+    std::int64_t               sourceObjectCount = 0;
+    std::int64_t               shapeVoxels = 0;
+  };
+
+  // The steps of SamplePatch, in order; each draws from `stream` as SamplePatch documents.
+  /** The half-widths [mm] of a patch (gamma or CutPaste rule); records the drawn fractions. */
+  AxisValues
+  DrawHalfWidths(RandomStream & stream, const AxisValues & extent, PatchRecord & record) const;
+  /** Draws source boxes (and ellipses) until one holds enough object (max_attempts tries);
+   * false when none does. */
+  bool
+  FindSourceRegion(RandomStream &     stream,
+                   const AxisValues & extent,
+                   const AxisValues & halfWidth,
+                   EllipsoidList &    ellipsoids,
+                   RegionType &       sourceRegion,
+                   PatchRecord &      record) const;
+  /** One source box: centre uniform (within the margins), clipped to the source image. */
+  RegionType
+  DrawSourceBox(RandomStream & stream, const AxisValues & extent, const AxisValues & halfWidth) const;
+  /** The num_ellipses random ellipses (ellipsoids) of a source box of `size` voxels. */
+  void
+  DrawEllipses(RandomStream &     stream,
+               const SizeType &   size,
+               const AxisValues & extent,
+               const AxisValues & halfWidth,
+               EllipsoidList &    ellipsoids) const;
+  /** The fraction of the patch shape in `region` that is source object; false when the shape
+   * holds no voxel. */
+  bool
+  SourceObjectFraction(const RegionType & region, const EllipsoidList & ellipsoids, double & fraction) const;
+  /** The destination box size: the source box resized by a drawn factor (resize) or by the
+   * spacing ratio alone, clipped to the width bounds and the image. */
+  SizeType
+  ResizedBox(RandomStream & stream, const SizeType & sourceBox, const AxisValues & extent, PatchRecord & record) const;
+  /** The patch shape and the source object mask resampled (nearest) onto the destination box. */
+  BoxShape
+  ShapeOnDestinationBox(const RegionType &    sourceRegion,
+                        const SizeType &      destinationBox,
+                        const EllipsoidList & ellipsoids) const;
+  /** Draws the destination box's index (one-voxel margin) until enough of the source object
+   * lands on destination object; Blended, or the status of the failure. */
+  PatchStatus
+  ShiftDestination(RandomStream &   stream,
+                   const SizeType & destinationBox,
+                   const BoxShape & box,
+                   IndexType &      destinationIndex,
+                   PatchRecord &    record) const;
+  /** The destination box's index at the physical position of the source box's centre. */
+  IndexType
+  AlignedDestination(const RegionType & sourceRegion, const SizeType & destinationBox) const;
+  /** An allocated mask on the destination box's grid (see PatchGeometry). */
+  typename MaskImageType::Pointer
+  NewBoxMask(const IndexType & destinationIndex, const SizeType & destinationBox) const;
+  /** The label and Poisson masks of `geometry`'s destination box; Blended, or EmptyBlendMask. */
+  PatchStatus
+  MakeBlendMasks(const BoxShape & box, GeometryType & geometry) const;
+
   const SynthesisParameters & m_Parameters;
   const ImageBaseType *       m_Destination;
   const ImageBaseType *       m_Source;

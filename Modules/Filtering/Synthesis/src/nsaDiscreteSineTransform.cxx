@@ -252,176 +252,200 @@ GetAxisEngine(std::size_t n, bool dense)
   return *cache.Engines.emplace(std::make_pair(n, dense), std::move(engine)).first->second;
 }
 
-/** DST-I along one axis of n points: lines of the grid [outer][n][inner] (inner fastest). */
+/** Dense DST-I of lines stored as rows (inner 1), 64 lines at a time: U, V (lines x half),
+ * then Y_even = U EvenColumns and Y_odd = V OddColumns, interleaved back. */
 void
-TransformAxis(const AxisEngine & engine, float * data, std::size_t inner, std::size_t outer, TransformScratch & scratch)
+DenseTransformRows(const AxisEngine & engine, float * data, std::size_t outer, TransformScratch & scratch)
 {
   const std::size_t n = engine.Length;
-  if (engine.Dense)
+  const std::size_t half = (n + 1) / 2;
+  const std::size_t even = (n + 1) / 2;
+  const std::size_t odd = n / 2;
+  constexpr std::size_t kLines = 64;
+  const std::size_t     evenWidth = RoundUpTo16(even);
+  const std::size_t     oddWidth = RoundUpTo16(odd);
+  float *               u = scratch.Get(kLines * (2 * half + evenWidth + oddWidth));
+  float *               v = u + kLines * half;
+  float *               evenBlock = v + kLines * half;
+  float *               oddBlock = evenBlock + kLines * evenWidth;
+  for (std::size_t l0 = 0; l0 < outer; l0 += kLines)
   {
-    const std::size_t half = (n + 1) / 2;
-    const std::size_t even = (n + 1) / 2;
-    const std::size_t odd = n / 2;
-    if (inner == 1)
+    const std::size_t lines = std::min(kLines, outer - l0);
+    for (std::size_t l = 0; l < lines; ++l)
     {
-      // Lines are rows, 64 at a time: U, V (lines x half), then
-      // Y_even = U EvenColumns and Y_odd = V OddColumns, interleaved back.
-      constexpr std::size_t kLines = 64;
-      const std::size_t     evenWidth = RoundUpTo16(even);
-      const std::size_t     oddWidth = RoundUpTo16(odd);
-      float *               u = scratch.Get(kLines * (2 * half + evenWidth + oddWidth));
-      float *               v = u + kLines * half;
-      float *               evenBlock = v + kLines * half;
-      float *               oddBlock = evenBlock + kLines * evenWidth;
-      for (std::size_t l0 = 0; l0 < outer; l0 += kLines)
+      const float * x = data + (l0 + l) * n;
+      for (std::size_t j = 0; j < odd; ++j)
       {
-        const std::size_t lines = std::min(kLines, outer - l0);
-        for (std::size_t l = 0; l < lines; ++l)
-        {
-          const float * x = data + (l0 + l) * n;
-          for (std::size_t j = 0; j < odd; ++j)
-          {
-            u[l * half + j] = x[j] + x[n - 1 - j];
-            v[l * half + j] = x[j] - x[n - 1 - j];
-          }
-          if (half != odd)
-          {
-            u[l * half + odd] = x[odd]; // the middle point of an odd length
-            v[l * half + odd] = 0.0f;
-          }
-        }
-        MatrixProduct(u, half, engine.EvenColumns.data(), evenWidth, evenBlock, evenWidth, lines, half, evenWidth);
-        if (odd > 0)
-        {
-          MatrixProduct(v, half, engine.OddColumns.data(), oddWidth, oddBlock, oddWidth, lines, half, oddWidth);
-        }
-        for (std::size_t l = 0; l < lines; ++l)
-        {
-          float * x = data + (l0 + l) * n;
-          for (std::size_t m = 0; m < even; ++m)
-          {
-            x[2 * m] = evenBlock[l * evenWidth + m];
-          }
-          for (std::size_t m = 0; m < odd; ++m)
-          {
-            x[2 * m + 1] = oddBlock[l * oddWidth + m];
-          }
-        }
+        u[l * half + j] = x[j] + x[n - 1 - j];
+        v[l * half + j] = x[j] - x[n - 1 - j];
+      }
+      if (half != odd)
+      {
+        u[l * half + odd] = x[odd]; // the middle point of an odd length
+        v[l * half + odd] = 0.0f;
       }
     }
-    else
+    MatrixProduct(u, half, engine.EvenColumns.data(), evenWidth, evenBlock, evenWidth, lines, half, evenWidth);
+    if (odd > 0)
     {
-      // Lines are columns of an n x inner slab: rows U, V (half x width, padded to a multiple
-      // of 16 floats), then Y_even = EvenRows U and Y_odd = OddRows V, rows interleaved back.
-      const std::size_t width = RoundUpTo16(inner);
-      float *           u = scratch.Get(width * (2 * half + even + odd));
-      float *           v = u + half * width;
-      float *           evenBlock = v + half * width;
-      float *           oddBlock = evenBlock + even * width;
-      std::fill(u, u + 2 * half * width, 0.0f);
-      for (std::size_t o = 0; o < outer; ++o)
+      MatrixProduct(v, half, engine.OddColumns.data(), oddWidth, oddBlock, oddWidth, lines, half, oddWidth);
+    }
+    for (std::size_t l = 0; l < lines; ++l)
+    {
+      float * x = data + (l0 + l) * n;
+      for (std::size_t m = 0; m < even; ++m)
       {
-        float * x = data + o * n * inner;
-        for (std::size_t j = 0; j < odd; ++j)
-        {
-          const float * low = x + j * inner;
-          const float * high = x + (n - 1 - j) * inner;
-          for (std::size_t i = 0; i < inner; ++i)
-          {
-            u[j * width + i] = low[i] + high[i];
-            v[j * width + i] = low[i] - high[i];
-          }
-        }
-        if (half != odd)
-        {
-          std::copy(x + odd * inner, x + (odd + 1) * inner, u + odd * width); // middle row; v's stays 0
-        }
-        MatrixProduct(engine.EvenRows.data(), half, u, width, evenBlock, width, even, half, width);
-        if (odd > 0)
-        {
-          MatrixProduct(engine.OddRows.data(), half, v, width, oddBlock, width, odd, half, width);
-        }
-        for (std::size_t m = 0; m < even; ++m)
-        {
-          std::copy(evenBlock + m * width, evenBlock + m * width + inner, x + 2 * m * inner);
-        }
-        for (std::size_t m = 0; m < odd; ++m)
-        {
-          std::copy(oddBlock + m * width, oddBlock + m * width + inner, x + (2 * m + 1) * inner);
-        }
+        x[2 * m] = evenBlock[l * evenWidth + m];
+      }
+      for (std::size_t m = 0; m < odd; ++m)
+      {
+        x[2 * m + 1] = oddBlock[l * oddWidth + m];
       }
     }
-    return;
   }
+}
 
-  // Packed complex FFT. Pair p of a chunk: line 2p in the real part, line 2p+1 in the
-  // imaginary part, extended to odd symmetry z_t = -z_{2(n+1)-t} with z_0 = z_{n+1} = 0. The
-  // DFT of an odd real sequence is -2i times its DST-I, so RODFT00(real line) = -Im Z_k and
-  // RODFT00(imaginary line) = Re Z_k, k = 1..n.
+/** Dense DST-I of lines stored as columns of n x inner slabs: rows U, V (half x width, padded
+ * to a multiple of 16 floats), then Y_even = EvenRows U and Y_odd = OddRows V, rows
+ * interleaved back. */
+void
+DenseTransformColumns(const AxisEngine & engine,
+                      float *            data,
+                      std::size_t        inner,
+                      std::size_t        outer,
+                      TransformScratch & scratch)
+{
+  const std::size_t n = engine.Length;
+  const std::size_t half = (n + 1) / 2;
+  const std::size_t even = (n + 1) / 2;
+  const std::size_t odd = n / 2;
+  const std::size_t width = RoundUpTo16(inner);
+  float *           u = scratch.Get(width * (2 * half + even + odd));
+  float *           v = u + half * width;
+  float *           evenBlock = v + half * width;
+  float *           oddBlock = evenBlock + even * width;
+  std::fill(u, u + 2 * half * width, 0.0f);
+  for (std::size_t o = 0; o < outer; ++o)
+  {
+    float * x = data + o * n * inner;
+    for (std::size_t j = 0; j < odd; ++j)
+    {
+      const float * low = x + j * inner;
+      const float * high = x + (n - 1 - j) * inner;
+      for (std::size_t i = 0; i < inner; ++i)
+      {
+        u[j * width + i] = low[i] + high[i];
+        v[j * width + i] = low[i] - high[i];
+      }
+    }
+    if (half != odd)
+    {
+      std::copy(x + odd * inner, x + (odd + 1) * inner, u + odd * width); // middle row; v's stays 0
+    }
+    MatrixProduct(engine.EvenRows.data(), half, u, width, evenBlock, width, even, half, width);
+    if (odd > 0)
+    {
+      MatrixProduct(engine.OddRows.data(), half, v, width, oddBlock, width, odd, half, width);
+    }
+    for (std::size_t m = 0; m < even; ++m)
+    {
+      std::copy(evenBlock + m * width, evenBlock + m * width + inner, x + 2 * m * inner);
+    }
+    for (std::size_t m = 0; m < odd; ++m)
+    {
+      std::copy(oddBlock + m * width, oddBlock + m * width + inner, x + (2 * m + 1) * inner);
+    }
+  }
+}
+
+/** Runs the packed DFT of one chunk in place (layout: see FftTransformRows). Points 0 and
+ * n + 1 of the odd extension are zero; the previous in-place DFT left its outputs there. */
+void
+ExecutePackedChunk(const AxisEngine & engine, fftwf_complex * z)
+{
   constexpr std::size_t P = kPairsPerChunk;
+  const std::size_t     n = engine.Length;
+  for (std::size_t p = 0; p < P; ++p)
+  {
+    z[p][0] = z[p][1] = 0.0f;
+    z[(n + 1) * P + p][0] = z[(n + 1) * P + p][1] = 0.0f;
+  }
+  fftwf_execute_dft(engine.Plan, z, z);
+}
+
+/** DST-I by a packed complex FFT of lines stored as rows (inner 1). Pair p of a chunk: line
+ * 2p in the real part, line 2p+1 in the imaginary part, extended to odd symmetry
+ * z_t = -z_{2(n+1)-t} with z_0 = z_{n+1} = 0. The DFT of an odd real sequence is -2i times
+ * its DST-I, so RODFT00(real line) = -Im Z_k and RODFT00(imaginary line) = Re Z_k, k = 1..n. */
+void
+FftTransformRows(const AxisEngine & engine, float * data, std::size_t outer, TransformScratch & scratch)
+{
+  constexpr std::size_t P = kPairsPerChunk;
+  const std::size_t     n = engine.Length;
   const std::size_t     period = 2 * (n + 1);
   auto *                z = reinterpret_cast<fftwf_complex *>(scratch.Get(2 * period * P));
-  const auto            execute = [&]() {
-    // Points 0 and n + 1 of the odd extension are zero; the previous in-place DFT left its
-    // outputs there.
+  for (std::size_t l0 = 0; l0 < outer; l0 += 2 * P)
+  {
+    const std::size_t lines = std::min(2 * P, outer - l0);
     for (std::size_t p = 0; p < P; ++p)
     {
-      z[p][0] = z[p][1] = 0.0f;
-      z[(n + 1) * P + p][0] = z[(n + 1) * P + p][1] = 0.0f;
-    }
-    fftwf_execute_dft(engine.Plan, z, z);
-  };
-  if (inner == 1)
-  {
-    for (std::size_t l0 = 0; l0 < outer; l0 += 2 * P)
-    {
-      const std::size_t lines = std::min(2 * P, outer - l0);
-      for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t part = 0; part < 2; ++part)
       {
-        for (std::size_t part = 0; part < 2; ++part)
+        const std::size_t line = 2 * p + part;
+        if (line < lines)
         {
-          const std::size_t line = 2 * p + part;
-          if (line < lines)
+          const float * x = data + (l0 + line) * n;
+          for (std::size_t j = 0; j < n; ++j)
           {
-            const float * x = data + (l0 + line) * n;
-            for (std::size_t j = 0; j < n; ++j)
-            {
-              z[(j + 1) * P + p][part] = x[j];
-              z[(period - 1 - j) * P + p][part] = -x[j];
-            }
-          }
-          else
-          {
-            for (std::size_t t = 1; t < period; ++t)
-            {
-              z[t * P + p][part] = 0.0f;
-            }
-          }
-        }
-      }
-      execute();
-      for (std::size_t line = 0; line < lines; ++line)
-      {
-        const std::size_t p = line / 2;
-        float *           x = data + (l0 + line) * n;
-        if (line % 2 == 0)
-        {
-          for (std::size_t k = 0; k < n; ++k)
-          {
-            x[k] = -z[(k + 1) * P + p][1];
+            z[(j + 1) * P + p][part] = x[j];
+            z[(period - 1 - j) * P + p][part] = -x[j];
           }
         }
         else
         {
-          for (std::size_t k = 0; k < n; ++k)
+          for (std::size_t t = 1; t < period; ++t)
           {
-            x[k] = z[(k + 1) * P + p][0];
+            z[t * P + p][part] = 0.0f;
           }
         }
       }
     }
-    return;
+    ExecutePackedChunk(engine, z);
+    for (std::size_t line = 0; line < lines; ++line)
+    {
+      const std::size_t p = line / 2;
+      float *           x = data + (l0 + line) * n;
+      if (line % 2 == 0)
+      {
+        for (std::size_t k = 0; k < n; ++k)
+        {
+          x[k] = -z[(k + 1) * P + p][1];
+        }
+      }
+      else
+      {
+        for (std::size_t k = 0; k < n; ++k)
+        {
+          x[k] = z[(k + 1) * P + p][0];
+        }
+      }
+    }
   }
+}
+
+/** DST-I by a packed complex FFT (see FftTransformRows) of lines stored as columns of
+ * n x inner slabs. */
+void
+FftTransformColumns(const AxisEngine & engine,
+                    float *            data,
+                    std::size_t        inner,
+                    std::size_t        outer,
+                    TransformScratch & scratch)
+{
+  constexpr std::size_t P = kPairsPerChunk;
+  const std::size_t     n = engine.Length;
+  const std::size_t     period = 2 * (n + 1);
+  auto *                z = reinterpret_cast<fftwf_complex *>(scratch.Get(2 * period * P));
   // Strided lines: 2P consecutive columns of a slab; row j of the chunk is contiguous in
   // memory and is exactly the interleaved complex row of the packed layout.
   float * packed = reinterpret_cast<float *>(z);
@@ -447,7 +471,7 @@ TransformAxis(const AxisEngine & engine, float * data, std::size_t inner, std::s
           backward[q] = 0.0f;
         }
       }
-      execute();
+      ExecutePackedChunk(engine, z);
       for (std::size_t k = 0; k < n; ++k)
       {
         float *       row = slab + k * inner + i0;
@@ -465,6 +489,30 @@ TransformAxis(const AxisEngine & engine, float * data, std::size_t inner, std::s
   }
 }
 
+/** DST-I along one axis of n points: lines of the grid [outer][n][inner] (inner fastest). */
+void
+TransformAxis(const AxisEngine & engine, float * data, std::size_t inner, std::size_t outer, TransformScratch & scratch)
+{
+  if (engine.Dense)
+  {
+    if (inner == 1)
+    {
+      DenseTransformRows(engine, data, outer, scratch);
+    }
+    else
+    {
+      DenseTransformColumns(engine, data, inner, outer, scratch);
+    }
+  }
+  else if (inner == 1)
+  {
+    FftTransformRows(engine, data, outer, scratch);
+  }
+  else
+  {
+    FftTransformColumns(engine, data, inner, outer, scratch);
+  }
+}
 } // namespace
 
 void

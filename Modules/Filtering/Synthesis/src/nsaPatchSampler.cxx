@@ -10,19 +10,22 @@
 namespace nsa
 {
 
-namespace
+namespace detail
 {
-
-constexpr double Pi = 3.14159265358979323846;
-
 /** An ellipse (ellipsoid) in physical offsets from the first voxel of a source box. */
 template <unsigned int VDimension>
-struct Ellipsoid
+struct PatchEllipsoid
 {
   double centre[VDimension];
   double inverseSemiAxis[VDimension];
   double rotation[VDimension][VDimension]; // columns are the ellipsoid's axes
 };
+} // namespace detail
+
+namespace
+{
+
+constexpr double Pi = 3.14159265358979323846;
 
 void
 RandomRotation(RandomStream & stream, double (&rotation)[2][2])
@@ -64,7 +67,7 @@ RandomRotation(RandomStream & stream, double (&rotation)[3][3])
 
 template <unsigned int VDimension>
 bool
-InsideAny(const std::vector<Ellipsoid<VDimension>> & ellipsoids, const double (&point)[VDimension])
+InsideAny(const std::vector<detail::PatchEllipsoid<VDimension>> & ellipsoids, const double (&point)[VDimension])
 {
   for (const auto & e : ellipsoids)
   {
@@ -211,34 +214,11 @@ PatchSampler<VDimension>::Sample(RandomStream & stream, double interpolationFact
 
 template <unsigned int VDimension>
 auto
-PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index, double interpolationFactor) const
-  -> GeometryType
+PatchSampler<VDimension>::DrawHalfWidths(RandomStream & stream, const AxisValues & extent, PatchRecord & record) const
+  -> AxisValues
 {
-  using IndexType = itk::Index<VDimension>;
-  using SizeType = itk::Size<VDimension>;
   const SynthesisParameters & p = m_Parameters;
-  const bool                  useObjects = m_DestinationObject != nullptr;
-  const auto                  destinationSize = m_Destination->GetLargestPossibleRegion().GetSize();
-  const auto                  destinationStart = m_Destination->GetLargestPossibleRegion().GetIndex();
-  const auto                  sourceSize = m_Source->GetLargestPossibleRegion().GetSize();
-  const auto                  sourceStart = m_Source->GetLargestPossibleRegion().GetIndex();
-  const auto &                destinationSpacing = m_Destination->GetSpacing();
-  const auto &                sourceSpacing = m_Source->GetSpacing();
-  const std::int64_t          minWidth = p.min_patch_width;
-
-  GeometryType geometry;
-  PatchRecord & record = geometry.record;
-  record.index = index;
-  record.interpolation_factor = interpolationFactor;
-
-  double extent[VDimension];    // physical extent of the destination
-  double halfWidth[VDimension]; // physical half-width of the patch
-  for (unsigned int axis = 0; axis < VDimension; ++axis)
-  {
-    extent[axis] = static_cast<double>(destinationSize[axis]) * destinationSpacing[axis];
-  }
-
-  // 1. Patch size.
+  AxisValues                  halfWidth;
   record.half_width_fraction.resize(VDimension);
   if (p.patch_rule == PatchRule::CutPaste)
   {
@@ -271,120 +251,169 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
       halfWidth[axis] = std::clamp(fraction, m_WidthLow[axis], m_WidthHigh[axis]) * extent[axis];
     }
   }
+  return halfWidth;
+}
 
-  // 2. Source box (and shape), with the object constraint.
-  std::vector<Ellipsoid<VDimension>> ellipsoids;
-  itk::ImageRegion<VDimension>       sourceRegion;
-  bool                               foundSource = false;
+template <unsigned int VDimension>
+auto
+PatchSampler<VDimension>::DrawSourceBox(RandomStream &     stream,
+                                        const AxisValues & extent,
+                                        const AxisValues & halfWidth) const -> RegionType
+{
+  const SynthesisParameters & p = m_Parameters;
+  const auto                  sourceSize = m_Source->GetLargestPossibleRegion().GetSize();
+  const auto                  sourceStart = m_Source->GetLargestPossibleRegion().GetIndex();
+  const auto &                sourceSpacing = m_Source->GetSpacing();
+  const std::int64_t          minWidth = p.min_patch_width;
+  IndexType                   start;
+  SizeType                    size;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    const std::int64_t n = static_cast<std::int64_t>(sourceSize[axis]);
+    const std::int64_t h = std::max<std::int64_t>(1, static_cast<std::int64_t>(halfWidth[axis] / sourceSpacing[axis]));
+    std::int64_t       low, high;
+    if (p.patch_rule == PatchRule::CutPaste)
+    {
+      // the whole patch inside the image
+      low = std::min(h, n / 2);
+      high = std::max(low, n - h - 1);
+    }
+    else
+    {
+      const std::int64_t margin = std::llround(m_WidthLow[axis] * extent[axis] / sourceSpacing[axis]);
+      low = margin;
+      high = n - margin - 1;
+      if (high < low)
+      {
+        low = 0;
+        high = n - 1;
+      }
+    }
+    const std::int64_t centre = stream.UniformInteger(low, high);
+    std::int64_t       first = std::max<std::int64_t>(0, centre - h);
+    std::int64_t       last = std::min<std::int64_t>(n, centre + h);
+    const std::int64_t needed = std::min<std::int64_t>(minWidth, n);
+    if (last - first < needed)
+    {
+      first = Clamp64(centre - needed / 2, 0, n - needed);
+      last = first + needed;
+    }
+    start[axis] = sourceStart[axis] + first;
+    size[axis] = static_cast<itk::SizeValueType>(last - first);
+  }
+  RegionType region;
+  region.SetIndex(start);
+  region.SetSize(size);
+  return region;
+}
+
+template <unsigned int VDimension>
+void
+PatchSampler<VDimension>::DrawEllipses(RandomStream &     stream,
+                                       const SizeType &   size,
+                                       const AxisValues & extent,
+                                       const AxisValues & halfWidth,
+                                       EllipsoidList &    ellipsoids) const
+{
+  // As the official code: centres uniform in the box, semi-axes between the lower width
+  // bound and half the patch half-width, random orientation.
+  const auto & sourceSpacing = m_Source->GetSpacing();
+  ellipsoids.clear();
+  for (int e = 0; e < m_Parameters.num_ellipses; ++e)
+  {
+    detail::PatchEllipsoid<VDimension> ellipsoid;
+    RandomRotation(stream, ellipsoid.rotation);
+    for (unsigned int axis = 0; axis < VDimension; ++axis)
+    {
+      ellipsoid.centre[axis] =
+        static_cast<double>(stream.UniformInteger(0, static_cast<std::int64_t>(size[axis]) - 1)) * sourceSpacing[axis];
+      const double low = std::max(m_WidthLow[axis] * extent[axis], sourceSpacing[axis]);
+      const double high = std::max(low + sourceSpacing[axis], halfWidth[axis] / 2.0);
+      ellipsoid.inverseSemiAxis[axis] = 1.0 / stream.Uniform(low, high);
+    }
+    ellipsoids.push_back(ellipsoid);
+  }
+}
+
+template <unsigned int VDimension>
+bool
+PatchSampler<VDimension>::SourceObjectFraction(const RegionType &    region,
+                                               const EllipsoidList & ellipsoids,
+                                               double &              fraction) const
+{
+  const auto &    sourceSpacing = m_Source->GetSpacing();
+  const IndexType start = region.GetIndex();
+  std::int64_t    object = 0, area = 0;
+  ForEachIndex<VDimension>(region.GetSize(), [&](const IndexType & j, std::size_t) {
+    bool inShape = true;
+    if (!ellipsoids.empty())
+    {
+      double point[VDimension];
+      for (unsigned int axis = 0; axis < VDimension; ++axis)
+      {
+        point[axis] = static_cast<double>(j[axis]) * sourceSpacing[axis];
+      }
+      inShape = InsideAny(ellipsoids, point);
+    }
+    if (inShape)
+    {
+      ++area;
+      IndexType voxel;
+      for (unsigned int axis = 0; axis < VDimension; ++axis)
+      {
+        voxel[axis] = start[axis] + j[axis];
+      }
+      object += MaskValue(m_SourceObject, voxel);
+    }
+  });
+  fraction = area > 0 ? static_cast<double>(object) / static_cast<double>(area) : 0.0;
+  return area > 0;
+}
+
+template <unsigned int VDimension>
+bool
+PatchSampler<VDimension>::FindSourceRegion(RandomStream &     stream,
+                                           const AxisValues & extent,
+                                           const AxisValues & halfWidth,
+                                           EllipsoidList &    ellipsoids,
+                                           RegionType &       sourceRegion,
+                                           PatchRecord &      record) const
+{
+  const SynthesisParameters & p = m_Parameters;
+  bool                        foundSource = false;
   for (int attempt = 1; attempt <= p.max_attempts && !foundSource; ++attempt)
   {
     record.source_attempts = attempt;
-    IndexType start;
-    SizeType  size;
-    for (unsigned int axis = 0; axis < VDimension; ++axis)
-    {
-      const std::int64_t n = static_cast<std::int64_t>(sourceSize[axis]);
-      const std::int64_t h = std::max<std::int64_t>(1, static_cast<std::int64_t>(halfWidth[axis] / sourceSpacing[axis]));
-      std::int64_t       low, high;
-      if (p.patch_rule == PatchRule::CutPaste)
-      {
-        // the whole patch inside the image
-        low = std::min(h, n / 2);
-        high = std::max(low, n - h - 1);
-      }
-      else
-      {
-        const std::int64_t margin = std::llround(m_WidthLow[axis] * extent[axis] / sourceSpacing[axis]);
-        low = margin;
-        high = n - margin - 1;
-        if (high < low)
-        {
-          low = 0;
-          high = n - 1;
-        }
-      }
-      const std::int64_t centre = stream.UniformInteger(low, high);
-      std::int64_t       first = std::max<std::int64_t>(0, centre - h);
-      std::int64_t       last = std::min<std::int64_t>(n, centre + h);
-      const std::int64_t needed = std::min<std::int64_t>(minWidth, n);
-      if (last - first < needed)
-      {
-        first = Clamp64(centre - needed / 2, 0, n - needed);
-        last = first + needed;
-      }
-      start[axis] = sourceStart[axis] + first;
-      size[axis] = static_cast<itk::SizeValueType>(last - first);
-    }
-    sourceRegion.SetIndex(start);
-    sourceRegion.SetSize(size);
-
+    sourceRegion = this->DrawSourceBox(stream, extent, halfWidth);
     if (p.patch_shape == PatchShape::Ellipses)
     {
-      // As the official code: centres uniform in the box, semi-axes between the lower
-      // width bound and half the patch half-width, random orientation.
-      ellipsoids.clear();
-      for (int e = 0; e < p.num_ellipses; ++e)
-      {
-        Ellipsoid<VDimension> ellipsoid;
-        RandomRotation(stream, ellipsoid.rotation);
-        for (unsigned int axis = 0; axis < VDimension; ++axis)
-        {
-          ellipsoid.centre[axis] =
-            static_cast<double>(stream.UniformInteger(0, static_cast<std::int64_t>(size[axis]) - 1)) *
-            sourceSpacing[axis];
-          const double low = std::max(m_WidthLow[axis] * extent[axis], sourceSpacing[axis]);
-          const double high = std::max(low + sourceSpacing[axis], halfWidth[axis] / 2.0);
-          ellipsoid.inverseSemiAxis[axis] = 1.0 / stream.Uniform(low, high);
-        }
-        ellipsoids.push_back(ellipsoid);
-      }
+      this->DrawEllipses(stream, sourceRegion.GetSize(), extent, halfWidth, ellipsoids);
     }
-    if (!useObjects)
+    if (m_DestinationObject == nullptr)
     {
       foundSource = true;
       break;
     }
-    std::int64_t object = 0, area = 0;
-    ForEachIndex<VDimension>(size, [&](const IndexType & j, std::size_t) {
-      bool inShape = true;
-      if (!ellipsoids.empty())
-      {
-        double point[VDimension];
-        for (unsigned int axis = 0; axis < VDimension; ++axis)
-        {
-          point[axis] = static_cast<double>(j[axis]) * sourceSpacing[axis];
-        }
-        inShape = InsideAny(ellipsoids, point);
-      }
-      if (inShape)
-      {
-        ++area;
-        IndexType voxel;
-        for (unsigned int axis = 0; axis < VDimension; ++axis)
-        {
-          voxel[axis] = start[axis] + j[axis];
-        }
-        object += MaskValue(m_SourceObject, voxel);
-      }
-    });
-    record.source_object_fraction = area > 0 ? static_cast<double>(object) / static_cast<double>(area) : 0.0;
-    foundSource = area > 0 && record.source_object_fraction > p.min_object;
+    const bool anyShape = this->SourceObjectFraction(sourceRegion, ellipsoids, record.source_object_fraction);
+    foundSource = anyShape && record.source_object_fraction > p.min_object;
   }
-  const IndexType sourceIndex = sourceRegion.GetIndex();
-  const SizeType  sourceBox = sourceRegion.GetSize();
-  geometry.sourceRegion = sourceRegion;
-  record.source_index.assign(sourceIndex.begin(), sourceIndex.end());
-  record.source_size.assign(sourceBox.begin(), sourceBox.end());
-  if (!foundSource)
-  {
-    record.status = PatchStatus::NoSourceLocation;
-    return geometry;
-  }
+  return foundSource;
+}
 
-  // 3. Resize: the factor keeps the aspect ratio; like the official code, the resized full
-  // width is clipped to the (half-)width bounds, so that large patches shrink.
-  SizeType destinationBox;
-  double   sourceWidth[VDimension];
+template <unsigned int VDimension>
+auto
+PatchSampler<VDimension>::ResizedBox(RandomStream &     stream,
+                                     const SizeType &   sourceBox,
+                                     const AxisValues & extent,
+                                     PatchRecord &      record) const -> SizeType
+{
+  const SynthesisParameters & p = m_Parameters;
+  const auto                  destinationSize = m_Destination->GetLargestPossibleRegion().GetSize();
+  const auto &                destinationSpacing = m_Destination->GetSpacing();
+  const auto &                sourceSpacing = m_Source->GetSpacing();
+  const std::int64_t          minWidth = p.min_patch_width;
+  SizeType                    destinationBox;
+  double                      sourceWidth[VDimension];
   for (unsigned int axis = 0; axis < VDimension; ++axis)
   {
     sourceWidth[axis] = static_cast<double>(sourceBox[axis]) * sourceSpacing[axis];
@@ -423,21 +452,33 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
   }
   record.scale = static_cast<double>(destinationBox[0]) * destinationSpacing[0] / sourceWidth[0];
   record.destination_size.assign(destinationBox.begin(), destinationBox.end());
+  return destinationBox;
+}
 
-  // The source object mask and the patch shape on the destination box grid (nearest
-  // neighbour: the voxel centre j + 1/2 of the destination box maps to source voxel
-  // floor((j + 1/2) n / m)).
-  std::size_t boxVoxels = 1;
+template <unsigned int VDimension>
+auto
+PatchSampler<VDimension>::ShapeOnDestinationBox(const RegionType &    sourceRegion,
+                                                const SizeType &      destinationBox,
+                                                const EllipsoidList & ellipsoids) const -> BoxShape
+{
+  // Nearest neighbour: the voxel centre j + 1/2 of the destination box maps to source voxel
+  // floor((j + 1/2) n / m).
+  const bool      useObjects = m_DestinationObject != nullptr;
+  const auto &    sourceSpacing = m_Source->GetSpacing();
+  const IndexType sourceIndex = sourceRegion.GetIndex();
+  const SizeType  sourceBox = sourceRegion.GetSize();
+  std::size_t     boxVoxels = 1;
   for (unsigned int axis = 0; axis < VDimension; ++axis)
   {
     boxVoxels *= destinationBox[axis];
   }
-  std::vector<unsigned char> shape(boxVoxels, 1);
-  std::vector<unsigned char> sourceObject(boxVoxels, 1);
-  // Object voxels and all voxels of the patch shape (the box, or the ellipses inside it):
-  // the object constraints below are fractions of the shape, as in the source search above.
-  std::int64_t               sourceObjectCount = 0;
-  std::int64_t               shapeVoxels = 0;
+  BoxShape box;
+  box.shape.assign(boxVoxels, 1);
+  box.sourceObject.assign(boxVoxels, 1);
+  std::vector<unsigned char> & shape = box.shape;
+  std::vector<unsigned char> & sourceObject = box.sourceObject;
+  std::int64_t                 sourceObjectCount = 0;
+  std::int64_t                 shapeVoxels = 0;
   ForEachIndex<VDimension>(destinationBox, [&](const IndexType & j, std::size_t k) {
     IndexType voxel;
     double    point[VDimension];
@@ -461,104 +502,130 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
       sourceObjectCount += sourceObject[k] && shape[k];
     }
   });
+  box.sourceObjectCount = sourceObjectCount;
+  box.shapeVoxels = shapeVoxels;
+  return box;
+}
 
-  // 4. Destination box.
-  IndexType destinationIndex;
-  if (p.shift)
+template <unsigned int VDimension>
+PatchStatus
+PatchSampler<VDimension>::ShiftDestination(RandomStream &   stream,
+                                           const SizeType & destinationBox,
+                                           const BoxShape & box,
+                                           IndexType &      destinationIndex,
+                                           PatchRecord &    record) const
+{
+  const SynthesisParameters & p = m_Parameters;
+  const bool                  useObjects = m_DestinationObject != nullptr;
+  const auto                  destinationSize = m_Destination->GetLargestPossibleRegion().GetSize();
+  const auto                  destinationStart = m_Destination->GetLargestPossibleRegion().GetIndex();
+  const double                shapeObjectFraction =
+    box.shapeVoxels > 0 ? static_cast<double>(box.sourceObjectCount) / static_cast<double>(box.shapeVoxels) : 0.0;
+  if (useObjects && !(shapeObjectFraction > p.min_object))
   {
-    const double shapeObjectFraction =
-      shapeVoxels > 0 ? static_cast<double>(sourceObjectCount) / static_cast<double>(shapeVoxels) : 0.0;
-    if (useObjects && !(shapeObjectFraction > p.min_object))
-    {
-      record.source_object_fraction = shapeObjectFraction;
-      record.status = PatchStatus::SourceObjectTooSmall;
-      return geometry;
-    }
-    bool found = false;
-    for (int attempt = 1; attempt <= p.max_attempts && !found; ++attempt)
-    {
-      record.destination_attempts = attempt;
-      for (unsigned int axis = 0; axis < VDimension; ++axis)
-      {
-        destinationIndex[axis] =
-          destinationStart[axis] +
-          stream.UniformInteger(1, static_cast<std::int64_t>(destinationSize[axis]) - 1 -
-                                     static_cast<std::int64_t>(destinationBox[axis]));
-      }
-      if (!useObjects)
-      {
-        found = true;
-        break;
-      }
-      std::int64_t overlap = 0;
-      ForEachIndex<VDimension>(destinationBox, [&](const IndexType & j, std::size_t k) {
-        if (sourceObject[k] && shape[k])
-        {
-          IndexType voxel;
-          for (unsigned int axis = 0; axis < VDimension; ++axis)
-          {
-            voxel[axis] = destinationIndex[axis] + j[axis];
-          }
-          overlap += MaskValue(m_DestinationObject, voxel);
-        }
-      });
-      record.overlap_fraction =
-        sourceObjectCount > 0 ? static_cast<double>(overlap) / static_cast<double>(sourceObjectCount) : 0.0;
-      found = sourceObjectCount > 0 && record.overlap_fraction > p.min_overlap;
-    }
-    if (!found)
-    {
-      record.destination_index.assign(destinationIndex.begin(), destinationIndex.end());
-      record.status = PatchStatus::NoDestinationLocation;
-      return geometry;
-    }
+    record.source_object_fraction = shapeObjectFraction;
+    return PatchStatus::SourceObjectTooSmall;
   }
-  else
+  bool found = false;
+  for (int attempt = 1; attempt <= p.max_attempts && !found; ++attempt)
   {
-    // Same physical position as the source box's centre.
-    itk::ContinuousIndex<double, VDimension> sourceCentre;
+    record.destination_attempts = attempt;
     for (unsigned int axis = 0; axis < VDimension; ++axis)
     {
-      sourceCentre[axis] = static_cast<double>(sourceIndex[axis]) + (static_cast<double>(sourceBox[axis]) - 1.0) / 2.0;
-    }
-    typename ImageBaseType::PointType centre;
-    m_Source->TransformContinuousIndexToPhysicalPoint(sourceCentre, centre);
-    const auto destinationCentre =
-      m_Destination->template TransformPhysicalPointToContinuousIndex<double, double>(centre);
-    for (unsigned int axis = 0; axis < VDimension; ++axis)
-    {
-      const auto first =
-        std::llround(destinationCentre[axis] - (static_cast<double>(destinationBox[axis]) - 1.0) / 2.0) -
-        destinationStart[axis];
       destinationIndex[axis] =
-        destinationStart[axis] + Clamp64(first, 1,
-                                         static_cast<std::int64_t>(destinationSize[axis]) - 1 -
-                                           static_cast<std::int64_t>(destinationBox[axis]));
+        destinationStart[axis] + stream.UniformInteger(1, static_cast<std::int64_t>(destinationSize[axis]) - 1 -
+                                                            static_cast<std::int64_t>(destinationBox[axis]));
     }
+    if (!useObjects)
+    {
+      found = true;
+      break;
+    }
+    std::int64_t overlap = 0;
+    ForEachIndex<VDimension>(destinationBox, [&](const IndexType & j, std::size_t k) {
+      if (box.sourceObject[k] && box.shape[k])
+      {
+        IndexType voxel;
+        for (unsigned int axis = 0; axis < VDimension; ++axis)
+        {
+          voxel[axis] = destinationIndex[axis] + j[axis];
+        }
+        overlap += MaskValue(m_DestinationObject, voxel);
+      }
+    });
+    record.overlap_fraction =
+      box.sourceObjectCount > 0 ? static_cast<double>(overlap) / static_cast<double>(box.sourceObjectCount) : 0.0;
+    found = box.sourceObjectCount > 0 && record.overlap_fraction > p.min_overlap;
   }
-  geometry.destinationRegion.SetIndex(destinationIndex);
-  geometry.destinationRegion.SetSize(destinationBox);
-  record.destination_index.assign(destinationIndex.begin(), destinationIndex.end());
+  if (!found)
+  {
+    record.destination_index.assign(destinationIndex.begin(), destinationIndex.end());
+    return PatchStatus::NoDestinationLocation;
+  }
+  return PatchStatus::Blended;
+}
 
-  // 5. Masks on the destination box.
-  auto makeMask = [&]() {
-    auto                         mask = MaskImageType::New();
-    itk::ImageRegion<VDimension> region;
-    region.SetSize(destinationBox);
-    mask->SetRegions(region);
-    typename MaskImageType::PointType origin;
-    m_Destination->TransformIndexToPhysicalPoint(destinationIndex, origin);
-    mask->SetOrigin(origin);
-    mask->SetSpacing(m_Destination->GetSpacing());
-    mask->SetDirection(m_Destination->GetDirection());
-    mask->Allocate();
-    return mask;
-  };
-  geometry.labelMask = makeMask();
-  geometry.poissonMask = makeMask();
-  unsigned char * label = geometry.labelMask->GetBufferPointer();
-  unsigned char * poisson = geometry.poissonMask->GetBufferPointer();
-  std::int64_t    labelCount = 0, poissonCount = 0;
+template <unsigned int VDimension>
+auto
+PatchSampler<VDimension>::AlignedDestination(const RegionType & sourceRegion, const SizeType & destinationBox) const
+  -> IndexType
+{
+  const auto                               destinationSize = m_Destination->GetLargestPossibleRegion().GetSize();
+  const auto                               destinationStart = m_Destination->GetLargestPossibleRegion().GetIndex();
+  const IndexType                          sourceIndex = sourceRegion.GetIndex();
+  const SizeType                           sourceBox = sourceRegion.GetSize();
+  itk::ContinuousIndex<double, VDimension> sourceCentre;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    sourceCentre[axis] = static_cast<double>(sourceIndex[axis]) + (static_cast<double>(sourceBox[axis]) - 1.0) / 2.0;
+  }
+  typename ImageBaseType::PointType centre;
+  m_Source->TransformContinuousIndexToPhysicalPoint(sourceCentre, centre);
+  const auto destinationCentre = m_Destination->template TransformPhysicalPointToContinuousIndex<double, double>(centre);
+  IndexType  destinationIndex;
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    const auto first = std::llround(destinationCentre[axis] - (static_cast<double>(destinationBox[axis]) - 1.0) / 2.0) -
+                       destinationStart[axis];
+    destinationIndex[axis] =
+      destinationStart[axis] +
+      Clamp64(first, 1, static_cast<std::int64_t>(destinationSize[axis]) - 1 - static_cast<std::int64_t>(destinationBox[axis]));
+  }
+  return destinationIndex;
+}
+
+template <unsigned int VDimension>
+auto
+PatchSampler<VDimension>::NewBoxMask(const IndexType & destinationIndex, const SizeType & destinationBox) const ->
+  typename MaskImageType::Pointer
+{
+  auto                         mask = MaskImageType::New();
+  itk::ImageRegion<VDimension> region;
+  region.SetSize(destinationBox);
+  mask->SetRegions(region);
+  typename MaskImageType::PointType origin;
+  m_Destination->TransformIndexToPhysicalPoint(destinationIndex, origin);
+  mask->SetOrigin(origin);
+  mask->SetSpacing(m_Destination->GetSpacing());
+  mask->SetDirection(m_Destination->GetDirection());
+  mask->Allocate();
+  return mask;
+}
+
+template <unsigned int VDimension>
+PatchStatus
+PatchSampler<VDimension>::MakeBlendMasks(const BoxShape & box, GeometryType & geometry) const
+{
+  const bool      useObjects = m_DestinationObject != nullptr;
+  const IndexType destinationIndex = geometry.destinationRegion.GetIndex();
+  const SizeType  destinationBox = geometry.destinationRegion.GetSize();
+  geometry.labelMask = this->NewBoxMask(destinationIndex, destinationBox);
+  geometry.poissonMask = this->NewBoxMask(destinationIndex, destinationBox);
+  const std::vector<unsigned char> & shape = box.shape;
+  const std::vector<unsigned char> & sourceObject = box.sourceObject;
+  unsigned char *                    label = geometry.labelMask->GetBufferPointer();
+  unsigned char *                    poisson = geometry.poissonMask->GetBufferPointer();
+  std::int64_t                       labelCount = 0, poissonCount = 0;
   ForEachIndex<VDimension>(destinationBox, [&](const IndexType & j, std::size_t k) {
     unsigned char destinationObject = 1;
     if (useObjects)
@@ -581,14 +648,73 @@ PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index,
     labelCount += label[k];
     poissonCount += poisson[k];
   });
-  record.blended_voxels = labelCount;
-  const bool poissonBlend = IsPoissonBlend(p.blend_mode);
-  if (labelCount == 0 || (poissonBlend && poissonCount == 0))
+  geometry.record.blended_voxels = labelCount;
+  if (labelCount == 0 || (IsPoissonBlend(m_Parameters.blend_mode) && poissonCount == 0))
   {
-    record.status = PatchStatus::EmptyBlendMask;
+    return PatchStatus::EmptyBlendMask;
+  }
+  return PatchStatus::Blended;
+}
+
+template <unsigned int VDimension>
+auto
+PatchSampler<VDimension>::SamplePatch(RandomStream & stream, unsigned int index, double interpolationFactor) const
+  -> GeometryType
+{
+  GeometryType  geometry;
+  PatchRecord & record = geometry.record;
+  record.index = index;
+  record.interpolation_factor = interpolationFactor;
+  AxisValues extent; // physical extent of the destination
+  for (unsigned int axis = 0; axis < VDimension; ++axis)
+  {
+    extent[axis] = static_cast<double>(m_Destination->GetLargestPossibleRegion().GetSize()[axis]) *
+                   m_Destination->GetSpacing()[axis];
+  }
+
+  // 1. Patch size.
+  const AxisValues halfWidth = this->DrawHalfWidths(stream, extent, record);
+
+  // 2. Source box (and shape), with the object constraint.
+  EllipsoidList ellipsoids;
+  RegionType    sourceRegion;
+  const bool    foundSource = this->FindSourceRegion(stream, extent, halfWidth, ellipsoids, sourceRegion, record);
+  geometry.sourceRegion = sourceRegion;
+  record.source_index.assign(sourceRegion.GetIndex().begin(), sourceRegion.GetIndex().end());
+  record.source_size.assign(sourceRegion.GetSize().begin(), sourceRegion.GetSize().end());
+  if (!foundSource)
+  {
+    record.status = PatchStatus::NoSourceLocation;
     return geometry;
   }
-  record.status = PatchStatus::Blended;
+
+  // 3. Resize: the factor keeps the aspect ratio; like the official code, the resized full
+  // width is clipped to the (half-)width bounds, so that large patches shrink. Then the
+  // source object mask and the patch shape on the destination box grid.
+  const SizeType destinationBox = this->ResizedBox(stream, sourceRegion.GetSize(), extent, record);
+  const BoxShape box = this->ShapeOnDestinationBox(sourceRegion, destinationBox, ellipsoids);
+
+  // 4. Destination box: shifted (drawn, with the object constraint) or at the source's place.
+  IndexType destinationIndex;
+  if (m_Parameters.shift)
+  {
+    const PatchStatus status = this->ShiftDestination(stream, destinationBox, box, destinationIndex, record);
+    if (status != PatchStatus::Blended)
+    {
+      record.status = status;
+      return geometry;
+    }
+  }
+  else
+  {
+    destinationIndex = this->AlignedDestination(sourceRegion, destinationBox);
+  }
+  geometry.destinationRegion.SetIndex(destinationIndex);
+  geometry.destinationRegion.SetSize(destinationBox);
+  record.destination_index.assign(destinationIndex.begin(), destinationIndex.end());
+
+  // 5. Masks on the destination box.
+  record.status = this->MakeBlendMasks(box, geometry);
   return geometry;
 }
 

@@ -246,6 +246,169 @@ struct PoissonSolver::Internals
       }
     }
   }
+
+  // The set-up steps of the constructor, in order.
+  /** The working grid: the box, enlarged to fast DST lengths along all axes but the last
+   * when the DST preconditioner solves a box the unknowns do not fill. */
+  void
+  ChooseWorkingGrid(bool fillsBox, bool useMultigrid)
+  {
+    const std::size_t dimension = Size.size();
+    WorkingSize = Size;
+    // A filled box is solved directly by one DST of the box itself (no enlargement).
+    if (SolverOptions.EnlargeToFastSize && !fillsBox && !useMultigrid)
+    {
+      // The last axis is solved by tridiagonal systems, which take any length.
+      for (std::size_t i = 0; i + 1 < dimension; ++i)
+      {
+        WorkingSize[i] = DiscreteSineTransform::NextFastLength(WorkingSize[i]);
+      }
+    }
+    FillsWorkingGrid = fillsBox && WorkingSize == Size;
+  }
+
+  /** Strides of the box padded by one zero voxel per side (for the matrix products), and
+   * PaddedCount, PaddedStride, Weight3; unused axes: stride 0 and weight 0, so the stencil
+   * reads the centre voxel with weight zero there. */
+  std::vector<std::size_t>
+  PaddedStrides()
+  {
+    const std::size_t        dimension = Size.size();
+    std::vector<std::size_t> paddedStride(dimension, 1);
+    PaddedCount = 1;
+    for (std::size_t i = 0; i < dimension; ++i)
+    {
+      paddedStride[i] = PaddedCount;
+      PaddedCount *= Size[i] + 2;
+      if (i < 3)
+      {
+        PaddedStride[i] = paddedStride[i];
+        Weight3[i] = Weights[i];
+      }
+    }
+    if (dimension > 3)
+    {
+      throw ParameterError("PoissonSolver: at most 3 dimensions are supported");
+    }
+    return paddedStride;
+  }
+
+  /** The offset tables of the unknowns (box, working grid with the box centred in it,
+   * padded box), unless the unknowns fill the working grid. */
+  void
+  BuildOffsetTables(const std::vector<unsigned char> & unknowns, const std::vector<std::size_t> & paddedStride)
+  {
+    const std::size_t        dimension = Size.size();
+    std::vector<std::size_t> workStride(dimension, 1);
+    std::size_t              workOrigin = 0;
+    std::size_t              total = 1;
+    for (std::size_t i = 1; i < dimension; ++i)
+    {
+      workStride[i] = workStride[i - 1] * WorkingSize[i - 1];
+    }
+    for (std::size_t i = 0; i < dimension; ++i)
+    {
+      workOrigin += ((WorkingSize[i] - Size[i]) / 2) * workStride[i];
+      total *= Size[i];
+    }
+    if (FillsWorkingGrid)
+    {
+      return;
+    }
+    BoxOffsets.reserve(UnknownCount);
+    WorkingOffsets.reserve(UnknownCount);
+    PaddedOffsets.reserve(UnknownCount);
+    std::vector<std::size_t> index(dimension, 0);
+    for (std::size_t offset = 0; offset < total; ++offset)
+    {
+      if (unknowns[offset] != 0)
+      {
+        std::size_t workOffset = workOrigin;
+        std::size_t paddedOffset = 0;
+        for (std::size_t i = 0; i < dimension; ++i)
+        {
+          workOffset += index[i] * workStride[i];
+          paddedOffset += (index[i] + 1) * paddedStride[i];
+        }
+        BoxOffsets.push_back(offset);
+        WorkingOffsets.push_back(workOffset);
+        PaddedOffsets.push_back(paddedOffset);
+      }
+      for (std::size_t i = 0; i < dimension; ++i)
+      {
+        if (++index[i] < Size[i])
+        {
+          break;
+        }
+        index[i] = 0;
+      }
+    }
+  }
+
+  /** The eigenvalue of every transformed mode of the leading axes:
+   * sum over them of w_i (2 - 2 cos(pi k / (n + 1))). */
+  std::vector<double>
+  ModeEigenvalues() const
+  {
+    const double        pi = 3.14159265358979323846;
+    const std::size_t   last = WorkingSize.size() - 1;
+    std::vector<double> modeEigenvalue(Block, 0.0);
+    std::size_t         stride = 1;
+    for (std::size_t i = 0; i < last; ++i)
+    {
+      const std::size_t n = WorkingSize[i];
+      for (std::size_t m = 0; m < Block; ++m)
+      {
+        const std::size_t k = (m / stride) % n;
+        modeEigenvalue[m] +=
+          Weights[i] * (2.0 - 2.0 * std::cos(pi * static_cast<double>(k + 1) / static_cast<double>(n + 1)));
+      }
+      stride *= n;
+    }
+    return modeEigenvalue;
+  }
+
+  /** The fast Poisson solver on the working grid (Fourier analysis + cyclic reduction's
+   * simplest form, "FACR(0)"): DST-I along all axes but the last, then, for every
+   * transformed mode, a tridiagonal system along the last axis. This saves the slowest third
+   * (3D) or half (2D) of the transforms of a full DST solve, and the last axis may have any
+   * length. */
+  void
+  PrepareFastSolver()
+  {
+    const std::size_t dimension = WorkingSize.size();
+    const std::size_t last = dimension - 1;
+    WorkingCount = 1;
+    for (const std::size_t extent : WorkingSize)
+    {
+      WorkingCount *= extent;
+    }
+    Lines = WorkingSize[last];
+    Block = WorkingCount / Lines;
+    double normalisation = 1.0;
+    if (dimension > 1)
+    {
+      Transform = std::make_unique<DiscreteSineTransform>(WorkingSize, dimension - 1);
+      normalisation = Transform->GetNormalisationFactor();
+    }
+    Scale = static_cast<float>(1.0 / normalisation);
+    LastWeight = static_cast<float>(Weights[last]);
+    const std::vector<double> modeEigenvalue = ModeEigenvalues();
+    // Thomas algorithm factors of  -w x_{j-1} + (lambda + 2w) x_j - w x_{j+1} = r_j  per mode:
+    // 1 / denominator_j, with denominator_0 = d and denominator_j = d - w^2 / denominator_{j-1}.
+    InverseDenominator.resize(WorkingCount);
+    const double        w = Weights[last];
+    std::vector<double> denominator(Block);
+    for (std::size_t j = 0; j < Lines; ++j)
+    {
+      for (std::size_t m = 0; m < Block; ++m)
+      {
+        const double d = modeEigenvalue[m] + 2.0 * w;
+        denominator[m] = j == 0 ? d : d - w * w / denominator[m];
+        InverseDenominator[j * Block + m] = static_cast<float>(1.0 / denominator[m]);
+      }
+    }
+  }
 };
 
 namespace
@@ -279,15 +442,14 @@ Dot(const std::vector<double> & a, const std::vector<double> & b)
 {
   return Dot(a.data(), b.data(), a.size());
 }
-} // namespace
 
-PoissonSolver::PoissonSolver(SizeType                   size,
-                             std::vector<double>        axisWeights,
-                             std::vector<unsigned char> unknowns,
-                             Options                    options)
-  : m_Internals(std::make_unique<Internals>())
+/** Checks the constructor's arguments; returns the number of voxels of the box. */
+std::size_t
+CheckedBoxVoxels(const PoissonSolver::SizeType &    size,
+                 const std::vector<double> &        axisWeights,
+                 const std::vector<unsigned char> & unknowns,
+                 const PoissonSolver::Options &     options)
 {
-  Internals & s = *m_Internals;
   const std::size_t dimension = size.size();
   if (dimension == 0 || axisWeights.size() != dimension)
   {
@@ -319,12 +481,13 @@ PoissonSolver::PoissonSolver(SizeType                   size,
   {
     throw ParameterError("PoissonSolver: the relative tolerance must be positive");
   }
+  return total;
+}
 
-  s.Size = std::move(size);
-  s.Weights = std::move(axisWeights);
-  s.SolverOptions = options;
-  s.Diagonal = 2.0 * std::accumulate(s.Weights.begin(), s.Weights.end(), 0.0);
-
+/** The number of unknowns (non-zero entries of the mask); throws for none or too many. */
+std::size_t
+CheckedUnknownCount(const std::vector<unsigned char> & unknowns)
+{
   const std::size_t count = static_cast<std::size_t>(std::count_if(unknowns.begin(), unknowns.end(), [](unsigned char v) {
     return v != 0;
   }));
@@ -336,145 +499,36 @@ PoissonSolver::PoissonSolver(SizeType                   size,
   {
     throw ParameterError("PoissonSolver: too many unknowns");
   }
-  const bool fillsBox = count == total;
+  return count;
+}
+} // namespace
 
-  s.WorkingSize = s.Size;
+PoissonSolver::PoissonSolver(SizeType                   size,
+                             std::vector<double>        axisWeights,
+                             std::vector<unsigned char> unknowns,
+                             Options                    options)
+  : m_Internals(std::make_unique<Internals>())
+{
+  Internals & s = *m_Internals;
+  const std::size_t total = CheckedBoxVoxels(size, axisWeights, unknowns, options);
+  s.Size = std::move(size);
+  s.Weights = std::move(axisWeights);
+  s.SolverOptions = options;
+  s.Diagonal = 2.0 * std::accumulate(s.Weights.begin(), s.Weights.end(), 0.0);
+  s.UnknownCount = CheckedUnknownCount(unknowns);
+
+  const bool fillsBox = s.UnknownCount == total;
   const bool useMultigrid = !fillsBox && options.Preconditioner == PreconditionerEnum::Multigrid;
-  // A filled box is solved directly by one DST of the box itself (no enlargement).
-  if (options.EnlargeToFastSize && !fillsBox && !useMultigrid)
-  {
-    // The last axis is solved by tridiagonal systems, which take any length.
-    for (std::size_t i = 0; i + 1 < dimension; ++i)
-    {
-      s.WorkingSize[i] = DiscreteSineTransform::NextFastLength(s.WorkingSize[i]);
-    }
-  }
-  s.FillsWorkingGrid = fillsBox && s.WorkingSize == s.Size;
-
-  // Strides of the working grid, and the box's (centred) place in it.
-  std::vector<std::size_t> workStride(dimension, 1);
-  std::size_t              workOrigin = 0;
-  for (std::size_t i = 1; i < dimension; ++i)
-  {
-    workStride[i] = workStride[i - 1] * s.WorkingSize[i - 1];
-  }
-  for (std::size_t i = 0; i < dimension; ++i)
-  {
-    workOrigin += ((s.WorkingSize[i] - s.Size[i]) / 2) * workStride[i];
-  }
-
-  // Padded box (one zero voxel per side) for the matrix products; unused axes: stride 0 and
-  // weight 0, so the stencil reads the centre voxel with weight zero there.
-  std::vector<std::size_t> paddedStride(dimension, 1);
-  s.PaddedCount = 1;
-  for (std::size_t i = 0; i < dimension; ++i)
-  {
-    paddedStride[i] = s.PaddedCount;
-    s.PaddedCount *= s.Size[i] + 2;
-    if (i < 3)
-    {
-      s.PaddedStride[i] = paddedStride[i];
-      s.Weight3[i] = s.Weights[i];
-    }
-  }
-  if (dimension > 3)
-  {
-    throw ParameterError("PoissonSolver: at most 3 dimensions are supported");
-  }
-
-  s.UnknownCount = count;
-  if (!s.FillsWorkingGrid)
-  {
-    s.BoxOffsets.reserve(count);
-    s.WorkingOffsets.reserve(count);
-    s.PaddedOffsets.reserve(count);
-    std::vector<std::size_t> index(dimension, 0);
-    for (std::size_t offset = 0; offset < total; ++offset)
-    {
-      if (unknowns[offset] != 0)
-      {
-        std::size_t workOffset = workOrigin;
-        std::size_t paddedOffset = 0;
-        for (std::size_t i = 0; i < dimension; ++i)
-        {
-          workOffset += index[i] * workStride[i];
-          paddedOffset += (index[i] + 1) * paddedStride[i];
-        }
-        s.BoxOffsets.push_back(offset);
-        s.WorkingOffsets.push_back(workOffset);
-        s.PaddedOffsets.push_back(paddedOffset);
-      }
-      for (std::size_t i = 0; i < dimension; ++i)
-      {
-        if (++index[i] < s.Size[i])
-        {
-          break;
-        }
-        index[i] = 0;
-      }
-    }
-  }
-
+  s.ChooseWorkingGrid(fillsBox, useMultigrid);
+  s.BuildOffsetTables(unknowns, s.PaddedStrides());
   if (useMultigrid)
   {
     s.Cycle = std::make_unique<Multigrid>(s.Size, s.Weights, s.BoxOffsets);
     const auto & extent = s.Cycle->GetFinestExtent();
-    s.WorkingSize.assign(extent.begin(), extent.begin() + static_cast<std::ptrdiff_t>(dimension));
+    s.WorkingSize.assign(extent.begin(), extent.begin() + static_cast<std::ptrdiff_t>(s.Size.size()));
     return;
   }
-  // Fast Poisson solver on the working grid (Fourier analysis + cyclic reduction's simplest
-  // form, "FACR(0)"): DST-I along all axes but the last, then, for every transformed mode, a
-  // tridiagonal system along the last axis. This saves the slowest third (3D) or half (2D) of
-  // the transforms of a full DST solve, and the last axis may have any length.
-  const double      pi = 3.14159265358979323846;
-  const std::size_t last = dimension - 1;
-  s.WorkingCount = 1;
-  for (const std::size_t extent : s.WorkingSize)
-  {
-    s.WorkingCount *= extent;
-  }
-  s.Lines = s.WorkingSize[last];
-  s.Block = s.WorkingCount / s.Lines;
-  double normalisation = 1.0;
-  if (dimension > 1)
-  {
-    s.Transform = std::make_unique<DiscreteSineTransform>(s.WorkingSize, dimension - 1);
-    normalisation = s.Transform->GetNormalisationFactor();
-  }
-  s.Scale = static_cast<float>(1.0 / normalisation);
-  s.LastWeight = static_cast<float>(s.Weights[last]);
-  // Eigenvalue of every transformed mode: sum over the leading axes of w_i (2 - 2 cos(pi k / (n + 1))).
-  std::vector<double> modeEigenvalue(s.Block, 0.0);
-  {
-    std::size_t stride = 1;
-    for (std::size_t i = 0; i < last; ++i)
-    {
-      const std::size_t n = s.WorkingSize[i];
-      for (std::size_t m = 0; m < s.Block; ++m)
-      {
-        const std::size_t k = (m / stride) % n;
-        modeEigenvalue[m] +=
-          s.Weights[i] * (2.0 - 2.0 * std::cos(pi * static_cast<double>(k + 1) / static_cast<double>(n + 1)));
-      }
-      stride *= n;
-    }
-  }
-  // Thomas algorithm factors of  -w x_{j-1} + (lambda + 2w) x_j - w x_{j+1} = r_j  per mode:
-  // 1 / denominator_j, with denominator_0 = d and denominator_j = d - w^2 / denominator_{j-1}.
-  s.InverseDenominator.resize(s.WorkingCount);
-  {
-    const double        w = s.Weights[last];
-    std::vector<double> denominator(s.Block);
-    for (std::size_t j = 0; j < s.Lines; ++j)
-    {
-      for (std::size_t m = 0; m < s.Block; ++m)
-      {
-        const double d = modeEigenvalue[m] + 2.0 * w;
-        denominator[m] = j == 0 ? d : d - w * w / denominator[m];
-        s.InverseDenominator[j * s.Block + m] = static_cast<float>(1.0 / denominator[m]);
-      }
-    }
-  }
+  s.PrepareFastSolver();
 }
 
 PoissonSolver::~PoissonSolver() = default;

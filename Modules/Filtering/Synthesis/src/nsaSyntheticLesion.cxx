@@ -371,11 +371,22 @@ CopyImage(const FloatImage * image)
             copy->GetBufferPointer());
   return copy;
 }
+/** A new image with the grid and geometry of `image`, allocated but not initialised. */
+template <typename TImage>
+typename TImage::Pointer
+AllocateLike(const FloatImage * image)
+{
+  auto output = TImage::New();
+  output->CopyInformation(image);
+  output->SetRegions(image->GetLargestPossibleRegion());
+  output->Allocate();
+  return output;
+}
 
-} // namespace
-
-SyntheticLesion
-InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters & parameters)
+/** Checks the image, the geometry and the intensity change; returns the relative intensity
+ * change with the kind's default (+0.5 or -0.5) in place of NaN. */
+double
+CheckedIntensityChange(const FloatImage * image, const SyntheticLesionParameters & parameters)
 {
   if (image == nullptr)
   {
@@ -417,6 +428,15 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
     throw ParameterError("lesion intensity offset " + std::to_string(parameters.intensityOffset) +
                          ": a hypointense lesion needs a negative offset");
   }
+  return intensityChange;
+}
+
+/** Checks the parameters of the kinds other than the intensity changes, and of the irregular
+ * shape (after CheckedIntensityChange, so that the first error reported stays the same). */
+void
+CheckKindAndShapeParameters(const SyntheticLesionParameters & parameters)
+{
+  const LesionKind kind = parameters.kind;
   if (kind == LesionKind::Cavity && !(parameters.cavityFill > 0.0 && parameters.cavityFill <= 1.0))
   {
     throw ParameterError("lesion cavity fill " + std::to_string(parameters.cavityFill) + ": must be in (0, 1]");
@@ -449,102 +469,107 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
                          std::to_string(parameters.irregularityDegree) +
                          "): the amplitude must be in [0, 0.9) and the degree in 1..6");
   }
+}
 
-  const RandomStream random(parameters.seed, 0, 0, RandomPurpose::Synthesis);
-  RadiusModulation   modulation;
-  if (irregular)
+/** Placements "random", "deep" and "cortical": draws the centre among the object's voxels
+ * whose depth lies in the placement's band; leaves the object mask in `object` (a cavity
+ * reuses it). */
+void
+DrawLesionCentre(const FloatImage *                image,
+                 const SyntheticLesionParameters & parameters,
+                 const RandomStream &              random,
+                 double                            maxRadius,
+                 std::vector<unsigned char> &      object,
+                 SyntheticLesion &                 lesion)
+{
+  if (!parameters.centre.empty() || !parameters.centreIndex.empty())
   {
-    RandomStream shapeRandom = random.Child(ShapeStream);
-    modulation = RadiusModulation(shapeRandom, parameters.irregularityDegree, parameters.irregularity);
+    throw ParameterError("lesion placement '" + std::string(ToString(parameters.placement)) +
+                         "' draws the centre: give no centre (or use placement 'centre')");
   }
-  const double maxRadius = *std::max_element(parameters.radii.begin(), parameters.radii.end()) *
-                           (irregular ? 1.0 + parameters.irregularity : 1.0);
+  double low = maxRadius;
+  double high = std::numeric_limits<double>::infinity();
+  if (parameters.placement == LesionPlacement::Deep)
+  {
+    low = std::max(low, parameters.deepDistance);
+  }
+  else if (parameters.placement == LesionPlacement::Cortical)
+  {
+    if (parameters.corticalBand.size() != 2 || !(parameters.corticalBand[0] < parameters.corticalBand[1]))
+    {
+      throw ParameterError("lesion cortical band '" + Join(parameters.corticalBand) +
+                           "': expected 2 increasing distances in mm");
+    }
+    low = std::max(low, parameters.corticalBand[0]);
+    high = parameters.corticalBand[1];
+  }
+  std::vector<float> distance;
+  ObjectAndDistance(image, object, &distance);
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < distance.size(); ++i)
+  {
+    if (distance[i] >= low && distance[i] <= high)
+    {
+      candidates.push_back(i);
+    }
+  }
+  if (candidates.empty())
+  {
+    const float deepest = distance.empty() ? 0.0f : *std::max_element(distance.begin(), distance.end());
+    std::ostringstream message;
+    message << "lesion placement '" << parameters.placement << "': no voxel lies between " << low << " and " << high
+            << " mm from the object's boundary (the lesion's largest radius is " << maxRadius
+            << " mm; the deepest voxel of the object is " << deepest << " mm deep)";
+    throw ParameterError(message.str());
+  }
+  RandomStream      placementRandom = random.Child(PlacementStream);
+  const std::size_t chosen = candidates[placementRandom.UniformIndex(candidates.size())];
+  lesion.centreDepth = distance[chosen];
+  image->TransformIndexToPhysicalPoint(image->ComputeIndex(static_cast<itk::OffsetValueType>(chosen)), lesion.centre);
+}
 
-  SyntheticLesion lesion;
-  const bool lowered =
-    std::isfinite(parameters.intensityOffset) ? parameters.intensityOffset < 0.0 : intensityChange < 0.0;
-  lesion.kind = kind == LesionKind::Hyperintense && lowered ? LesionKind::Hypointense : kind;
-  const RegionType region = image->GetLargestPossibleRegion();
-  std::vector<unsigned char> object;
-  if (parameters.placement == LesionPlacement::Centre)
-  {
-    lesion.centre = LesionCentre(image, parameters);
-  }
-  else
-  {
-    if (!parameters.centre.empty() || !parameters.centreIndex.empty())
-    {
-      throw ParameterError("lesion placement '" + std::string(ToString(parameters.placement)) +
-                           "' draws the centre: give no centre (or use placement 'centre')");
-    }
-    double low = maxRadius;
-    double high = std::numeric_limits<double>::infinity();
-    if (parameters.placement == LesionPlacement::Deep)
-    {
-      low = std::max(low, parameters.deepDistance);
-    }
-    else if (parameters.placement == LesionPlacement::Cortical)
-    {
-      if (parameters.corticalBand.size() != 2 || !(parameters.corticalBand[0] < parameters.corticalBand[1]))
-      {
-        throw ParameterError("lesion cortical band '" + Join(parameters.corticalBand) +
-                             "': expected 2 increasing distances in mm");
-      }
-      low = std::max(low, parameters.corticalBand[0]);
-      high = parameters.corticalBand[1];
-    }
-    std::vector<float> distance;
-    ObjectAndDistance(image, object, &distance);
-    std::vector<std::size_t> candidates;
-    for (std::size_t i = 0; i < distance.size(); ++i)
-    {
-      if (distance[i] >= low && distance[i] <= high)
-      {
-        candidates.push_back(i);
-      }
-    }
-    if (candidates.empty())
-    {
-      const float deepest = distance.empty() ? 0.0f : *std::max_element(distance.begin(), distance.end());
-      std::ostringstream message;
-      message << "lesion placement '" << parameters.placement << "': no voxel lies between " << low << " and " << high
-              << " mm from the object's boundary (the lesion's largest radius is " << maxRadius
-              << " mm; the deepest voxel of the object is " << deepest << " mm deep)";
-      throw ParameterError(message.str());
-    }
-    RandomStream      placementRandom = random.Child(PlacementStream);
-    const std::size_t chosen = candidates[placementRandom.UniformIndex(candidates.size())];
-    lesion.centreDepth = distance[chosen];
-    image->TransformIndexToPhysicalPoint(image->ComputeIndex(static_cast<itk::OffsetValueType>(chosen)), lesion.centre);
-  }
-  const double minRadius = *std::min_element(parameters.radii.begin(), parameters.radii.end());
+/** The lesion's edge weight per voxel, and what the kinds need besides. */
+struct LesionWeights
+{
+  /** w = Phi(-s / sigma) per voxel (see the header). */
+  FloatImage::Pointer weight;
+  /** The shape's normalised radius q per voxel (kind "mass-effect" only; unallocated
+   * otherwise). */
+  FloatImage::Pointer radius;
+  /** Bounding box of the lesion's support (w > 1e-6; mass effect: q <= 5). */
+  itk::Index<3> low;
+  itk::Index<3> high;
+};
 
-  // Edge weight per voxel (see the header): Phi(-s / sigma) with s the signed distance to the
-  // surface along the ray from the centre. `q` (the shape's normalised radius) is kept for
-  // the mass effect.
-  auto weight = FloatImage::New();
-  weight->CopyInformation(image);
-  weight->SetRegions(region);
-  weight->Allocate();
-  auto radius = FloatImage::New();
-  const bool massEffect = kind == LesionKind::MassEffect;
-  if (massEffect)
-  {
-    radius->CopyInformation(image);
-    radius->SetRegions(region);
-    radius->Allocate();
-  }
-  lesion.mask = MaskImage::New();
-  lesion.mask->CopyInformation(image);
-  lesion.mask->SetRegions(region);
-  lesion.mask->Allocate();
+/** Largest normalised radius q of the mass effect's support (its displacement beyond is
+ * negligible). */
+constexpr double MassEffectSupportRadius = 5.0;
+
+/** One pass over the image: the edge weights, the mask (q <= 1, at least the voxel nearest
+ * the centre), its voxel count, the support box and the tissue intensity (the w-weighted
+ * mean of the image). */
+LesionWeights
+ComputeLesionWeights(const FloatImage *                image,
+                     const SyntheticLesionParameters & parameters,
+                     const RadiusModulation &          modulation,
+                     double                            minRadius,
+                     SyntheticLesion &                 lesion)
+{
+  const RegionType          region = image->GetLargestPossibleRegion();
+  const bool                irregular = parameters.shape == LesionShape::Irregular;
+  const bool                massEffect = parameters.kind == LesionKind::MassEffect;
+  const FloatImage::Pointer weight = AllocateLike<FloatImage>(image);
+  const FloatImage::Pointer radius = massEffect ? AllocateLike<FloatImage>(image) : FloatImage::New();
+  lesion.mask = AllocateLike<MaskImage>(image);
+  // Locals, not the members of `lesion`, in the loop: they stay in registers.
+  const itk::Point<double, 3> centre = lesion.centre;
+  std::size_t                 maskVoxels = 0;
 
   const double     sigma = parameters.edgeSigma;
   double           weightedSum = 0.0;
   double           weightSum = 0.0;
-  // Bounding box of the lesion's support (w > 1e-6; mass effect: q <= 5).
   const double     supportWeight = 1e-6;
-  const double     supportRadius = 5.0;
+  const double     supportRadius = MassEffectSupportRadius;
   itk::Index<3>    low, high;
   low.Fill(itk::NumericTraits<itk::IndexValueType>::max());
   high.Fill(itk::NumericTraits<itk::IndexValueType>::NonpositiveMin());
@@ -560,7 +585,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
     double u[3];
     for (unsigned int i = 0; i < 3; ++i)
     {
-      const double d = p[i] - lesion.centre[i];
+      const double d = p[i] - centre[i];
       u[i] = d / parameters.radii[i];
       q2 += u[i] * u[i];
       d2 += d * d;
@@ -584,7 +609,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
     m.Set(q <= 1.0 ? 1 : 0);
     if (q <= 1.0)
     {
-      ++lesion.maskVoxels;
+      ++maskVoxels;
     }
     if (massEffect)
     {
@@ -601,263 +626,391 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
     weightedSum += value * in.Get();
     weightSum += value;
   }
-  if (lesion.maskVoxels == 0)
+  if (maskVoxels == 0)
   {
     // Smaller than the grid: the voxel nearest the centre (inside the image, see LesionCentre).
-    const auto nearest = image->TransformPhysicalPointToIndex(lesion.centre);
+    const auto nearest = image->TransformPhysicalPointToIndex(centre);
     lesion.mask->SetPixel(nearest, 1);
-    lesion.maskVoxels = 1;
+    maskVoxels = 1;
     for (unsigned int i = 0; i < 3; ++i)
     {
       low[i] = std::min(low[i], nearest[i]);
       high[i] = std::max(high[i], nearest[i]);
     }
   }
-  const auto spacing = image->GetSpacing();
+  lesion.maskVoxels = maskVoxels;
   lesion.tissueIntensity = weightedSum / weightSum;
+  return { weight, radius, low, high };
+}
 
-  const bool additive = kind == LesionKind::Hyperintense || kind == LesionKind::Hypointense;
-  if (additive)
+/** Kinds "hyperintense" and "hypointense": v + w * change over the whole image. */
+void
+AddIntensityChange(const FloatImage *                image,
+                   const FloatImage *                weight,
+                   const SyntheticLesionParameters & parameters,
+                   double                            intensityChange,
+                   SyntheticLesion &                 lesion)
+{
+  if (std::isfinite(parameters.intensityOffset))
   {
-    if (std::isfinite(parameters.intensityOffset))
-    {
-      lesion.appliedChange = parameters.intensityOffset;
-    }
-    else
-    {
-      if (!(lesion.tissueIntensity > 0.0))
-      {
-        std::ostringstream message;
-        message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
-                << ", not positive, so a relative change is meaningless; give an absolute intensity offset instead";
-        throw InputError(message.str());
-      }
-      lesion.appliedChange = intensityChange * lesion.tissueIntensity;
-    }
-
-    lesion.image = FloatImage::New();
-    lesion.image->CopyInformation(image);
-    lesion.image->SetRegions(region);
-    lesion.image->Allocate();
-    itk::ImageRegionConstIteratorWithIndex<FloatImage> source(image, region);
-    itk::ImageRegionIterator<FloatImage>               out(lesion.image, region);
-    for (w.GoToBegin(); !source.IsAtEnd(); ++source, ++w, ++out)
-    {
-      out.Set(static_cast<float>(source.Get() + w.Get() * lesion.appliedChange));
-    }
+    lesion.appliedChange = parameters.intensityOffset;
   }
   else
   {
+    if (!(lesion.tissueIntensity > 0.0))
+    {
+      std::ostringstream message;
+      message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
+              << ", not positive, so a relative change is meaningless; give an absolute intensity offset instead";
+      throw InputError(message.str());
+    }
+    lesion.appliedChange = intensityChange * lesion.tissueIntensity;
+  }
+
+  const RegionType region = image->GetLargestPossibleRegion();
+  lesion.image = AllocateLike<FloatImage>(image);
+  itk::ImageRegionConstIteratorWithIndex<FloatImage> source(image, region);
+  itk::ImageRegionConstIterator<FloatImage>          w(weight, region);
+  itk::ImageRegionIterator<FloatImage>               out(lesion.image, region);
+  for (; !source.IsAtEnd(); ++source, ++w, ++out)
+  {
+    out.Set(static_cast<float>(source.Get() + w.Get() * lesion.appliedChange));
+  }
+}
+
+/** Kind "cavity": v + w * cavityFill * (L - v) in the support, L the cavity level (by default
+ * the 2nd percentile of the object, computed into `object` if the placement did not). */
+void
+FillCavity(const FloatImage *                image,
+           const FloatImage *                weight,
+           const RegionType &                support,
+           const SyntheticLesionParameters & parameters,
+           std::vector<unsigned char> &      object,
+           SyntheticLesion &                 lesion)
+{
+  double level = parameters.cavityLevel;
+  if (!std::isfinite(level))
+  {
+    if (object.empty())
+    {
+      ObjectAndDistance(image, object, nullptr);
+    }
+    std::vector<float> inside;
+    for (std::size_t i = 0; i < object.size(); ++i)
+    {
+      if (object[i])
+      {
+        inside.push_back(image->GetBufferPointer()[i]);
+      }
+    }
+    level = Percentile(inside, 2.0, PercentileRule::Nearest);
+  }
+  lesion.rangeLow = lesion.rangeHigh = level;
+  lesion.appliedChange = parameters.cavityFill * (level - lesion.tissueIntensity);
+  itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+  itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+  for (; !out.IsAtEnd(); ++out, ++ws)
+  {
+    const double v = out.Get();
+    out.Set(static_cast<float>(v + ws.Get() * parameters.cavityFill * (level - v)));
+  }
+}
+
+/** Kind "blur": v + w * (G * v - v) in the support, G a Gaussian of blurSigma (in-plane along
+ * the `flat` axes). */
+void
+BlurTissue(const FloatImage *                image,
+           const FloatImage *                weight,
+           const LesionWeights &             weights,
+           const std::array<bool, 3> &       flat,
+           const SyntheticLesionParameters & parameters,
+           SyntheticLesion &                 lesion)
+{
+  const RegionType region = image->GetLargestPossibleRegion();
+  const RegionType support = BoxRegion(weights.low, weights.high, region);
+  const auto       spacing = image->GetSpacing();
+  // Blur a box that reaches 4 sigma beyond the support, so that the blurred values in
+  // the support see real neighbours and not the box's border.
+  using Gaussian = itk::DiscreteGaussianImageFilter<FloatImage, FloatImage>;
+  itk::Index<3>                 outerLow = weights.low, outerHigh = weights.high;
+  typename Gaussian::ArrayType variance;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    const auto margin = static_cast<itk::IndexValueType>(std::ceil(4.0 * parameters.blurSigma / spacing[i]));
+    outerLow[i] -= margin;
+    outerHigh[i] += margin;
+    variance[i] = flat[i] ? 0.0 : parameters.blurSigma * parameters.blurSigma;
+  }
+  const RegionType outer = BoxRegion(outerLow, outerHigh, region);
+  auto             gaussian = Gaussian::New();
+  gaussian->SetInput(ExtractRegion(image, outer));
+  gaussian->SetVariance(variance);
+  gaussian->SetUseImageSpacing(true);
+  gaussian->SetMaximumError(0.01);
+  gaussian->SetMaximumKernelWidth(256);
+  gaussian->Update();
+  const FloatImage * blurred = gaussian->GetOutput();
+  itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+  itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+  itk::ImageRegionConstIterator<FloatImage> b(blurred, support);
+  for (; !out.IsAtEnd(); ++out, ++ws, ++b)
+  {
+    const double v = out.Get();
+    out.Set(static_cast<float>(v + ws.Get() * (b.Get() - v)));
+  }
+}
+
+/** Kind "noise": v + w * noiseLevel * t * n in the support, n standard normal from the
+ * noise sub-stream. */
+void
+AddNoise(const FloatImage *                weight,
+         const RegionType &                support,
+         const SyntheticLesionParameters & parameters,
+         const RandomStream &              random,
+         SyntheticLesion &                 lesion)
+{
+  if (!(lesion.tissueIntensity > 0.0))
+  {
+    std::ostringstream message;
+    message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
+            << ", not positive, so noise relative to it is meaningless";
+    throw InputError(message.str());
+  }
+  lesion.appliedChange = parameters.noiseLevel * lesion.tissueIntensity;
+  // One draw per voxel of the support box in buffer order, whatever its weight: the
+  // noise is a pure function of the seed and the box.
+  RandomStream                              noise = random.Child(NoiseStream);
+  itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+  itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+  for (; !out.IsAtEnd(); ++out, ++ws)
+  {
+    const double n = noise.Normal(0.0, 1.0);
+    out.Set(static_cast<float>(out.Get() + ws.Get() * lesion.appliedChange * n));
+  }
+}
+
+/** Kind "inversion": v + w * (lo + hi - 2 v) in the support, [lo, hi] the robust range of
+ * the box reaching twice the largest radius from the centre. */
+void
+InvertIntensities(const FloatImage *                image,
+                  const FloatImage *                weight,
+                  const RegionType &                support,
+                  const SyntheticLesionParameters & parameters,
+                  double                            maxRadius,
+                  SyntheticLesion &                 lesion)
+{
+  // The local range: the image in a box reaching twice the lesion's largest radius from
+  // its centre, so that a lesion inside one tissue maps it to the darkest or brightest
+  // tissue around (within the lesion alone the range would be that tissue's noise).
+  itk::ContinuousIndex<double, 3> first;
+  itk::Point<double, 3>           corner;
+  itk::Index<3>                   boxLow, boxHigh;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    boxLow[i] = itk::NumericTraits<itk::IndexValueType>::max();
+    boxHigh[i] = itk::NumericTraits<itk::IndexValueType>::NonpositiveMin();
+  }
+  for (unsigned int c = 0; c < 8; ++c)
+  {
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      corner[i] = lesion.centre[i] + ((c >> i) & 1 ? 2.0 : -2.0) * maxRadius;
+    }
+    image->TransformPhysicalPointToContinuousIndex(corner, first);
+    for (unsigned int i = 0; i < 3; ++i)
+    {
+      boxLow[i] = std::min(boxLow[i], static_cast<itk::IndexValueType>(std::floor(first[i])));
+      boxHigh[i] = std::max(boxHigh[i], static_cast<itk::IndexValueType>(std::ceil(first[i])));
+    }
+  }
+  std::vector<float>                        inside;
+  itk::ImageRegionConstIterator<FloatImage> v(image, BoxRegion(boxLow, boxHigh, image->GetLargestPossibleRegion()));
+  for (; !v.IsAtEnd(); ++v)
+  {
+    inside.push_back(v.Get());
+  }
+  const std::vector<double> range =
+    Percentiles(inside, { parameters.inversionPercentile, 100.0 - parameters.inversionPercentile },
+                PercentileRule::Nearest);
+  lesion.rangeLow = range[0];
+  lesion.rangeHigh = range[1];
+  lesion.appliedChange = lesion.rangeLow + lesion.rangeHigh - 2.0 * lesion.tissueIntensity;
+  const double                              sum = lesion.rangeLow + lesion.rangeHigh;
+  itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+  itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
+  for (; !out.IsAtEnd(); ++out, ++ws)
+  {
+    const double value = out.Get();
+    out.Set(static_cast<float>(value + ws.Get() * (sum - 2.0 * value)));
+  }
+}
+
+/** Unit vectors, in physical space, of the index axes marked `flat` (no displacement along
+ * them). */
+std::vector<itk::Vector<double, 3>>
+FlatAxes(const FloatImage * image, const std::array<bool, 3> & flat)
+{
+  std::vector<itk::Vector<double, 3>> flatAxes;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    if (flat[i])
+    {
+      itk::Vector<double, 3> axis;
+      for (unsigned int j = 0; j < 3; ++j)
+      {
+        axis[j] = image->GetDirection()[j][i];
+      }
+      axis.Normalize();
+      flatAxes.push_back(axis);
+    }
+  }
+  return flatAxes;
+}
+
+/** Kind "mass-effect": warps the support with the radial displacement A q e^((1 - q^2) / 2)
+ * towards the outside, A capped so that no tissue folds; adds to the mask where the
+ * displacement reaches displacementThreshold. */
+void
+DisplaceTissue(const FloatImage *                image,
+               const FloatImage *                radius,
+               const RegionType &                support,
+               const std::array<bool, 3> &       flat,
+               const SyntheticLesionParameters & parameters,
+               double                            minRadius,
+               SyntheticLesion &                 lesion)
+{
+  const bool irregular = parameters.shape == LesionShape::Irregular;
+  // Cap so that every ray's map r -> r - A h(r / rho) keeps a slope >= 0.1 (no folding):
+  // |h'| <= h'(0) = e^(1/2) and rho >= the smallest radius times the smallest shape factor.
+  const double rhoMin = minRadius * (irregular ? 1.0 - parameters.irregularity : 1.0);
+  const double cap = 0.9 * rhoMin / std::exp(0.5);
+  const double amplitude = std::min(parameters.maxDisplacement, cap);
+  lesion.appliedDisplacement = amplitude;
+  const std::vector<itk::Vector<double, 3>> flatAxes = FlatAxes(image, flat);
+  using DisplacementField = itk::Image<itk::Vector<float, 3>, 3>;
+  const FloatImage::Pointer source = ExtractRegion(image, support);
+  auto                      field = DisplacementField::New();
+  field->CopyInformation(source);
+  field->SetRegions(source->GetLargestPossibleRegion());
+  field->Allocate();
+  itk::ImageRegionIteratorWithIndex<DisplacementField> f(field, field->GetLargestPossibleRegion());
+  for (; !f.IsAtEnd(); ++f)
+  {
+    itk::Point<double, 3> p;
+    field->TransformIndexToPhysicalPoint(f.GetIndex(), p);
+    itk::Vector<double, 3> d = p - lesion.centre;
+    const double           q = radius->GetPixel(f.GetIndex());
+    const double           length = d.GetNorm();
+    itk::Vector<float, 3>  displacement;
+    displacement.Fill(0.0f);
+    if (length > 0.0 && q <= MassEffectSupportRadius)
+    {
+      const double magnitude = amplitude * q * std::exp(0.5 * (1.0 - q * q));
+      d *= -magnitude / length;
+      for (const auto & axis : flatAxes)
+      {
+        d -= (d * axis) * axis;
+      }
+      for (unsigned int i = 0; i < 3; ++i)
+      {
+        displacement[i] = static_cast<float>(d[i]);
+      }
+      if (d.GetNorm() >= parameters.displacementThreshold && lesion.mask->GetPixel(f.GetIndex()) == 0)
+      {
+        lesion.mask->SetPixel(f.GetIndex(), 1);
+        ++lesion.maskVoxels;
+      }
+    }
+    f.Set(displacement);
+  }
+  auto warp = itk::WarpImageFilter<FloatImage, FloatImage, DisplacementField>::New();
+  warp->SetInput(source);
+  warp->SetDisplacementField(field);
+  warp->SetOutputParametersFromImage(source);
+  warp->Update();
+  itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
+  itk::ImageRegionConstIterator<FloatImage> warped(warp->GetOutput(), warp->GetOutput()->GetLargestPossibleRegion());
+  for (; !out.IsAtEnd(); ++out, ++warped)
+  {
+    out.Set(warped.Get());
+  }
+}
+
+} // namespace
+
+SyntheticLesion
+InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters & parameters)
+{
+  const double intensityChange = CheckedIntensityChange(image, parameters);
+  CheckKindAndShapeParameters(parameters);
+  const LesionKind kind = parameters.kind;
+  const bool       irregular = parameters.shape == LesionShape::Irregular;
+
+  const RandomStream random(parameters.seed, 0, 0, RandomPurpose::Synthesis);
+  RadiusModulation   modulation;
+  if (irregular)
+  {
+    RandomStream shapeRandom = random.Child(ShapeStream);
+    modulation = RadiusModulation(shapeRandom, parameters.irregularityDegree, parameters.irregularity);
+  }
+  const double maxRadius = *std::max_element(parameters.radii.begin(), parameters.radii.end()) *
+                           (irregular ? 1.0 + parameters.irregularity : 1.0);
+
+  SyntheticLesion lesion;
+  const bool      lowered =
+    std::isfinite(parameters.intensityOffset) ? parameters.intensityOffset < 0.0 : intensityChange < 0.0;
+  lesion.kind = kind == LesionKind::Hyperintense && lowered ? LesionKind::Hypointense : kind;
+  std::vector<unsigned char> object; // the object mask, when a step needed it
+  if (parameters.placement == LesionPlacement::Centre)
+  {
+    lesion.centre = LesionCentre(image, parameters);
+  }
+  else
+  {
+    DrawLesionCentre(image, parameters, random, maxRadius, object, lesion);
+  }
+  const double minRadius = *std::min_element(parameters.radii.begin(), parameters.radii.end());
+
+  const LesionWeights weights = ComputeLesionWeights(image, parameters, modulation, minRadius, lesion);
+  const FloatImage *  weight = weights.weight;
+  if (kind == LesionKind::Hyperintense || kind == LesionKind::Hypointense)
+  {
+    AddIntensityChange(image, weight, parameters, intensityChange, lesion);
+  }
+  else
+  {
+    // The other kinds change the support box of a copy of the image.
     lesion.image = CopyImage(image);
-    const RegionType support = BoxRegion(low, high, region);
+    const RegionType region = image->GetLargestPossibleRegion();
+    const RegionType support = BoxRegion(weights.low, weights.high, region);
     // Dimensions of size 1 (a 2D image as a volume): blur and displacement stay in-plane.
     std::array<bool, 3> flat;
     for (unsigned int i = 0; i < 3; ++i)
     {
       flat[i] = region.GetSize()[i] == 1;
     }
-
-    if (kind == LesionKind::Cavity)
+    switch (kind)
     {
-      double level = parameters.cavityLevel;
-      if (!std::isfinite(level))
-      {
-        if (object.empty())
-        {
-          ObjectAndDistance(image, object, nullptr);
-        }
-        std::vector<float> inside;
-        for (std::size_t i = 0; i < object.size(); ++i)
-        {
-          if (object[i])
-          {
-            inside.push_back(image->GetBufferPointer()[i]);
-          }
-        }
-        level = Percentile(inside, 2.0, PercentileRule::Nearest);
-      }
-      lesion.rangeLow = lesion.rangeHigh = level;
-      lesion.appliedChange = parameters.cavityFill * (level - lesion.tissueIntensity);
-      itk::ImageRegionIterator<FloatImage> out(lesion.image, support);
-      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
-      for (; !out.IsAtEnd(); ++out, ++ws)
-      {
-        const double v = out.Get();
-        out.Set(static_cast<float>(v + ws.Get() * parameters.cavityFill * (level - v)));
-      }
-    }
-    else if (kind == LesionKind::Blur)
-    {
-      // Blur a box that reaches 4 sigma beyond the support, so that the blurred values in
-      // the support see real neighbours and not the box's border.
-      using Gaussian = itk::DiscreteGaussianImageFilter<FloatImage, FloatImage>;
-      itk::Index<3>                 outerLow = low, outerHigh = high;
-      typename Gaussian::ArrayType variance;
-      for (unsigned int i = 0; i < 3; ++i)
-      {
-        const auto margin = static_cast<itk::IndexValueType>(std::ceil(4.0 * parameters.blurSigma / spacing[i]));
-        outerLow[i] -= margin;
-        outerHigh[i] += margin;
-        variance[i] = flat[i] ? 0.0 : parameters.blurSigma * parameters.blurSigma;
-      }
-      const RegionType outer = BoxRegion(outerLow, outerHigh, region);
-      auto             gaussian = Gaussian::New();
-      gaussian->SetInput(ExtractRegion(image, outer));
-      gaussian->SetVariance(variance);
-      gaussian->SetUseImageSpacing(true);
-      gaussian->SetMaximumError(0.01);
-      gaussian->SetMaximumKernelWidth(256);
-      gaussian->Update();
-      const FloatImage * blurred = gaussian->GetOutput();
-      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
-      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
-      itk::ImageRegionConstIterator<FloatImage> b(blurred, support);
-      for (; !out.IsAtEnd(); ++out, ++ws, ++b)
-      {
-        const double v = out.Get();
-        out.Set(static_cast<float>(v + ws.Get() * (b.Get() - v)));
-      }
-    }
-    else if (kind == LesionKind::Noise)
-    {
-      if (!(lesion.tissueIntensity > 0.0))
-      {
-        std::ostringstream message;
-        message << "synthetic lesion: the mean intensity inside the lesion is " << lesion.tissueIntensity
-                << ", not positive, so noise relative to it is meaningless";
-        throw InputError(message.str());
-      }
-      lesion.appliedChange = parameters.noiseLevel * lesion.tissueIntensity;
-      // One draw per voxel of the support box in buffer order, whatever its weight: the
-      // noise is a pure function of the seed and the box.
-      RandomStream                              noise = random.Child(NoiseStream);
-      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
-      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
-      for (; !out.IsAtEnd(); ++out, ++ws)
-      {
-        const double n = noise.Normal(0.0, 1.0);
-        out.Set(static_cast<float>(out.Get() + ws.Get() * lesion.appliedChange * n));
-      }
-    }
-    else if (kind == LesionKind::Inversion)
-    {
-      // The local range: the image in a box reaching twice the lesion's largest radius from
-      // its centre, so that a lesion inside one tissue maps it to the darkest or brightest
-      // tissue around (within the lesion alone the range would be that tissue's noise).
-      itk::ContinuousIndex<double, 3> first;
-      itk::Point<double, 3>           corner;
-      itk::Index<3>                   boxLow, boxHigh;
-      for (unsigned int i = 0; i < 3; ++i)
-      {
-        boxLow[i] = itk::NumericTraits<itk::IndexValueType>::max();
-        boxHigh[i] = itk::NumericTraits<itk::IndexValueType>::NonpositiveMin();
-      }
-      for (unsigned int c = 0; c < 8; ++c)
-      {
-        for (unsigned int i = 0; i < 3; ++i)
-        {
-          corner[i] = lesion.centre[i] + ((c >> i) & 1 ? 2.0 : -2.0) * maxRadius;
-        }
-        image->TransformPhysicalPointToContinuousIndex(corner, first);
-        for (unsigned int i = 0; i < 3; ++i)
-        {
-          boxLow[i] = std::min(boxLow[i], static_cast<itk::IndexValueType>(std::floor(first[i])));
-          boxHigh[i] = std::max(boxHigh[i], static_cast<itk::IndexValueType>(std::ceil(first[i])));
-        }
-      }
-      std::vector<float>                        inside;
-      itk::ImageRegionConstIterator<FloatImage> v(image, BoxRegion(boxLow, boxHigh, region));
-      for (; !v.IsAtEnd(); ++v)
-      {
-        inside.push_back(v.Get());
-      }
-      const std::vector<double> range =
-        Percentiles(inside, { parameters.inversionPercentile, 100.0 - parameters.inversionPercentile },
-                    PercentileRule::Nearest);
-      lesion.rangeLow = range[0];
-      lesion.rangeHigh = range[1];
-      lesion.appliedChange = lesion.rangeLow + lesion.rangeHigh - 2.0 * lesion.tissueIntensity;
-      const double                              sum = lesion.rangeLow + lesion.rangeHigh;
-      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
-      itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
-      for (; !out.IsAtEnd(); ++out, ++ws)
-      {
-        const double value = out.Get();
-        out.Set(static_cast<float>(value + ws.Get() * (sum - 2.0 * value)));
-      }
-    }
-    else if (kind == LesionKind::MassEffect)
-    {
-      // Cap so that every ray's map r -> r - A h(r / rho) keeps a slope >= 0.1 (no folding):
-      // |h'| <= h'(0) = e^(1/2) and rho >= the smallest radius times the smallest shape factor.
-      const double rhoMin = minRadius * (irregular ? 1.0 - parameters.irregularity : 1.0);
-      const double cap = 0.9 * rhoMin / std::exp(0.5);
-      const double amplitude = std::min(parameters.maxDisplacement, cap);
-      lesion.appliedDisplacement = amplitude;
-      // Unit vectors of the index axes of size 1 in physical space: no displacement along them.
-      std::vector<itk::Vector<double, 3>> flatAxes;
-      for (unsigned int i = 0; i < 3; ++i)
-      {
-        if (flat[i])
-        {
-          itk::Vector<double, 3> axis;
-          for (unsigned int j = 0; j < 3; ++j)
-          {
-            axis[j] = image->GetDirection()[j][i];
-          }
-          axis.Normalize();
-          flatAxes.push_back(axis);
-        }
-      }
-      using DisplacementField = itk::Image<itk::Vector<float, 3>, 3>;
-      const FloatImage::Pointer source = ExtractRegion(image, support);
-      auto                      field = DisplacementField::New();
-      field->CopyInformation(source);
-      field->SetRegions(source->GetLargestPossibleRegion());
-      field->Allocate();
-      itk::ImageRegionIteratorWithIndex<DisplacementField> f(field, field->GetLargestPossibleRegion());
-      for (; !f.IsAtEnd(); ++f)
-      {
-        itk::Point<double, 3> p;
-        field->TransformIndexToPhysicalPoint(f.GetIndex(), p);
-        itk::Vector<double, 3> d = p - lesion.centre;
-        const double           q = radius->GetPixel(f.GetIndex());
-        const double           length = d.GetNorm();
-        itk::Vector<float, 3>  displacement;
-        displacement.Fill(0.0f);
-        if (length > 0.0 && q <= supportRadius)
-        {
-          const double magnitude = amplitude * q * std::exp(0.5 * (1.0 - q * q));
-          d *= -magnitude / length;
-          for (const auto & axis : flatAxes)
-          {
-            d -= (d * axis) * axis;
-          }
-          for (unsigned int i = 0; i < 3; ++i)
-          {
-            displacement[i] = static_cast<float>(d[i]);
-          }
-          if (d.GetNorm() >= parameters.displacementThreshold && lesion.mask->GetPixel(f.GetIndex()) == 0)
-          {
-            lesion.mask->SetPixel(f.GetIndex(), 1);
-            ++lesion.maskVoxels;
-          }
-        }
-        f.Set(displacement);
-      }
-      auto warp = itk::WarpImageFilter<FloatImage, FloatImage, DisplacementField>::New();
-      warp->SetInput(source);
-      warp->SetDisplacementField(field);
-      warp->SetOutputParametersFromImage(source);
-      warp->Update();
-      itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
-      itk::ImageRegionConstIterator<FloatImage> warped(warp->GetOutput(), warp->GetOutput()->GetLargestPossibleRegion());
-      for (; !out.IsAtEnd(); ++out, ++warped)
-      {
-        out.Set(warped.Get());
-      }
+      case LesionKind::Cavity:
+        FillCavity(image, weight, support, parameters, object, lesion);
+        break;
+      case LesionKind::Blur:
+        BlurTissue(image, weight, weights, flat, parameters, lesion);
+        break;
+      case LesionKind::Noise:
+        AddNoise(weight, support, parameters, random, lesion);
+        break;
+      case LesionKind::Inversion:
+        InvertIntensities(image, weight, support, parameters, maxRadius, lesion);
+        break;
+      case LesionKind::MassEffect:
+        DisplaceTissue(image, weights.radius, support, flat, parameters, minRadius, lesion);
+        break;
+      default:
+        break;
     }
   }
+  const auto spacing = image->GetSpacing();
   lesion.maskVolume = static_cast<double>(lesion.maskVoxels) * spacing[0] * spacing[1] * spacing[2];
   return lesion;
 }

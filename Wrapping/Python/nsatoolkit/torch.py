@@ -122,7 +122,7 @@ class NSANetwork(nn.Module):
     size a multiple of 32, output [N, 1, ...] of the same size after the output activation.
 
     `network` is the "network" section of a model description: dimension, width_multiplier,
-    input_channels, output_activation (sigmoid, relu or identity)."""
+    input_channels, output_activation (sigmoid, relu or identity), output_bias."""
 
     def __init__(self, network):
         super().__init__()
@@ -153,7 +153,8 @@ class NSANetwork(nn.Module):
         for i, planes in enumerate([64, 32, 16]):
             setattr(self, "uplayer%d" % (i + 1), nn.Sequential(_TransposeBlock(layers, cin, c(planes), 2)))
             cin = c(planes)
-        self.convtranspose1 = layers.conv_transpose(c(16), 1, 7, 2, 3, output_padding=1, bias=False)
+        self.convtranspose1 = layers.conv_transpose(c(16), 1, 7, 2, 3, output_padding=1,
+                                                    bias=bool(network.get("output_bias", False)))
         # The paper's initialisation, for networks trained from Python: Kaiming normal (fan-out,
         # ReLU) for convolutions (not the transposed ones), BN weight 1 and bias 0 (the default).
         for module in self.modules():

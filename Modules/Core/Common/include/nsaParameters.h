@@ -247,8 +247,8 @@ struct AugmentationParameters
  * code): a ResNet-18 encoder ([2, 2, 2, 2] basic blocks after a 7×7 stride-2 stem and a 3×3
  * stride-2 max-pool), a 1×1 "network in network" 512→256→128, three transposed residual
  * blocks 64, 32, 16 (stride 2), bilinear ×2 upsampling, a 7×7 stride-2 transposed
- * convolution to one channel and the output activation. Every channel count c becomes
- * max(1, round(c · width_multiplier)).
+ * convolution to one channel (without a bias unless output_bias) and the output activation.
+ * Every channel count c becomes max(1, round(c · width_multiplier)).
  *
  * Files written before this section was the only home also carry dimension,
  * width_multiplier and input_channels in "training"; nsa::MigrateNetworkKeys
@@ -263,6 +263,7 @@ struct NetworkParameters
   double           width_multiplier = 1.0;
   int              input_channels = 1;
   OutputActivation output_activation = OutputActivation::Sigmoid;
+  bool             output_bias = false;
 
   template <typename TSelf, typename TVisitor>
   static void
@@ -276,6 +277,10 @@ struct NetworkParameters
     v.Integer("input_channels", self.input_channels, 1, 64, "Input channels (1 for CT/MR, 3 for RGB).");
     v.Choice("output_activation", self.output_activation,
              "Output activation: sigmoid for BCE-trained models, relu for raw-intensity labels (MSE).");
+    v.Boolean("output_bias", self.output_bias,
+              "Give the last (transposed) convolution a bias. The paper's has none: its input is a ReLU output "
+              "(never negative), so without a bias a sigmoid output can pass 0.5 only through the few positive "
+              "weights, and small models stop at 0.5.");
   }
 
   void

@@ -59,11 +59,11 @@ MakeConv(int in, int out, int kernel, int stride, int padding)
 
 template <unsigned int VDimension>
 typename NetworkTraits<VDimension>::ConvTranspose
-MakeConvTranspose(int in, int out, int kernel, int stride, int padding, int outputPadding)
+MakeConvTranspose(int in, int out, int kernel, int stride, int padding, int outputPadding, bool bias = false)
 {
   using Options = typename NetworkTraits<VDimension>::ConvTransposeOptions;
   return typename NetworkTraits<VDimension>::ConvTranspose(
-    Options(in, out, kernel).stride(stride).padding(padding).output_padding(outputPadding).bias(false));
+    Options(in, out, kernel).stride(stride).padding(padding).output_padding(outputPadding).bias(bias));
 }
 
 template <unsigned int VDimension>
@@ -221,7 +221,7 @@ ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkParameters &
     m_UpLayers[i] = this->MakeLayer("uplayer" + std::to_string(i + 1), inPlanes, c(decoderPlanes[i]), 1, 2, true);
   }
   m_ConvTranspose1 =
-    this->register_module("convtranspose1", MakeConvTranspose<VDimension>(c(16), 1, 7, 2, 3, 1));
+    this->register_module("convtranspose1", MakeConvTranspose<VDimension>(c(16), 1, 7, 2, 3, 1, configuration.output_bias));
 
   // The paper's initialisation: Kaiming normal (fan-out, ReLU) for convolutions only
   // (isinstance(m, nn.Conv2d) is false for transposed convolutions), BN weight 1, bias 0.
@@ -414,6 +414,10 @@ ExpectedTensors(const NetworkParameters & configuration)
     in = c(decoderPlanes[i]);
   }
   tensors["convtranspose1.weight"] = kernel(c(16), 1, 7);
+  if (configuration.output_bias)
+  {
+    tensors["convtranspose1.bias"] = TensorSpec{ { 1 }, at::kFloat };
+  }
   return tensors;
 }
 

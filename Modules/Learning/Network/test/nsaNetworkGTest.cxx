@@ -194,6 +194,58 @@ TEST(Network, WidthMultiplierScalesChannels)
   EXPECT_LT(network->ParameterCount(), 11491440 / 100);
 }
 
+TEST(Network, OutputBiasLetsTheSigmoidPassOneHalf)
+{
+  // The paper's last layer has no bias and sees ReLU outputs: where its weights are not
+  // positive (as training drives most of them), the sigmoid output cannot pass 0.5. With
+  // output_bias the same network adds one learnt constant to its logits.
+  torch::NoGradGuard     noGrad;
+  nsa::NetworkParameters configuration;
+  configuration.width_multiplier = 0.125;
+  auto paper = nsa::MakeNetwork(configuration);
+  configuration.output_bias = true;
+  auto biased = nsa::MakeNetwork(configuration);
+  EXPECT_EQ(biased->ParameterCount(), paper->ParameterCount() + 1);
+  std::map<std::string, at::Tensor> paperTensors;
+  for (const auto & item : paper->named_parameters())
+  {
+    if (item.key() == "convtranspose1.weight")
+    {
+      item.value().copy_(-item.value().abs());
+    }
+    paperTensors[item.key()] = item.value();
+  }
+  for (const auto & item : paper->named_buffers())
+  {
+    paperTensors[item.key()] = item.value();
+  }
+  at::Tensor bias;
+  for (const auto & item : biased->named_parameters())
+  {
+    if (item.key() == "convtranspose1.bias")
+    {
+      bias = item.value();
+    }
+    else
+    {
+      item.value().copy_(paperTensors.at(item.key()));
+    }
+  }
+  for (const auto & item : biased->named_buffers())
+  {
+    item.value().copy_(paperTensors.at(item.key()));
+  }
+  ASSERT_TRUE(bias.defined()) << "no convtranspose1.bias";
+  EXPECT_EQ(bias.sizes().vec(), std::vector<std::int64_t>{ 1 });
+  bias.fill_(3.0);
+  paper->eval();
+  biased->eval();
+  const at::Tensor input = at::rand({ 2, 1, 64, 64 });
+  EXPECT_LE(paper->forward(input).max().item<float>(), 0.5f);
+  EXPECT_TRUE(at::allclose(biased->ForwardLogits(input), paper->ForwardLogits(input) + 3.0));
+  EXPECT_GT(biased->forward(input).max().item<float>(), 0.5f);
+}
+
 TEST(Network, RejectsInputsOfWrongSizeOrChannels)
 {
   nsa::NetworkParameters configuration;

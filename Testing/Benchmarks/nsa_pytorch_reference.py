@@ -28,9 +28,10 @@ from torch import nn
 from nsatoolkit.torch import NSANetwork
 
 
-def EncoderDecoder(in_channels=1, width=1.0):
+def EncoderDecoder(in_channels=1, width=1.0, final_relu=True):
     """The toolkit's network in PyTorch, from the package (nsatoolkit.torch), 2D, sigmoid."""
-    return NSANetwork({"dimension": 2, "width_multiplier": width, "input_channels": in_channels})
+    return NSANetwork({"dimension": 2, "width_multiplier": width, "input_channels": in_channels,
+                       "final_relu": final_relu})
 
 
 def main():
@@ -44,11 +45,13 @@ def main():
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no_final_relu", action="store_true",
+                        help="network.final_relu false: the decoder's last block without its ReLU")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    model = EncoderDecoder(args.channels, args.width)
+    model = EncoderDecoder(args.channels, args.width, not args.no_final_relu)
     size = args.size if len(args.size) == 2 else args.size * 2
 
     if args.command == "count":

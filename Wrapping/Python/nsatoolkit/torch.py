@@ -100,8 +100,9 @@ class _TransposeBlock(nn.Module):
     """The decoder's residual block: transposed conv3x3 (stride, output padding 1) - BN - ReLU -
     conv3x3 - BN, plus a 1x1 transposed conv - BN "upsample" shortcut, then ReLU."""
 
-    def __init__(self, layers, cin, cout, stride):
+    def __init__(self, layers, cin, cout, stride, final_relu=True):
         super().__init__()
+        self.final_relu = final_relu
         self.conv1 = layers.conv_transpose(cin, cout, 3, stride, 1, output_padding=1, bias=False)
         self.bn1 = layers.batch_norm(cout)
         self.conv2 = layers.conv(cout, cout, 3, 1, 1, bias=False)
@@ -113,7 +114,8 @@ class _TransposeBlock(nn.Module):
     def forward(self, x):
         out = torch.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.upsample(x))
+        out = out + self.upsample(x)
+        return torch.relu(out) if self.final_relu else out
 
 
 class NSANetwork(nn.Module):
@@ -122,7 +124,7 @@ class NSANetwork(nn.Module):
     size a multiple of 32, output [N, 1, ...] of the same size after the output activation.
 
     `network` is the "network" section of a model description: dimension, width_multiplier,
-    input_channels, output_activation (sigmoid, relu or identity), output_bias."""
+    input_channels, output_activation (sigmoid, relu or identity), output_bias, final_relu."""
 
     def __init__(self, network):
         super().__init__()
@@ -151,7 +153,10 @@ class NSANetwork(nn.Module):
                                  layers.conv(c(256), c(128), 1, bias=False), nn.ReLU())
         cin = c(128)
         for i, planes in enumerate([64, 32, 16]):
-            setattr(self, "uplayer%d" % (i + 1), nn.Sequential(_TransposeBlock(layers, cin, c(planes), 2)))
+            # network.final_relu false: the last block's sum reaches convtranspose1 before its ReLU.
+            final_relu = i < 2 or bool(network.get("final_relu", True))
+            setattr(self, "uplayer%d" % (i + 1),
+                    nn.Sequential(_TransposeBlock(layers, cin, c(planes), 2, final_relu)))
             cin = c(planes)
         self.convtranspose1 = layers.conv_transpose(c(16), 1, 7, 2, 3, output_padding=1,
                                                     bias=bool(network.get("output_bias", False)))

@@ -247,7 +247,8 @@ struct AugmentationParameters
  * code): a ResNet-18 encoder ([2, 2, 2, 2] basic blocks after a 7×7 stride-2 stem and a 3×3
  * stride-2 max-pool), a 1×1 "network in network" 512→256→128, three transposed residual
  * blocks 64, 32, 16 (stride 2), bilinear ×2 upsampling, a 7×7 stride-2 transposed
- * convolution to one channel (without a bias unless output_bias) and the output activation.
+ * convolution to one channel (without a bias unless output_bias; fed the last block's output
+ * before its ReLU when final_relu is false) and the output activation.
  * Every channel count c becomes max(1, round(c · width_multiplier)).
  *
  * Files written before this section was the only home also carry dimension,
@@ -264,6 +265,7 @@ struct NetworkParameters
   int              input_channels = 1;
   OutputActivation output_activation = OutputActivation::Sigmoid;
   bool             output_bias = false;
+  bool             final_relu = true;
 
   template <typename TSelf, typename TVisitor>
   static void
@@ -281,6 +283,10 @@ struct NetworkParameters
               "Give the last (transposed) convolution a bias. The paper's has none: its input is a ReLU output "
               "(never negative), so without a bias a sigmoid output can pass 0.5 only through the few positive "
               "weights, and small models stop at 0.5.");
+    v.Boolean("final_relu", self.final_relu,
+              "End the decoder's last block with its ReLU, as the paper does. Off, the last (transposed) "
+              "convolution sees that block's sum before the ReLU, which can be negative, so a sigmoid output "
+              "can pass 0.5 from any feature.");
   }
 
   void

@@ -162,7 +162,8 @@ BasicBlockImpl<VDimension>::forward(const at::Tensor & x)
 }
 
 template <unsigned int VDimension>
-TransposeBasicBlockImpl<VDimension>::TransposeBasicBlockImpl(int inPlanes, int planes, int stride)
+TransposeBasicBlockImpl<VDimension>::TransposeBasicBlockImpl(int inPlanes, int planes, int stride, bool finalRelu)
+  : m_FinalRelu(finalRelu)
 {
   // The paper's transposed 3×3 always has output padding 1; with stride 2 it doubles the size.
   m_Conv1 = this->register_module("conv1", MakeConvTranspose<VDimension>(inPlanes, planes, 3, stride, 1, 1));
@@ -184,7 +185,7 @@ TransposeBasicBlockImpl<VDimension>::forward(const at::Tensor & x)
   at::Tensor out = ReluInPlace(NormaliseBatch(m_BatchNorm1, m_Conv1->forward(x)));
   out = NormaliseBatch(m_BatchNorm2, m_Conv2->forward(out));
   const at::Tensor identity = m_ShortcutConv ? NormaliseBatch(m_ShortcutBatchNorm, m_ShortcutConv->forward(x)) : x;
-  return ReluInPlace(out + identity);
+  return m_FinalRelu ? ReluInPlace(out + identity) : out + identity;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -218,7 +219,10 @@ ResNetEncoderDecoder<VDimension>::ResNetEncoderDecoder(const NetworkParameters &
   const int decoderPlanes[3] = { 64, 32, 16 };
   for (int i = 0; i < 3; ++i)
   {
-    m_UpLayers[i] = this->MakeLayer("uplayer" + std::to_string(i + 1), inPlanes, c(decoderPlanes[i]), 1, 2, true);
+    // network.final_relu false: the last block hands its sum to convtranspose1 before the ReLU,
+    // so the logits can take either sign from every feature.
+    m_UpLayers[i] = this->MakeLayer("uplayer" + std::to_string(i + 1), inPlanes, c(decoderPlanes[i]), 1, 2, true,
+                                    i < 2 || configuration.final_relu);
   }
   m_ConvTranspose1 =
     this->register_module("convtranspose1", MakeConvTranspose<VDimension>(c(16), 1, 7, 2, 3, 1, configuration.output_bias));
@@ -247,7 +251,8 @@ ResNetEncoderDecoder<VDimension>::MakeLayer(const std::string & name,
                                             int                 planes,
                                             int                 blocks,
                                             int                 stride,
-                                            bool                transpose)
+                                            bool                transpose,
+                                            bool                finalRelu)
 {
   torch::nn::Sequential layer;
   for (int i = 0; i < blocks; ++i)
@@ -255,7 +260,7 @@ ResNetEncoderDecoder<VDimension>::MakeLayer(const std::string & name,
     const int blockStride = i == 0 ? stride : 1;
     if (transpose)
     {
-      layer->push_back(TransposeBasicBlock<VDimension>(inPlanes, planes, blockStride));
+      layer->push_back(TransposeBasicBlock<VDimension>(inPlanes, planes, blockStride, finalRelu || i + 1 < blocks));
     }
     else
     {

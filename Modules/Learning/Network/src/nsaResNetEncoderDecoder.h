@@ -140,17 +140,19 @@ public:
  * \brief The decoder's residual block: transposed conv3×3 (stride 2, output padding 1)–BN–
  * ReLU–conv3×3–BN, plus a 1×1 transposed conv–BN "upsample" shortcut, then ReLU (the NSA
  * paper's TransposeBasicBlock). Parameter names conv1, bn1, conv2, bn2, upsample.0,
- * upsample.1. Holder: TransposeBasicBlock<VDimension>. */
+ * upsample.1. Holder: TransposeBasicBlock<VDimension>. With finalRelu false the block
+ * returns the sum before that last ReLU (network.final_relu, for the decoder's last block). */
 template <unsigned int VDimension>
 class TransposeBasicBlockImpl : public torch::nn::Module
 {
 public:
   using Traits = NetworkTraits<VDimension>;
-  TransposeBasicBlockImpl(int inPlanes, int planes, int stride);
+  TransposeBasicBlockImpl(int inPlanes, int planes, int stride, bool finalRelu = true);
   at::Tensor
   forward(const at::Tensor & x);
 
 private:
+  bool                           m_FinalRelu = true;
   typename Traits::ConvTranspose m_Conv1{ nullptr };
   typename Traits::BatchNorm     m_BatchNorm1{ nullptr };
   typename Traits::Conv          m_Conv2{ nullptr };
@@ -193,7 +195,8 @@ private:
   /** layer1..4 and uplayer1..3: torch::nn::Sequential of residual blocks, registered as
    * "0", "1", ..., so that a layer's parameters read `layer1.0.conv1.weight`. */
   torch::nn::Sequential
-  MakeLayer(const std::string & name, int & inPlanes, int planes, int blocks, int stride, bool transpose);
+  MakeLayer(const std::string & name, int & inPlanes, int planes, int blocks, int stride, bool transpose,
+            bool finalRelu = true);
 
   typename Traits::Conv          m_Conv1{ nullptr };
   typename Traits::BatchNorm     m_BatchNorm1{ nullptr };

@@ -246,6 +246,56 @@ TEST(Network, OutputBiasLetsTheSigmoidPassOneHalf)
   EXPECT_GT(biased->forward(input).max().item<float>(), 0.5f);
 }
 
+TEST(Network, WithoutTheFinalReluNegativeWeightsCanRaiseTheOutput)
+{
+  // final_relu false keeps the parameters (same names and shapes) and only drops the ReLU
+  // that ends the decoder's last block: with every weight of the last layer negative, the
+  // paper's network stays at or below 0.5, this one passes it where the features are negative.
+  torch::NoGradGuard     noGrad;
+  nsa::NetworkParameters configuration;
+  configuration.width_multiplier = 0.125;
+  torch::manual_seed(3);
+  auto paper = nsa::MakeNetwork(configuration);
+  configuration.final_relu = false;
+  torch::manual_seed(3);
+  auto open = nsa::MakeNetwork(configuration);
+  EXPECT_EQ(open->ParameterCount(), paper->ParameterCount());
+  std::map<std::string, at::Tensor> paperTensors;
+  for (const auto & item : paper->named_parameters())
+  {
+    if (item.key() == "convtranspose1.weight")
+    {
+      item.value().copy_(-item.value().abs());
+    }
+    paperTensors[item.key()] = item.value();
+  }
+  std::size_t copied = 0;
+  for (const auto & item : open->named_parameters())
+  {
+    item.value().copy_(paperTensors.at(item.key()));
+    ++copied;
+  }
+  EXPECT_EQ(copied, paperTensors.size());
+  paper->train(); // batch statistics: the last block's sum has both signs
+  open->train();
+  const at::Tensor input = at::rand({ 4, 1, 64, 64 });
+  const at::Tensor paperOutput = paper->forward(input);
+  const at::Tensor openOutput = open->forward(input);
+  EXPECT_LE(paperOutput.max().item<float>(), 0.5f);
+  EXPECT_GT(openOutput.max().item<float>(), 0.5f);
+  EXPECT_LT(openOutput.min().item<float>(), 0.5f);
+  // The state dict is the paper's: the model-file check expects the same tensors.
+  const auto withoutRelu = nsa::ExpectedTensors(configuration);
+  configuration.final_relu = true;
+  const auto withRelu = nsa::ExpectedTensors(configuration);
+  ASSERT_EQ(withoutRelu.size(), withRelu.size());
+  for (const auto & [name, spec] : withRelu)
+  {
+    ASSERT_EQ(withoutRelu.count(name), 1u) << name;
+    EXPECT_EQ(withoutRelu.at(name).sizes, spec.sizes) << name;
+  }
+}
+
 TEST(Network, RejectsInputsOfWrongSizeOrChannels)
 {
   nsa::NetworkParameters configuration;
@@ -396,6 +446,57 @@ TEST(Network, MatchesPyTorchReferenceModel)
   nsa::Model fromCheckpoint(SmallDescription(2, 0.5, 3), 1);
   fromCheckpoint.ImportStateDict(OutputPath("pytorch_checkpoint.pt"));
   EXPECT_NE(fromCheckpoint.Evaluate(input, { 1, 3, 64, 96 }), output);
+}
+
+TEST(Network, MatchesPyTorchReferenceModelWithoutTheFinalRelu)
+{
+  // network.final_relu false in Python (nsatoolkit.torch) and in C++ give the same network.
+  const std::string python = std::string("PYTHONPATH=") + NSA_PYTHON_PACKAGE_DIR + " /usr/bin/python3";
+  if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
+  {
+    GTEST_SKIP() << "python3-torch is not installed (Utilities/setup.sh installs it)";
+  }
+  const std::string stateDict = OutputPath("pytorch_open_state_dict.pt");
+  const std::string inputPath = OutputPath("pytorch_open_input.raw");
+  const std::string outputPath = OutputPath("pytorch_open_output.raw");
+  const std::string command = python + " " + NSA_PYTORCH_REFERENCE_SCRIPT + " export " + stateDict + " " +
+                              inputPath + " " + outputPath + " --width 0.25 --size 64 --no_final_relu";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto readFloats = [](const std::string & path) {
+    std::ifstream      file(path, std::ios::binary);
+    std::vector<float> values;
+    float              value;
+    while (file.read(reinterpret_cast<char *>(&value), sizeof(value)))
+    {
+      values.push_back(value);
+    }
+    return values;
+  };
+  const std::vector<float> input = readFloats(inputPath);
+  const std::vector<float> expected = readFloats(outputPath);
+  ASSERT_EQ(input.size(), 64u * 64);
+  ASSERT_EQ(expected.size(), 64u * 64);
+  nsa::ModelDescription description = SmallDescription(2, 0.25);
+  description.network.final_relu = false;
+  nsa::Model model(description, 1);
+  model.ImportStateDict(stateDict);
+  const std::vector<float> output = model.Evaluate(input, { 1, 1, 64, 64 });
+  double maximum = 0.0;
+  for (std::size_t i = 0; i < output.size(); ++i)
+  {
+    maximum = std::max(maximum, std::abs(static_cast<double>(output[i]) - expected[i]));
+  }
+  EXPECT_LT(maximum, 1e-4); // the tolerance of MatchesPyTorchReferenceModel
+  // The same weights with the paper's final ReLU give another map.
+  nsa::Model withRelu(SmallDescription(2, 0.25), 1);
+  withRelu.ImportStateDict(stateDict);
+  const std::vector<float> reluOutput = withRelu.Evaluate(input, { 1, 1, 64, 64 });
+  double difference = 0.0;
+  for (std::size_t i = 0; i < output.size(); ++i)
+  {
+    difference = std::max(difference, std::abs(static_cast<double>(output[i]) - reluOutput[i]));
+  }
+  EXPECT_GT(difference, 1e-3);
 }
 
 // ---------------------------------------------------------------------------------------

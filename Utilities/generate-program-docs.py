@@ -82,8 +82,12 @@ def describe(xml_text):
             constraints = parameter.find("constraints")
             if constraints is not None:
                 low, high = text_of(constraints, "minimum"), text_of(constraints, "maximum")
-                if low or high:
+                if low and high:
                     kind += f", [{low}, {high}]"
+                elif low:
+                    kind += f", ≥ {low}"
+                elif high:
+                    kind += f", ≤ {high}"
             if index:
                 how = f"argument {int(index) + 1}"
             elif flag:

@@ -7,6 +7,7 @@
 #include "nsaDicomSeriesWriter.h"
 #include "nsaError.h"
 #include "nsaImageIO.h"
+#include "nsaParameterFlags.h"
 #include "nsaStudy.h"
 #include "nsaSyntheticLesion.h"
 
@@ -19,43 +20,15 @@
 namespace
 {
 
-/** The lesion's parameters from the command line. */
+/** The lesion's parameters from the command line: every flag that names a key of
+ * nsa::SyntheticLesionParameters, read and checked by the structure's own list (its Visit()
+ * and Validate()); the description declares the keys' own defaults. */
 nsa::SyntheticLesionParameters
-LesionParameters(nsa::ProgramContext & program)
+LesionParameters(const nsa::ProgramContext & program)
 {
   nsa::SyntheticLesionParameters parameters;
-  // The names become enums here, once (the description lists the same names).
-  parameters.kind = nsa::FromString<nsa::LesionKind>(program.GetString("kind"));
-  parameters.shape = nsa::FromString<nsa::LesionShape>(program.GetString("shape"));
-  parameters.placement = nsa::FromString<nsa::LesionPlacement>(program.GetString("placement"));
+  nsa::ApplyParameterFlags(program, parameters);
   parameters.seed = static_cast<std::uint64_t>(program.GetInteger("seed"));
-  if (program.IsSet("centre"))
-  {
-    parameters.centre = program.GetDoubleVector("centre");
-  }
-  if (program.IsSet("centre_index"))
-  {
-    parameters.centreIndex = program.GetDoubleVector("centre_index");
-  }
-  parameters.radii = program.GetDoubleVector("radii");
-  parameters.edgeSigma = program.GetDouble("edge_sigma");
-  if (program.IsSet("intensity_change"))
-  {
-    parameters.intensityChange = program.GetDouble("intensity_change");
-  }
-  if (program.IsSet("intensity_offset"))
-  {
-    parameters.intensityOffset = program.GetDouble("intensity_offset");
-  }
-  parameters.cavityFill = program.GetDouble("cavity_fill");
-  parameters.blurSigma = program.GetDouble("blur_sigma");
-  parameters.noiseLevel = program.GetDouble("noise_level");
-  parameters.inversionPercentile = program.GetDouble("inversion_percentile");
-  parameters.maxDisplacement = program.GetDouble("max_displacement");
-  parameters.displacementThreshold = program.GetDouble("displacement_threshold");
-  parameters.irregularity = program.GetDouble("irregularity");
-  parameters.deepDistance = program.GetDouble("deep_distance");
-  parameters.corticalBand = program.GetDoubleVector("cortical_band");
   return parameters;
 }
 
@@ -125,7 +98,7 @@ LesionDescription(const nsa::SyntheticLesionParameters & parameters, const nsa::
   }
   what << " centre (" << lesion.centre[0] << ", " << lesion.centre[1] << ", " << lesion.centre[2] << ") mm, radii "
        << parameters.radii[0] << ", " << parameters.radii[1] << ", " << parameters.radii[2] << " mm, edge sigma "
-       << parameters.edgeSigma << " mm, core change " << lesion.appliedChange << " (tissue mean "
+       << parameters.edge_sigma << " mm, core change " << lesion.appliedChange << " (tissue mean "
        << lesion.tissueIntensity << ")";
   if (lesion.kind == nsa::LesionKind::MassEffect)
   {

@@ -11,6 +11,7 @@
 #include "nsaCommandLine.h"
 #include "nsaParameterFlags.h"
 #include "nsaParameters.h"
+#include "nsaSyntheticLesion.h"
 
 #include <gtest/gtest.h>
 
@@ -58,6 +59,19 @@ TEST(ProgramDescriptions, NSAPredictFlagsAreThePredictionKeys)
   const auto description = nsa::ModuleDescription::Parse(NSAPredictXMLDescription);
   EXPECT_EQ(Lines(nsa::DescribeFlagMismatches<nsa::PredictionParameters>(description, "model")), "");
   for (const char * key : { "case_score", "score_mask", "device" })
+  {
+    ASSERT_NE(description.Find(key), nullptr) << key;
+    EXPECT_EQ(description.Find(key)->tag, "string-enumeration") << key;
+  }
+}
+
+TEST(ProgramDescriptions, NSAInsertLesionFlagsAreTheLesionKeys)
+{
+  // No preset or model stands behind these flags: the structure's defaults are the program's,
+  // so the description shows them, and each must be the key's own.
+  const auto description = nsa::ModuleDescription::Parse(NSAInsertLesionXMLDescription);
+  EXPECT_EQ(Lines(nsa::DescribeFlagMismatches<nsa::SyntheticLesionParameters>(description)), "");
+  for (const char * key : { "kind", "shape", "placement" })
   {
     ASSERT_NE(description.Find(key), nullptr) << key;
     EXPECT_EQ(description.Find(key)->tag, "string-enumeration") << key;

@@ -89,15 +89,15 @@ main(int argc, char * argv[])
     const auto                     volume = nsa::ReadImage<FloatImage>(argv[1]);
     nsa::SyntheticLesionParameters parameters;
     parameters.seed = std::stoull(argv[3]);
-    parameters.centreIndex = Numbers(argv[4]);
+    parameters.centre_index = Numbers(argv[4]);
     parameters.radii = Numbers(argv[5]);
     parameters.shape = nsa::FromString<nsa::LesionShape>(argc > 6 ? argv[6] : "irregular");
 
     const std::vector<std::string> kinds = nsa::ModeChoices<nsa::LesionKind>();
     const long   n = 96; // crop (voxels) around the centre
-    const long   z = std::lround(parameters.centreIndex[2]);
-    const long   x0 = std::lround(parameters.centreIndex[0]) - n / 2;
-    const long   y0 = std::lround(parameters.centreIndex[1]) - n / 2;
+    const long   z = std::lround(parameters.centre_index[2]);
+    const long   x0 = std::lround(parameters.centre_index[0]) - n / 2;
+    const long   y0 = std::lround(parameters.centre_index[1]) - n / 2;
     const long   columns = static_cast<long>(kinds.size()) + 1;
 
     auto            canvas = Float2::New();

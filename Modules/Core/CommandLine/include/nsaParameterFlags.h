@@ -5,7 +5,9 @@
 #include "nsaParameterJson.h"
 #include "nsaParameters.h"
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,8 +27,10 @@ namespace nsa
  *
  * A choice flag is a Slicer `<string-enumeration>`: a drop-down in Slicer. Where the
  * program's values come from a preset or a model, its first element and default is the
- * "keep" choice (`KeepChoice`, "preset" or "model"): left at it, the flag changes nothing,
- * as an absent flag does on the command line.
+ * "keep" choice (`keepChoice`, "default" or "model"): left at it, the flag changes nothing,
+ * as an absent flag does on the command line, and no flag may declare a default of its own.
+ * Where they do not (an empty `keepChoice`: the structure's defaults are the program's), a
+ * flag may declare a default, and it must be the key's.
  */
 
 /** The device choices a description lists (JSON also accepts any cuda:N). */
@@ -147,27 +151,31 @@ public:
   {}
 
   void
-  Integer(const char * key, const int &, int minimum, int maximum, const char *)
+  Integer(const char * key, const int & value, int minimum, int maximum, const char *)
   {
     if (const auto * p = this->Declared(key, { "integer" }))
     {
       this->Range(*p, minimum, maximum);
+      this->Default(*p, { static_cast<double>(value) });
     }
   }
   void
-  Real(const char * key, const double &, double minimum, double maximum, const char *)
+  Real(const char * key, const double & value, double minimum, double maximum, const char *)
   {
     if (const auto * p = this->Declared(key, { "double", "float" }))
     {
       this->Range(*p, minimum, maximum);
+      this->Default(*p, { value });
     }
   }
   void
-  OptionalReal(const char * key, const std::optional<double> & value, double minimum, double maximum,
-               const char * doc)
+  OptionalReal(const char * key, const std::optional<double> & value, double minimum, double maximum, const char *)
   {
-    double unused = value.value_or(0.0);
-    this->Real(key, unused, minimum, maximum, doc);
+    if (const auto * p = this->Declared(key, { "double", "float" }))
+    {
+      this->Range(*p, minimum, maximum);
+      this->Default(*p, value ? std::vector<double>{ *value } : std::vector<double>{});
+    }
   }
   void
   Boolean(const char * key, const bool & value, const char *)
@@ -179,36 +187,45 @@ public:
       {
         this->Fail(*p, "is a switch, but the key's default is true, so the switch could not change it");
       }
+      else if (p->hasDefault && p->defaultValue != "false")
+      {
+        this->Fail(*p, "has the default '" + p->defaultValue + "'; a switch is off unless given");
+      }
     }
   }
   template <typename TEnum>
   void
-  Choice(const char * key, const TEnum &, const char *)
+  Choice(const char * key, const TEnum & value, const char *)
   {
     if (const auto * p = this->Declared(key, { "string-enumeration" }))
     {
-      this->Elements(*p, ModeChoices<TEnum>());
+      this->Elements(*p, ModeChoices<TEnum>(), std::string(ToString(value)));
     }
   }
   void
-  Text(const char * key, const std::string &, const char *)
+  Text(const char * key, const std::string & value, const char *)
   {
     if (const auto * p = this->Declared(key, { "string", "string-enumeration" }))
     {
       if (p->tag == "string-enumeration")
       {
         // The only free-text key offered as a drop-down: a device.
-        this->Elements(*p, DeviceChoices());
+        this->Elements(*p, DeviceChoices(), value);
+      }
+      else if (p->hasDefault && (!m_KeepChoice.empty() || p->defaultValue != value))
+      {
+        this->FailDefault(*p, value);
       }
     }
   }
   void
-  RealVector(const char * key, const std::vector<double> &, double minimum, double maximum,
+  RealVector(const char * key, const std::vector<double> & value, double minimum, double maximum,
              const std::vector<std::size_t> &, const char *)
   {
     if (const auto * p = this->Declared(key, { "double-vector", "float-vector" }))
     {
       this->Range(*p, minimum, maximum);
+      this->Default(*p, value);
     }
   }
 
@@ -243,15 +260,60 @@ private:
       this->Fail(*p, "is <" + p->tag + ">, the key needs " + expected);
       return nullptr;
     }
-    // Values come from the structure's defaults, a preset or a model; a default in the
-    // description would override them (a choice's default is the keep choice, below; a
-    // switch is off unless given).
-    const bool switchOff = p->tag == "boolean" && p->defaultValue == "false";
-    if (p->hasDefault && p->tag != "string-enumeration" && !switchOff)
-    {
-      this->Fail(*p, "has a default ('" + p->defaultValue + "'); the value must come from the parameters");
-    }
     return p;
+  }
+
+  /** With a keep choice, values come from a preset or a model and a default in the
+   * description would override them; without one, a declared default must be the key's. */
+  void
+  Default(const ParameterDescription & p, const std::vector<double> & keyDefault)
+  {
+    if (!p.hasDefault)
+    {
+      return;
+    }
+    bool same = m_KeepChoice.empty();
+    std::vector<double> declared;
+    try
+    {
+      std::stringstream items(p.defaultValue);
+      for (std::string item; std::getline(items, item, ',');)
+      {
+        std::size_t used = 0;
+        declared.push_back(std::stod(item, &used));
+        same = same && used == item.size();
+      }
+    }
+    catch (const std::exception &)
+    {
+      same = false;
+    }
+    same = same && declared.size() == keyDefault.size();
+    for (std::size_t i = 0; same && i < declared.size(); ++i)
+    {
+      same = std::fabs(declared[i] - keyDefault[i]) <= 1e-12 * std::max(1.0, std::fabs(keyDefault[i]));
+    }
+    if (!same)
+    {
+      std::string text;
+      for (const double v : keyDefault)
+      {
+        text += (text.empty() ? "" : ",") + FormatNumber(v);
+      }
+      this->FailDefault(p, text);
+    }
+  }
+  void
+  FailDefault(const ParameterDescription & p, const std::string & keyDefault)
+  {
+    if (m_KeepChoice.empty())
+    {
+      this->Fail(p, "has the default '" + p.defaultValue + "', the key's is '" + keyDefault + "'");
+    }
+    else
+    {
+      this->Fail(p, "has a default ('" + p.defaultValue + "'); the value must come from the parameters");
+    }
   }
 
   void
@@ -282,7 +344,7 @@ private:
 
 
   void
-  Elements(const ParameterDescription & p, const std::vector<std::string> & allowed)
+  Elements(const ParameterDescription & p, const std::vector<std::string> & allowed, const std::string & keyDefault)
   {
     std::vector<std::string> expected;
     if (!m_KeepChoice.empty())
@@ -302,10 +364,13 @@ private:
     {
       this->Fail(p, "lists the choices {" + join(p.elements) + "}, the key {" + join(expected) + "}");
     }
-    const std::string expectedDefault = m_KeepChoice.empty() ? std::string() : m_KeepChoice;
-    if (!expectedDefault.empty() && (!p.hasDefault || p.defaultValue != expectedDefault))
+    if (!m_KeepChoice.empty() && (!p.hasDefault || p.defaultValue != m_KeepChoice))
     {
-      this->Fail(p, "must default to '" + expectedDefault + "' (keep the parameters' value)");
+      this->Fail(p, "must default to '" + m_KeepChoice + "' (keep the parameters' value)");
+    }
+    if (m_KeepChoice.empty() && p.hasDefault && p.defaultValue != keyDefault)
+    {
+      this->FailDefault(p, keyDefault);
     }
   }
 

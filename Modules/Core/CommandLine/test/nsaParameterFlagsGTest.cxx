@@ -175,4 +175,25 @@ TEST(ParameterFlags, AgreementWithVisitIsChecked)
                        "<description>r</description><default>false</default></boolean>\n")
               .find("parameter 'resize' is a switch, but the key's default is true"),
             std::string::npos);
+
+  // Without a keep choice the structure's defaults are the program's: a declared default must
+  // be the key's, for a number as for a choice.
+  const std::string gammaShape = "<double><name>gamma_shape</name><longflag>gamma_shape</longflag><label>g</label>"
+                                 "<description>g</description><default>%</default><constraints>"
+                                 "<minimum>0.001</minimum><maximum>100</maximum></constraints></double>\n";
+  const auto withDefault = [](std::string xml, const std::string & value) {
+    return xml.replace(xml.find('%'), 1, value);
+  };
+  EXPECT_EQ(mismatches(withDefault(gammaShape, "2.0"), "").find("'gamma_shape'"), std::string::npos);
+  EXPECT_NE(mismatches(withDefault(gammaShape, "3"), "").find("parameter 'gamma_shape' has the default '3', the key's is '2'"),
+            std::string::npos);
+  EXPECT_NE(mismatches(withDefault(gammaShape, "2,2"), "").find("parameter 'gamma_shape' has the default '2,2'"),
+            std::string::npos);
+  const std::string rule = "<string-enumeration><name>patch_rule</name><longflag>patch_rule</longflag><label>p</label>"
+                           "<description>p</description><default>%</default><element>gamma</element>"
+                           "<element>cutpaste</element></string-enumeration>\n";
+  EXPECT_EQ(mismatches(withDefault(rule, "gamma"), "").find("'patch_rule'"), std::string::npos);
+  EXPECT_NE(mismatches(withDefault(rule, "cutpaste"), "")
+              .find("parameter 'patch_rule' has the default 'cutpaste', the key's is 'gamma'"),
+            std::string::npos);
 }

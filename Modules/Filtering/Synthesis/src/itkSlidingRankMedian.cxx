@@ -121,6 +121,242 @@ private:
   std::uint32_t                  m_Below{ 0 }; // elements in blocks below m_Block
 };
 
+/** The window of a sliding median: the ranks of the (2r+1)^D voxels around voxel `Centre()`
+ * of the current row (rows run along axis 0), held in a RankHistogram. Indices outside the
+ * buffer are clamped: the border is replicated, as ZeroFluxNeumannBoundaryCondition does.
+ * The window moves one voxel along its row (one column out, one in), down to the next row
+ * along axis 1 (one face out, one in), or is rebuilt from scratch. */
+template <unsigned int VDimension, typename TCount>
+class RankWindow
+{
+public:
+  RankWindow(const std::uint32_t * ranks,
+             std::size_t           numberOfRanks,
+             const long (&extent)[VDimension],
+             unsigned int          radius)
+    : m_Ranks(ranks)
+    , m_Radius(static_cast<long>(radius))
+    , m_Histogram(numberOfRanks)
+  {
+    long windowSize = 1;
+    for (unsigned int axis = 0; axis < VDimension; ++axis)
+    {
+      m_Extent[axis] = extent[axis];
+      m_Stride[axis] = axis == 0 ? 1 : m_Stride[axis - 1] * extent[axis - 1];
+      windowSize *= 2 * m_Radius + 1;
+    }
+    m_MedianRank = static_cast<std::uint32_t>(windowSize / 2);
+  }
+
+  bool
+  Filled() const
+  {
+    return m_Filled;
+  }
+  long
+  Centre() const
+  {
+    return m_Centre;
+  }
+  std::uint32_t
+  Median()
+  {
+    return m_Histogram.Select(m_MedianRank);
+  }
+
+  /** Takes the window to `row` (its position along axes 1..D-1 in `position`): by one face
+   * when `row` is the next row along axis 1 and the window is filled, else emptied. */
+  void
+  EnterRow(long row, const long (&position)[VDimension])
+  {
+    if (m_Filled && row == m_Row + 1 && position[1] > 0)
+    {
+      this->StepDown(position[1]);
+    }
+    else
+    {
+      this->Clear();
+    }
+    this->MakeFace(position);
+    m_Row = row;
+  }
+
+  /** Centres the window at x = `start` of the current row: travels there voxel by voxel when
+   * that costs less than rebuilding (at most one window width away), else rebuilds. */
+  void
+  GoTo(long start)
+  {
+    if (m_Filled && std::abs(m_Centre - start) <= 2 * m_Radius + 1)
+    {
+      while (m_Centre != start)
+      {
+        this->Move(m_Centre < start ? 1 : -1);
+      }
+    }
+    else
+    {
+      this->Clear();
+      this->Fill(start);
+    }
+  }
+
+  /** Moves the window one voxel along its row (step +1 or -1). */
+  void
+  Move(long step)
+  {
+    const long out = Clamp(step > 0 ? m_Centre - m_Radius : m_Centre + m_Radius, m_Extent[0]);
+    const long in = Clamp(step > 0 ? m_Centre + m_Radius + 1 : m_Centre - m_Radius - 1, m_Extent[0]);
+    if (out != in)
+    {
+      for (long offset : m_Face)
+      {
+        m_Histogram.Remove(m_Ranks[offset + out]);
+        m_Histogram.Insert(m_Ranks[offset + in]);
+      }
+    }
+    m_Centre += step;
+  }
+
+private:
+  static long
+  Clamp(long i, long n)
+  {
+    return std::min(n - 1, std::max(0L, i));
+  }
+
+  /** The offsets of the rows that make up the window's face across x for a row at
+   * `position`; m_Outer gets the offsets along axes 2..D-1 only. */
+  void
+  MakeFace(const long (&position)[VDimension])
+  {
+    m_Outer.assign(1, 0);
+    for (unsigned int axis = 2; axis < VDimension; ++axis)
+    {
+      m_Next.clear();
+      for (long d = -m_Radius; d <= m_Radius; ++d)
+      {
+        const long p = Clamp(position[axis] + d, m_Extent[axis]);
+        for (long base : m_Outer)
+        {
+          m_Next.push_back(base + p * m_Stride[axis]);
+        }
+      }
+      m_Outer.swap(m_Next);
+    }
+    m_Face.clear();
+    for (long base : m_Outer)
+    {
+      for (long d = -m_Radius; d <= m_Radius; ++d)
+      {
+        m_Face.push_back(base + Clamp(position[1] + d, m_Extent[1]) * m_Stride[1]);
+      }
+    }
+  }
+
+  /** Down one row along axis 1, to `y`: the face at the top leaves, one at the bottom enters
+   * (the offsets along axes 2..D-1 stay). */
+  void
+  StepDown(long y)
+  {
+    const long top = Clamp(y - 1 - m_Radius, m_Extent[1]) * m_Stride[1];
+    const long bottom = Clamp(y + m_Radius, m_Extent[1]) * m_Stride[1];
+    if (top == bottom)
+    {
+      return;
+    }
+    for (long base : m_Outer)
+    {
+      for (long d = -m_Radius; d <= m_Radius; ++d)
+      {
+        const long x = Clamp(m_Centre + d, m_Extent[0]);
+        m_Histogram.Remove(m_Ranks[base + top + x]);
+        m_Histogram.Insert(m_Ranks[base + bottom + x]);
+      }
+    }
+  }
+
+  void
+  Column(long x, bool add)
+  {
+    const long clamped = Clamp(x, m_Extent[0]);
+    for (long offset : m_Face)
+    {
+      if (add)
+      {
+        m_Histogram.Insert(m_Ranks[offset + clamped]);
+      }
+      else
+      {
+        m_Histogram.Remove(m_Ranks[offset + clamped]);
+      }
+    }
+  }
+
+  void
+  Clear()
+  {
+    if (m_Filled)
+    {
+      for (long d = -m_Radius; d <= m_Radius; ++d)
+      {
+        this->Column(m_Centre + d, false);
+      }
+      m_Histogram.Emptied();
+      m_Filled = false;
+    }
+  }
+
+  void
+  Fill(long x)
+  {
+    m_Centre = x;
+    for (long d = -m_Radius; d <= m_Radius; ++d)
+    {
+      this->Column(m_Centre + d, true);
+    }
+    m_Filled = true;
+  }
+
+  const std::uint32_t * m_Ranks;
+  long                  m_Extent[VDimension];
+  long                  m_Stride[VDimension];
+  long                  m_Radius;
+  std::uint32_t         m_MedianRank;
+  RankHistogram<TCount> m_Histogram;
+  std::vector<long>     m_Face;
+  std::vector<long>     m_Outer;
+  std::vector<long>     m_Next;
+  bool                  m_Filled = false; // the histogram holds the window centred at m_Centre of row m_Row
+  long                  m_Centre = 0;
+  long                  m_Row = -1;
+};
+
+/** The first and last voxel of a row of `length` voxels that `mask` marks (the whole row when
+ * null); false when it marks none. */
+inline bool
+MaskedSpan(const unsigned char * mask, long length, long & first, long & last)
+{
+  first = 0;
+  last = length - 1;
+  if (!mask)
+  {
+    return true;
+  }
+  while (first <= last && !mask[first])
+  {
+    ++first;
+  }
+  if (first > last)
+  {
+    return false;
+  }
+  while (!mask[last])
+  {
+    --last;
+  }
+  return true;
+}
+
 /** The sliding median of ranks over a buffer of `extent` voxels; calls emit(offset, rank)
  * where `mask` is non-zero (everywhere when null). Each row is swept only between its first
  * and last masked voxel, and rows are visited boustrophedon: the window moves down one
@@ -129,132 +365,29 @@ private:
 template <unsigned int VDimension, typename TCount, typename TEmit>
 void
 SlideRanksWith(const std::uint32_t * ranks,
-           std::size_t           numberOfRanks,
-           const long (&extent)[VDimension],
-           const unsigned char * mask,
-           unsigned int          radius,
-           TEmit &&              emit)
+               std::size_t           numberOfRanks,
+               const long (&extent)[VDimension],
+               const unsigned char * mask,
+               unsigned int          radius,
+               TEmit &&              emit)
 {
   static_assert(VDimension >= 2, "rows along axis 0 are stacked along axis 1");
-  long stride[VDimension];
-  long windowSize = 1;
   long count = 1;
   for (unsigned int axis = 0; axis < VDimension; ++axis)
   {
-    stride[axis] = axis == 0 ? 1 : stride[axis - 1] * extent[axis - 1];
-    windowSize *= 2 * static_cast<long>(radius) + 1;
     count *= extent[axis];
   }
-  const auto    k = static_cast<std::uint32_t>(windowSize / 2);
-  const long    r = static_cast<long>(radius);
-  const long    width = 2 * r + 1;
-  RankHistogram<TCount> histogram(numberOfRanks);
-
-  const auto clamp = [](long i, long n) { return std::min(n - 1, std::max(0L, i)); };
-  // Offsets of the rows that make up the window's face across x for a row at `position`
-  // (clamped indices: the border is replicated, as ZeroFluxNeumannBoundaryCondition does);
-  // `outer` gets the offsets along axes 2..D-1 only.
-  std::vector<long> face;
-  std::vector<long> outer;
-  std::vector<long> next;
-  const auto        makeFace = [&](const long (&position)[VDimension]) {
-    outer.assign(1, 0);
-    for (unsigned int axis = 2; axis < VDimension; ++axis)
-    {
-      next.clear();
-      for (long d = -r; d <= r; ++d)
-      {
-        const long p = clamp(position[axis] + d, extent[axis]);
-        for (long base : outer)
-        {
-          next.push_back(base + p * stride[axis]);
-        }
-      }
-      outer.swap(next);
-    }
-    face.clear();
-    for (long base : outer)
-    {
-      for (long d = -r; d <= r; ++d)
-      {
-        face.push_back(base + clamp(position[1] + d, extent[1]) * stride[1]);
-      }
-    }
-  };
-  const auto column = [&](long x, bool add) {
-    const long clamped = clamp(x, extent[0]);
-    for (long offset : face)
-    {
-      if (add)
-      {
-        histogram.Insert(ranks[offset + clamped]);
-      }
-      else
-      {
-        histogram.Remove(ranks[offset + clamped]);
-      }
-    }
-  };
-  // Moves the window centred at x one voxel along x (step +1 or -1).
-  const auto move = [&](long x, long step) {
-    const long out = clamp(step > 0 ? x - r : x + r, extent[0]);
-    const long in = clamp(step > 0 ? x + r + 1 : x - r - 1, extent[0]);
-    if (out != in)
-    {
-      for (long offset : face)
-      {
-        histogram.Remove(ranks[offset + out]);
-        histogram.Insert(ranks[offset + in]);
-      }
-    }
-  };
-  bool       filled = false; // the histogram holds the window centred at `centre` of row `windowRow`
-  long       centre = 0;
-  long       windowRow = -1;
-  const auto clear = [&]() {
-    if (filled)
-    {
-      for (long d = -r; d <= r; ++d)
-      {
-        column(centre + d, false);
-      }
-      histogram.Emptied();
-      filled = false;
-    }
-  };
-  const auto fill = [&](long x) {
-    centre = x;
-    for (long d = -r; d <= r; ++d)
-    {
-      column(centre + d, true);
-    }
-    filled = true;
-  };
-
-  const long rows = count / extent[0];
+  RankWindow<VDimension, TCount> window(ranks, numberOfRanks, extent, radius);
+  const long                     rows = count / extent[0];
   for (long row = 0; row < rows; ++row)
   {
-    // The span of this row that needs a median.
     const long rowStart = row * extent[0];
     long       first = 0;
-    long       last = extent[0] - 1;
-    if (mask)
+    long       last = 0;
+    if (!MaskedSpan(mask ? mask + rowStart : nullptr, extent[0], first, last))
     {
-      const unsigned char * m = mask + rowStart;
-      while (first <= last && !m[first])
-      {
-        ++first;
-      }
-      if (first > last)
-      {
-        continue;
-      }
-      while (!m[last])
-      {
-        --last;
-      }
+      continue;
     }
-    // This row's position along axes 1..D-1.
     long position[VDimension];
     long rest = row;
     position[0] = 0;
@@ -263,61 +396,24 @@ SlideRanksWith(const std::uint32_t * ranks,
       position[axis] = rest % extent[axis];
       rest /= extent[axis];
     }
-    if (filled && row == windowRow + 1 && position[1] > 0)
-    {
-      // The next row along axis 1 (same position along the other axes): one face of the
-      // window leaves at the top, one enters at the bottom.
-      const long top = clamp(position[1] - 1 - r, extent[1]) * stride[1];
-      const long bottom = clamp(position[1] + r, extent[1]) * stride[1];
-      if (top != bottom)
-      {
-        for (long base : outer)
-        {
-          for (long d = -r; d <= r; ++d)
-          {
-            const long x = clamp(centre + d, extent[0]);
-            histogram.Remove(ranks[base + top + x]);
-            histogram.Insert(ranks[base + bottom + x]);
-          }
-        }
-      }
-      makeFace(position);
-    }
-    else
-    {
-      clear();
-      makeFace(position);
-    }
-    windowRow = row;
-    // Sweep from the end nearer to the window; travel there, or rebuild when that is cheaper.
-    const bool rightwards = !filled || std::abs(centre - first) <= std::abs(centre - last);
+    window.EnterRow(row, position);
+    // Sweep from the end nearer to the window.
+    const long centre = window.Centre();
+    const bool rightwards = !window.Filled() || std::abs(centre - first) <= std::abs(centre - last);
     const long start = rightwards ? first : last;
     const long end = rightwards ? last : first;
-    const long step = rightwards ? 1 : -1;
-    if (filled && std::abs(centre - start) <= width) // travelling costs less than rebuilding
-    {
-      for (; centre != start; centre += centre < start ? 1 : -1)
-      {
-        move(centre, centre < start ? 1 : -1);
-      }
-    }
-    else
-    {
-      clear();
-      fill(start);
-    }
+    window.GoTo(start);
     for (;;)
     {
-      if (!mask || mask[rowStart + centre])
+      if (!mask || mask[rowStart + window.Centre()])
       {
-        emit(rowStart + centre, histogram.Select(k));
+        emit(rowStart + window.Centre(), window.Median());
       }
-      if (centre == end)
+      if (window.Centre() == end)
       {
         break;
       }
-      move(centre, step);
-      centre += step;
+      window.Move(rightwards ? 1 : -1);
     }
   }
 }

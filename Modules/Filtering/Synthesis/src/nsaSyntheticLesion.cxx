@@ -53,7 +53,7 @@ Join(const std::vector<double> & values)
 itk::Point<double, 3>
 LesionCentre(const FloatImage * image, const SyntheticLesionParameters & parameters)
 {
-  if (!parameters.centre.empty() && !parameters.centreIndex.empty())
+  if (!parameters.centre.empty() && !parameters.centre_index.empty())
   {
     throw ParameterError("lesion centre: give it in millimetres or as a voxel index, not both");
   }
@@ -74,15 +74,15 @@ LesionCentre(const FloatImage * image, const SyntheticLesionParameters & paramet
     itk::ContinuousIndex<double, 3> index;
     const auto                      size = image->GetLargestPossibleRegion().GetSize();
     const auto                      start = image->GetLargestPossibleRegion().GetIndex();
-    if (!parameters.centreIndex.empty() && parameters.centreIndex.size() != 3)
+    if (!parameters.centre_index.empty() && parameters.centre_index.size() != 3)
     {
-      throw ParameterError("lesion centre index '" + Join(parameters.centreIndex) +
+      throw ParameterError("lesion centre index '" + Join(parameters.centre_index) +
                            "': expected 3 values (i,j,k voxel index)");
     }
     for (unsigned int i = 0; i < 3; ++i)
     {
-      index[i] = parameters.centreIndex.empty() ? start[i] + 0.5 * (static_cast<double>(size[i]) - 1.0)
-                                                : parameters.centreIndex[i];
+      index[i] = parameters.centre_index.empty() ? start[i] + 0.5 * (static_cast<double>(size[i]) - 1.0)
+                                                : parameters.centre_index[i];
     }
     image->TransformContinuousIndexToPhysicalPoint(index, centre);
   }
@@ -383,15 +383,10 @@ AllocateLike(const FloatImage * image)
   return output;
 }
 
-/** Checks the image, the geometry and the intensity change; returns the relative intensity
- * change with the kind's default (+0.5 or -0.5) in place of NaN. */
-double
-CheckedIntensityChange(const FloatImage * image, const SyntheticLesionParameters & parameters)
+/** Checks the geometry: three positive radii and the edge. */
+void
+CheckGeometry(const SyntheticLesionParameters & parameters)
 {
-  if (image == nullptr)
-  {
-    throw ParameterError("synthetic lesion: no input image");
-  }
   if (parameters.radii.size() != 3)
   {
     throw ParameterError("lesion radii '" + Join(parameters.radii) + "': expected 3 values (mm along x,y,z)");
@@ -403,70 +398,82 @@ CheckedIntensityChange(const FloatImage * image, const SyntheticLesionParameters
       throw ParameterError("lesion radii '" + Join(parameters.radii) + "': every radius must be positive");
     }
   }
-  if (!(parameters.edgeSigma >= 0.0) || !std::isfinite(parameters.edgeSigma))
+  if (!(parameters.edge_sigma >= 0.0) || !std::isfinite(parameters.edge_sigma))
   {
-    throw ParameterError("lesion edge sigma " + std::to_string(parameters.edgeSigma) + ": must be >= 0 mm");
+    throw ParameterError("lesion edge sigma " + std::to_string(parameters.edge_sigma) + ": must be >= 0 mm");
   }
+}
+
+/** Checks the intensity change and offset; returns the relative intensity change, the kind's
+ * default (+0.5 or -0.5) when unset. */
+double
+CheckedIntensityChange(const SyntheticLesionParameters & parameters)
+{
   const LesionKind kind = parameters.kind;
-  double           intensityChange = parameters.intensityChange;
-  if (std::isnan(intensityChange))
-  {
-    intensityChange = kind == LesionKind::Hypointense ? -0.5 : 0.5;
-  }
-  else if (!std::isfinite(intensityChange))
+  const double     intensityChange =
+    parameters.intensity_change.value_or(kind == LesionKind::Hypointense ? -0.5 : 0.5);
+  if (!std::isfinite(intensityChange))
   {
     throw ParameterError("lesion intensity change: must be finite");
   }
-  if (kind == LesionKind::Hypointense && !(intensityChange < 0.0 && intensityChange > -1.0) &&
-      !std::isfinite(parameters.intensityOffset))
+  const std::optional<double> & offset = parameters.intensity_offset;
+  if (offset && !std::isfinite(*offset))
+  {
+    throw ParameterError("lesion intensity offset: must be finite");
+  }
+  if (kind == LesionKind::Hypointense && !(intensityChange < 0.0 && intensityChange > -1.0) && !offset)
   {
     throw ParameterError("lesion intensity change " + std::to_string(intensityChange) +
                          ": a hypointense lesion needs a change in (-1, 0), e.g. -0.5");
   }
-  if (kind == LesionKind::Hypointense && std::isfinite(parameters.intensityOffset) && !(parameters.intensityOffset < 0.0))
+  if (kind == LesionKind::Hypointense && offset && !(*offset < 0.0))
   {
-    throw ParameterError("lesion intensity offset " + std::to_string(parameters.intensityOffset) +
+    throw ParameterError("lesion intensity offset " + std::to_string(*offset) +
                          ": a hypointense lesion needs a negative offset");
   }
   return intensityChange;
 }
 
 /** Checks the parameters of the kinds other than the intensity changes, and of the irregular
- * shape (after CheckedIntensityChange, so that the first error reported stays the same). */
+ * shape. */
 void
 CheckKindAndShapeParameters(const SyntheticLesionParameters & parameters)
 {
   const LesionKind kind = parameters.kind;
-  if (kind == LesionKind::Cavity && !(parameters.cavityFill > 0.0 && parameters.cavityFill <= 1.0))
+  if (kind == LesionKind::Cavity && !(parameters.cavity_fill > 0.0 && parameters.cavity_fill <= 1.0))
   {
-    throw ParameterError("lesion cavity fill " + std::to_string(parameters.cavityFill) + ": must be in (0, 1]");
+    throw ParameterError("lesion cavity fill " + std::to_string(parameters.cavity_fill) + ": must be in (0, 1]");
   }
-  if (kind == LesionKind::Blur && !(parameters.blurSigma > 0.0 && std::isfinite(parameters.blurSigma)))
+  if (kind == LesionKind::Cavity && parameters.cavity_level && !std::isfinite(*parameters.cavity_level))
   {
-    throw ParameterError("lesion blur sigma " + std::to_string(parameters.blurSigma) + ": must be > 0 mm");
+    throw ParameterError("lesion cavity level: must be finite");
   }
-  if (kind == LesionKind::Noise && !(parameters.noiseLevel > 0.0 && std::isfinite(parameters.noiseLevel)))
+  if (kind == LesionKind::Blur && !(parameters.blur_sigma > 0.0 && std::isfinite(parameters.blur_sigma)))
   {
-    throw ParameterError("lesion noise level " + std::to_string(parameters.noiseLevel) + ": must be > 0");
+    throw ParameterError("lesion blur sigma " + std::to_string(parameters.blur_sigma) + ": must be > 0 mm");
   }
-  if (kind == LesionKind::Inversion && !(parameters.inversionPercentile >= 0.0 && parameters.inversionPercentile < 50.0))
+  if (kind == LesionKind::Noise && !(parameters.noise_level > 0.0 && std::isfinite(parameters.noise_level)))
   {
-    throw ParameterError("lesion inversion percentile " + std::to_string(parameters.inversionPercentile) +
+    throw ParameterError("lesion noise level " + std::to_string(parameters.noise_level) + ": must be > 0");
+  }
+  if (kind == LesionKind::Inversion && !(parameters.inversion_percentile >= 0.0 && parameters.inversion_percentile < 50.0))
+  {
+    throw ParameterError("lesion inversion percentile " + std::to_string(parameters.inversion_percentile) +
                          ": must be in [0, 50)");
   }
   if (kind == LesionKind::MassEffect &&
-      (!(parameters.maxDisplacement > 0.0 && std::isfinite(parameters.maxDisplacement)) ||
-       !(parameters.displacementThreshold > 0.0)))
+      (!(parameters.max_displacement > 0.0 && std::isfinite(parameters.max_displacement)) ||
+       !(parameters.displacement_threshold > 0.0)))
   {
-    throw ParameterError("lesion displacement " + std::to_string(parameters.maxDisplacement) + " mm (mask threshold " +
-                         std::to_string(parameters.displacementThreshold) + " mm): both must be > 0");
+    throw ParameterError("lesion displacement " + std::to_string(parameters.max_displacement) + " mm (mask threshold " +
+                         std::to_string(parameters.displacement_threshold) + " mm): both must be > 0");
   }
   const bool irregular = parameters.shape == LesionShape::Irregular;
   if (irregular && (!(parameters.irregularity >= 0.0 && parameters.irregularity < 0.9) ||
-                    parameters.irregularityDegree < 1 || parameters.irregularityDegree > 6))
+                    parameters.irregularity_degree < 1 || parameters.irregularity_degree > 6))
   {
     throw ParameterError("lesion irregularity " + std::to_string(parameters.irregularity) + " (degree " +
-                         std::to_string(parameters.irregularityDegree) +
+                         std::to_string(parameters.irregularity_degree) +
                          "): the amplitude must be in [0, 0.9) and the degree in 1..6");
   }
 }
@@ -482,7 +489,7 @@ DrawLesionCentre(const FloatImage *                image,
                  std::vector<unsigned char> &      object,
                  SyntheticLesion &                 lesion)
 {
-  if (!parameters.centre.empty() || !parameters.centreIndex.empty())
+  if (!parameters.centre.empty() || !parameters.centre_index.empty())
   {
     throw ParameterError("lesion placement '" + std::string(ToString(parameters.placement)) +
                          "' draws the centre: give no centre (or use placement 'centre')");
@@ -491,17 +498,17 @@ DrawLesionCentre(const FloatImage *                image,
   double high = std::numeric_limits<double>::infinity();
   if (parameters.placement == LesionPlacement::Deep)
   {
-    low = std::max(low, parameters.deepDistance);
+    low = std::max(low, parameters.deep_distance);
   }
   else if (parameters.placement == LesionPlacement::Cortical)
   {
-    if (parameters.corticalBand.size() != 2 || !(parameters.corticalBand[0] < parameters.corticalBand[1]))
+    if (parameters.cortical_band.size() != 2 || !(parameters.cortical_band[0] < parameters.cortical_band[1]))
     {
-      throw ParameterError("lesion cortical band '" + Join(parameters.corticalBand) +
+      throw ParameterError("lesion cortical band '" + Join(parameters.cortical_band) +
                            "': expected 2 increasing distances in mm");
     }
-    low = std::max(low, parameters.corticalBand[0]);
-    high = parameters.corticalBand[1];
+    low = std::max(low, parameters.cortical_band[0]);
+    high = parameters.cortical_band[1];
   }
   std::vector<float> distance;
   ObjectAndDistance(image, object, &distance);
@@ -565,7 +572,7 @@ ComputeLesionWeights(const FloatImage *                image,
   const itk::Point<double, 3> centre = lesion.centre;
   std::size_t                 maskVoxels = 0;
 
-  const double     sigma = parameters.edgeSigma;
+  const double     sigma = parameters.edge_sigma;
   double           weightedSum = 0.0;
   double           weightSum = 0.0;
   const double     supportWeight = 1e-6;
@@ -651,9 +658,9 @@ AddIntensityChange(const FloatImage *                image,
                    double                            intensityChange,
                    SyntheticLesion &                 lesion)
 {
-  if (std::isfinite(parameters.intensityOffset))
+  if (parameters.intensity_offset)
   {
-    lesion.appliedChange = parameters.intensityOffset;
+    lesion.appliedChange = *parameters.intensity_offset;
   }
   else
   {
@@ -678,7 +685,7 @@ AddIntensityChange(const FloatImage *                image,
   }
 }
 
-/** Kind "cavity": v + w * cavityFill * (L - v) in the support, L the cavity level (by default
+/** Kind "cavity": v + w * cavity_fill * (L - v) in the support, L the cavity level (by default
  * the 2nd percentile of the object, computed into `object` if the placement did not). */
 void
 FillCavity(const FloatImage *                image,
@@ -688,8 +695,12 @@ FillCavity(const FloatImage *                image,
            std::vector<unsigned char> &      object,
            SyntheticLesion &                 lesion)
 {
-  double level = parameters.cavityLevel;
-  if (!std::isfinite(level))
+  double level = 0.0;
+  if (parameters.cavity_level)
+  {
+    level = *parameters.cavity_level;
+  }
+  else
   {
     if (object.empty())
     {
@@ -706,17 +717,17 @@ FillCavity(const FloatImage *                image,
     level = Percentile(inside, 2.0, PercentileRule::Nearest);
   }
   lesion.rangeLow = lesion.rangeHigh = level;
-  lesion.appliedChange = parameters.cavityFill * (level - lesion.tissueIntensity);
+  lesion.appliedChange = parameters.cavity_fill * (level - lesion.tissueIntensity);
   itk::ImageRegionIterator<FloatImage>      out(lesion.image, support);
   itk::ImageRegionConstIterator<FloatImage> ws(weight, support);
   for (; !out.IsAtEnd(); ++out, ++ws)
   {
     const double v = out.Get();
-    out.Set(static_cast<float>(v + ws.Get() * parameters.cavityFill * (level - v)));
+    out.Set(static_cast<float>(v + ws.Get() * parameters.cavity_fill * (level - v)));
   }
 }
 
-/** Kind "blur": v + w * (G * v - v) in the support, G a Gaussian of blurSigma (in-plane along
+/** Kind "blur": v + w * (G * v - v) in the support, G a Gaussian of blur_sigma (in-plane along
  * the `flat` axes). */
 void
 BlurTissue(const FloatImage *                image,
@@ -736,10 +747,10 @@ BlurTissue(const FloatImage *                image,
   typename Gaussian::ArrayType variance;
   for (unsigned int i = 0; i < 3; ++i)
   {
-    const auto margin = static_cast<itk::IndexValueType>(std::ceil(4.0 * parameters.blurSigma / spacing[i]));
+    const auto margin = static_cast<itk::IndexValueType>(std::ceil(4.0 * parameters.blur_sigma / spacing[i]));
     outerLow[i] -= margin;
     outerHigh[i] += margin;
-    variance[i] = flat[i] ? 0.0 : parameters.blurSigma * parameters.blurSigma;
+    variance[i] = flat[i] ? 0.0 : parameters.blur_sigma * parameters.blur_sigma;
   }
   const RegionType outer = BoxRegion(outerLow, outerHigh, region);
   auto             gaussian = Gaussian::New();
@@ -760,7 +771,7 @@ BlurTissue(const FloatImage *                image,
   }
 }
 
-/** Kind "noise": v + w * noiseLevel * t * n in the support, n standard normal from the
+/** Kind "noise": v + w * noise_level * t * n in the support, n standard normal from the
  * noise sub-stream. */
 void
 AddNoise(const FloatImage *                weight,
@@ -776,7 +787,7 @@ AddNoise(const FloatImage *                weight,
             << ", not positive, so noise relative to it is meaningless";
     throw InputError(message.str());
   }
-  lesion.appliedChange = parameters.noiseLevel * lesion.tissueIntensity;
+  lesion.appliedChange = parameters.noise_level * lesion.tissueIntensity;
   // One draw per voxel of the support box in buffer order, whatever its weight: the
   // noise is a pure function of the seed and the box.
   RandomStream                              noise = random.Child(NoiseStream);
@@ -830,7 +841,7 @@ InvertIntensities(const FloatImage *                image,
     inside.push_back(v.Get());
   }
   const std::vector<double> range =
-    Percentiles(inside, { parameters.inversionPercentile, 100.0 - parameters.inversionPercentile },
+    Percentiles(inside, { parameters.inversion_percentile, 100.0 - parameters.inversion_percentile },
                 PercentileRule::Nearest);
   lesion.rangeLow = range[0];
   lesion.rangeHigh = range[1];
@@ -869,7 +880,7 @@ FlatAxes(const FloatImage * image, const std::array<bool, 3> & flat)
 
 /** Kind "mass-effect": warps the support with the radial displacement A q e^((1 - q^2) / 2)
  * towards the outside, A capped so that no tissue folds; adds to the mask where the
- * displacement reaches displacementThreshold. */
+ * displacement reaches displacement_threshold. */
 void
 DisplaceTissue(const FloatImage *                image,
                const FloatImage *                radius,
@@ -884,7 +895,7 @@ DisplaceTissue(const FloatImage *                image,
   // |h'| <= h'(0) = e^(1/2) and rho >= the smallest radius times the smallest shape factor.
   const double rhoMin = minRadius * (irregular ? 1.0 - parameters.irregularity : 1.0);
   const double cap = 0.9 * rhoMin / std::exp(0.5);
-  const double amplitude = std::min(parameters.maxDisplacement, cap);
+  const double amplitude = std::min(parameters.max_displacement, cap);
   lesion.appliedDisplacement = amplitude;
   const std::vector<itk::Vector<double, 3>> flatAxes = FlatAxes(image, flat);
   using DisplacementField = itk::Image<itk::Vector<float, 3>, 3>;
@@ -915,7 +926,7 @@ DisplaceTissue(const FloatImage *                image,
       {
         displacement[i] = static_cast<float>(d[i]);
       }
-      if (d.GetNorm() >= parameters.displacementThreshold && lesion.mask->GetPixel(f.GetIndex()) == 0)
+      if (d.GetNorm() >= parameters.displacement_threshold && lesion.mask->GetPixel(f.GetIndex()) == 0)
       {
         lesion.mask->SetPixel(f.GetIndex(), 1);
         ++lesion.maskVoxels;
@@ -938,11 +949,24 @@ DisplaceTissue(const FloatImage *                image,
 
 } // namespace
 
+void
+SyntheticLesionParameters::Validate() const
+{
+  // The order of the checks is that of the messages earlier versions gave first.
+  CheckGeometry(*this);
+  CheckedIntensityChange(*this);
+  CheckKindAndShapeParameters(*this);
+}
+
 SyntheticLesion
 InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters & parameters)
 {
-  const double intensityChange = CheckedIntensityChange(image, parameters);
-  CheckKindAndShapeParameters(parameters);
+  if (image == nullptr)
+  {
+    throw ParameterError("synthetic lesion: no input image");
+  }
+  parameters.Validate();
+  const double intensityChange = CheckedIntensityChange(parameters);
   const LesionKind kind = parameters.kind;
   const bool       irregular = parameters.shape == LesionShape::Irregular;
 
@@ -951,14 +975,14 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
   if (irregular)
   {
     RandomStream shapeRandom = random.Child(ShapeStream);
-    modulation = RadiusModulation(shapeRandom, parameters.irregularityDegree, parameters.irregularity);
+    modulation = RadiusModulation(shapeRandom, parameters.irregularity_degree, parameters.irregularity);
   }
   const double maxRadius = *std::max_element(parameters.radii.begin(), parameters.radii.end()) *
                            (irregular ? 1.0 + parameters.irregularity : 1.0);
 
   SyntheticLesion lesion;
   const bool      lowered =
-    std::isfinite(parameters.intensityOffset) ? parameters.intensityOffset < 0.0 : intensityChange < 0.0;
+    parameters.intensity_offset ? *parameters.intensity_offset < 0.0 : intensityChange < 0.0;
   lesion.kind = kind == LesionKind::Hyperintense && lowered ? LesionKind::Hypointense : kind;
   std::vector<unsigned char> object; // the object mask, when a step needed it
   if (parameters.placement == LesionPlacement::Centre)

@@ -1,6 +1,7 @@
 // Tests of the non-NSA lesion model (nsa::InsertSyntheticLesion) and the UID helpers of the
 // derived DICOM series writer.
 #include "nsaError.h"
+#include "nsaParameterJson.h"
 #include "nsaSyntheticLesion.h"
 
 #include "itkImageRegionConstIterator.h"
@@ -46,8 +47,8 @@ TEST(SyntheticLesion, MaskIsTheEllipsoidAndCoreGetsTheRelativeChange)
   nsa::SyntheticLesionParameters parameters;
   parameters.centre = { 0.0, 0.0, 0.0 };
   parameters.radii = { 8.0, 6.0, 5.0 };
-  parameters.edgeSigma = 1.0;
-  parameters.intensityChange = 0.5;
+  parameters.edge_sigma = 1.0;
+  parameters.intensity_change = 0.5;
   const auto lesion = nsa::InsertSyntheticLesion(image, parameters);
 
   // Mask volume against 4/3 pi abc = 1005.3 mm^3; voxel counting on this grid (0.125 mm^3
@@ -82,10 +83,10 @@ TEST(SyntheticLesion, SharpEdgeAndAbsoluteOffset)
 {
   const auto                     image = MakeImage(-50.0f);
   nsa::SyntheticLesionParameters parameters;
-  parameters.centreIndex = { 32.0, 32.0, 16.0 };
+  parameters.centre_index = { 32.0, 32.0, 16.0 };
   parameters.radii = { 4.0, 4.0, 4.0 };
-  parameters.edgeSigma = 0.0;
-  parameters.intensityOffset = 30.0;
+  parameters.edge_sigma = 0.0;
+  parameters.intensity_offset = 30.0;
   const auto lesion = nsa::InsertSyntheticLesion(image, parameters);
   // Sharp edge: every voxel is either the original or original + offset, exactly where the mask says.
   itk::ImageRegionConstIterator<FloatImage>                   out(lesion.image, lesion.image->GetLargestPossibleRegion());
@@ -106,9 +107,9 @@ TEST(SyntheticLesion, BadParametersAreRefused)
   parameters.centre = { 0.0, 0.0 };
   EXPECT_THROW(nsa::InsertSyntheticLesion(image, parameters), nsa::ParameterError);
   parameters.centre = { 0.0, 0.0, 0.0 };
-  parameters.centreIndex = { 1.0, 1.0, 1.0 };
+  parameters.centre_index = { 1.0, 1.0, 1.0 };
   EXPECT_THROW(nsa::InsertSyntheticLesion(image, parameters), nsa::ParameterError);
-  parameters.centreIndex.clear();
+  parameters.centre_index.clear();
   parameters.radii = { 1.0, 0.0, 1.0 };
   EXPECT_THROW(nsa::InsertSyntheticLesion(image, parameters), nsa::ParameterError);
   // A relative change of an image whose tissue mean is not positive is meaningless.
@@ -227,7 +228,7 @@ KindParameters(const std::string & kind)
   parameters.kind = nsa::FromString<nsa::LesionKind>(kind);
   parameters.centre = { 20.0, 0.0, 0.0 };
   parameters.radii = { 9.0, 8.0, 7.0 };
-  parameters.edgeSigma = 1.0;
+  parameters.edge_sigma = 1.0;
   return parameters;
 }
 } // namespace
@@ -239,16 +240,16 @@ TEST(SyntheticLesion, DefaultsAreTheHyperintenseEllipsoidOfEarlierVersions)
   const auto                     head = MakeHead();
   nsa::SyntheticLesionParameters parameters = KindParameters("hyperintense");
   const auto                     byDefault = nsa::InsertSyntheticLesion(head, parameters);
-  parameters.intensityChange = 0.5;
+  parameters.intensity_change = 0.5;
   const auto explicitChange = nsa::InsertSyntheticLesion(head, parameters);
   EXPECT_EQ(Hash(byDefault.image.GetPointer()), Hash(explicitChange.image.GetPointer()));
   EXPECT_EQ(byDefault.kind, nsa::LesionKind::Hyperintense);
   EXPECT_NEAR(byDefault.appliedChange, 0.5 * byDefault.tissueIntensity, 1e-9);
   // A negative change asked of the default kind: a hypointense lesion, reported as such.
-  parameters.intensityChange = -0.4;
+  parameters.intensity_change = -0.4;
   EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, nsa::LesionKind::Hypointense);
-  parameters.intensityChange = 0.5;
-  parameters.intensityOffset = -20.0;
+  parameters.intensity_change = 0.5;
+  parameters.intensity_offset = -20.0;
   EXPECT_EQ(nsa::InsertSyntheticLesion(head, parameters).kind, nsa::LesionKind::Hypointense);
 }
 
@@ -324,7 +325,7 @@ TEST(SyntheticLesion, InversionMapsTheLocalRange)
 {
   const auto                     head = MakeHead();
   nsa::SyntheticLesionParameters parameters = KindParameters("inversion");
-  parameters.edgeSigma = 0.0; // weights exactly 0 or 1: the map itself is visible
+  parameters.edge_sigma = 0.0; // weights exactly 0 or 1: the map itself is visible
   const auto lesion = nsa::InsertSyntheticLesion(head, parameters);
   ASSERT_TRUE(std::isfinite(lesion.rangeLow) && std::isfinite(lesion.rangeHigh));
   EXPECT_LT(lesion.rangeLow, lesion.rangeHigh);
@@ -393,7 +394,7 @@ TEST(SyntheticLesion, MassEffectIsCappedWhereItWouldFold)
   const auto                     head = MakeHead();
   nsa::SyntheticLesionParameters parameters = KindParameters("mass-effect");
   parameters.radii = { 3.0, 3.0, 3.0 };
-  parameters.maxDisplacement = 6.0;
+  parameters.max_displacement = 6.0;
   const auto lesion = nsa::InsertSyntheticLesion(head, parameters);
   EXPECT_NEAR(lesion.appliedDisplacement, 0.9 * 3.0 / std::exp(0.5), 1e-12);
 }
@@ -489,7 +490,7 @@ TEST(SyntheticLesion, ImpossiblePlacementsAreRefused)
   const auto                     head = MakeHead();
   nsa::SyntheticLesionParameters parameters;
   parameters.placement = nsa::LesionPlacement::Deep;
-  parameters.deepDistance = 60.0; // deeper than the ball's radius
+  parameters.deep_distance = 60.0; // deeper than the ball's radius
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
   parameters.placement = nsa::LesionPlacement::Random;
   parameters.radii = { 55.0, 55.0, 55.0 };
@@ -505,14 +506,14 @@ TEST(SyntheticLesion, UnknownNamesAndBadKindParametersAreRefused)
   nsa::SyntheticLesionParameters parameters;
   EXPECT_THROW(nsa::FromString<nsa::LesionKind>("tumour"), nsa::ParameterError);
   parameters.kind = nsa::LesionKind::Hypointense;
-  parameters.intensityChange = 0.3;
+  parameters.intensity_change = 0.3;
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
   parameters = nsa::SyntheticLesionParameters();
   EXPECT_THROW(nsa::FromString<nsa::LesionShape>("star"), nsa::ParameterError);
   EXPECT_THROW(nsa::FromString<nsa::LesionPlacement>("anywhere"), nsa::ParameterError);
   parameters = nsa::SyntheticLesionParameters();
   parameters.kind = nsa::LesionKind::Blur;
-  parameters.blurSigma = 0.0;
+  parameters.blur_sigma = 0.0;
   EXPECT_THROW(nsa::InsertSyntheticLesion(head, parameters), nsa::ParameterError);
 }
 
@@ -525,7 +526,7 @@ TEST(SyntheticLesion, TinyLesionHasAtLeastOneVoxel)
   spacing.Fill(2.0);
   image->SetSpacing(spacing);
   nsa::SyntheticLesionParameters parameters;
-  parameters.centreIndex = { 10.5, 10.5, 10.5 };
+  parameters.centre_index = { 10.5, 10.5, 10.5 };
   parameters.radii = { 1.5, 1.5, 1.5 };
   for (const std::string & kind : nsa::ModeChoices<nsa::LesionKind>())
   {
@@ -537,7 +538,7 @@ TEST(SyntheticLesion, TinyLesionHasAtLeastOneVoxel)
   }
   // Centred on a voxel: that voxel (and only it: its neighbours are 2 mm away).
   parameters.kind = nsa::LesionKind::Hyperintense;
-  parameters.centreIndex = { 10.0, 10.0, 10.0 };
+  parameters.centre_index = { 10.0, 10.0, 10.0 };
   EXPECT_EQ(nsa::InsertSyntheticLesion(image, parameters).maskVoxels, 1u);
 }
 
@@ -602,4 +603,37 @@ TEST(SyntheticLesion, ModesRoundTripThroughTheirNames)
     EXPECT_STREQ(error.what(), "kind: 'tumour' is not one of {'hyperintense', 'hypointense', 'cavity', 'blur', "
                                "'noise', 'inversion', 'mass-effect'}");
   }
+}
+
+TEST(SyntheticLesion, ParametersReadAndCheckThemselvesFromTheirKeys)
+{
+  // The keys are the flags of NSAInsertLesion and of a JSON object alike, one name each.
+  const auto parameters = nsa::FromJson<nsa::SyntheticLesionParameters>(
+    nlohmann::json::parse(R"({"kind": "cavity", "radii": [4, 5, 6], "cavity_level": -2.5, "edge_sigma": 0})"),
+    "lesion");
+  EXPECT_EQ(parameters.kind, nsa::LesionKind::Cavity);
+  EXPECT_EQ(parameters.radii, (std::vector<double>{ 4, 5, 6 }));
+  ASSERT_TRUE(parameters.cavity_level.has_value());
+  EXPECT_DOUBLE_EQ(*parameters.cavity_level, -2.5);
+  EXPECT_FALSE(parameters.intensity_change.has_value());
+  EXPECT_DOUBLE_EQ(parameters.edge_sigma, 0.0);
+
+  const auto refused = [](const char * text) {
+    try
+    {
+      nsa::FromJson<nsa::SyntheticLesionParameters>(nlohmann::json::parse(text), "lesion");
+    }
+    catch (const nsa::ParameterError & error)
+    {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  // Validate() runs after the keys are read: a zero radius is in the key's range, not a lesion.
+  EXPECT_EQ(refused(R"({"radii": [4, 0, 6]})"), "lesion: lesion radii '4,0,6': every radius must be positive");
+  EXPECT_NE(refused(R"({"radii": [4, 6]})").find("lesion.radii"), std::string::npos);
+  EXPECT_NE(refused(R"({"kind": "hypointense", "intensity_change": 0.2})").find("needs a change in (-1, 0)"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"radius": [4, 5, 6]})").find("radius"), std::string::npos);
+  EXPECT_NE(refused(R"({"irregularity_degree": 7})").find("lesion.irregularity_degree"), std::string::npos);
 }

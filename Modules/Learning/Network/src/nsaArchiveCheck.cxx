@@ -1,6 +1,7 @@
 #include "nsaArchiveCheck.h"
 
 #include "nsaError.h"
+#include "nsaPickleOpcodes.h"
 
 #include <zlib.h>
 
@@ -425,189 +426,208 @@ public:
   void
   Run()
   {
-    while (true)
+    while (this->Step())
     {
-      const std::size_t   opcodeAt = m_Position;
-      const unsigned char opcode = this->Byte();
-      switch (opcode)
-      {
-        case 0x80: // PROTO
-          this->Skip(1);
-          break;
-        case 0x95: // FRAME
-          this->Skip(8);
-          break;
-        case '.': // STOP
-          this->Pop();
-          return;
-        case '(': // MARK
-          m_Marks.push_back(m_Stack.size());
-          break;
-        case '0': // POP
-          this->Pop();
-          break;
-        case '1': // POP_MARK
-          this->PopToMark();
-          break;
-        case '2': // DUP
-          this->Push(this->Top());
-          break;
-        case 'N':
-        case 0x88: // NEWTRUE
-        case 0x89: // NEWFALSE
-        case ')':  // EMPTY_TUPLE
-        case ']':  // EMPTY_LIST
-        case '}':  // EMPTY_DICT
-        case 0x8f: // EMPTY_SET
-          this->Push(this->New(1));
-          break;
-        case 'K': // BININT1
-          this->Skip(1);
-          this->Push(this->New(1));
-          break;
-        case 'M': // BININT2
-          this->Skip(2);
-          this->Push(this->New(1));
-          break;
-        case 'J': // BININT
-          this->Skip(4);
-          this->Push(this->New(1));
-          break;
-        case 'G': // BINFLOAT
-          this->Skip(8);
-          this->Push(this->New(1));
-          break;
-        case 0x8a: // LONG1
-        case 'U':  // SHORT_BINSTRING
-        case 'C':  // SHORT_BINBYTES
-        case 0x8c: // SHORT_BINUNICODE
-          this->Skip(this->Byte());
-          this->Push(this->New(1));
-          break;
-        case 0x8b: // LONG4
-        case 'T':  // BINSTRING
-        case 'B':  // BINBYTES
-        case 'X':  // BINUNICODE
-          this->Skip(this->Little(4));
-          this->Push(this->New(1));
-          break;
-        case 0x8d: // BINUNICODE8
-        case 0x8e: // BINBYTES8
-        case 0x96: // BYTEARRAY8
-          this->Skip(this->Little(8));
-          this->Push(this->New(1));
-          break;
-        case 'I': // INT, LONG, FLOAT, STRING, UNICODE: one line of text
-        case 'L':
-        case 'F':
-        case 'S':
-        case 'V':
-          this->Line();
-          this->Push(this->New(1));
-          break;
-        case 'c': // GLOBAL: module and name lines
-          this->Line();
-          this->Line();
-          this->Push(this->New(1));
-          break;
-        case 0x93: // STACK_GLOBAL
-          this->Pop();
-          this->Pop();
-          this->Push(this->New(1));
-          break;
-        case 'h': // BINGET
-          this->Push(this->Memo(this->Byte()));
-          break;
-        case 'j': // LONG_BINGET
-          this->Push(this->Memo(this->Little(4)));
-          break;
-        case 'g': // GET
-          this->Push(this->Memo(this->LineNumber()));
-          break;
-        case 'q': // BINPUT
-          this->Put(this->Byte());
-          break;
-        case 'r': // LONG_BINPUT
-          this->Put(this->Little(4));
-          break;
-        case 'p': // PUT
-          this->Put(this->LineNumber());
-          break;
-        case 0x94: // MEMOIZE
-          this->Put(m_Memo.size());
-          break;
-        case 't': // TUPLE, LIST, DICT, FROZENSET: a new container of the items above MARK
-        case 'l':
-        case 'd':
-        case 0x91:
-          this->Push(this->Contain(this->PopToMark()));
-          break;
-        case 0x85: // TUPLE1..3
-        case 0x86:
-        case 0x87:
-        {
-          std::vector<std::uint32_t> items(opcode - 0x84);
-          for (auto it = items.rbegin(); it != items.rend(); ++it)
-          {
-            *it = this->Pop();
-          }
-          this->Push(this->Contain(items));
-          break;
-        }
-        case 'a': // APPEND, SETITEM, BUILD: one or two items into the object below them
-        case 's':
-        case 'b':
-        {
-          std::vector<std::uint32_t> items(opcode == 's' ? 2 : 1);
-          for (auto it = items.rbegin(); it != items.rend(); ++it)
-          {
-            *it = this->Pop();
-          }
-          this->Grow(this->Top(), items);
-          break;
-        }
-        case 'e': // APPENDS, SETITEMS, ADDITEMS
-        case 'u':
-        case 0x90:
-        {
-          const std::vector<std::uint32_t> items = this->PopToMark();
-          this->Grow(this->Top(), items);
-          break;
-        }
-        case 'R':  // REDUCE: callable, arguments
-        case 0x81: // NEWOBJ: class, arguments
-        {
-          std::vector<std::uint32_t> items(2);
-          items[1] = this->Pop();
-          items[0] = this->Pop();
-          this->Push(this->Contain(items));
-          break;
-        }
-        case 0x92: // NEWOBJ_EX: class, arguments, keyword arguments
-        {
-          std::vector<std::uint32_t> items(3);
-          items[2] = this->Pop();
-          items[1] = this->Pop();
-          items[0] = this->Pop();
-          this->Push(this->Contain(items));
-          break;
-        }
-        case 'Q': // BINPERSID
-          this->Push(this->Contain({ this->Pop() }));
-          break;
-        default:
-          m_Position = opcodeAt;
-          this->Fail("unsupported pickle opcode 0x" + Hex(opcode));
-      }
     }
   }
 
 private:
-  static std::string
-  Hex(unsigned int value)
+  /** Executes one opcode; false after STOP. */
+  bool
+  Step()
   {
-    const char * digits = "0123456789abcdef";
-    return std::string{ digits[(value >> 4) & 15], digits[value & 15] };
+    const std::size_t   opcodeAt = m_Position;
+    const unsigned char opcode = this->Byte();
+    switch (opcode)
+    {
+      case pickle::Proto:
+        this->Skip(1);
+        return true;
+      case pickle::Frame:
+        this->Skip(8);
+        return true;
+      case pickle::Stop:
+        this->Pop();
+        return false;
+      case pickle::Mark:
+        m_Marks.push_back(m_Stack.size());
+        return true;
+      case pickle::Pop:
+        this->Pop();
+        return true;
+      case pickle::PopMark:
+        this->PopToMark();
+        return true;
+      case pickle::Dup:
+        this->Push(this->Top());
+        return true;
+      default:
+        break;
+    }
+    if (!this->PushLeaf(opcode) && !this->UseMemo(opcode) && !this->Combine(opcode))
+    {
+      m_Position = opcodeAt;
+      this->Fail("unsupported pickle opcode " + pickle::OpcodeText(opcode));
+    }
+    return true;
+  }
+
+  /** Opcodes that push one object holding no other: constants, numbers, strings, globals
+   * (their operands skipped). False for any other opcode. */
+  bool
+  PushLeaf(unsigned char opcode)
+  {
+    switch (opcode)
+    {
+      case pickle::None:
+      case pickle::NewTrue:
+      case pickle::NewFalse:
+      case pickle::EmptyTuple:
+      case pickle::EmptyList:
+      case pickle::EmptyDict:
+      case pickle::EmptySet:
+        break;
+      case pickle::BinInt1:
+        this->Skip(1);
+        break;
+      case pickle::BinInt2:
+        this->Skip(2);
+        break;
+      case pickle::BinInt:
+        this->Skip(4);
+        break;
+      case pickle::BinFloat:
+        this->Skip(8);
+        break;
+      case pickle::Long1: // operands with a 1-byte length
+      case pickle::ShortBinString:
+      case pickle::ShortBinBytes:
+      case pickle::ShortBinUnicode:
+        this->Skip(this->Byte());
+        break;
+      case pickle::Long4: // 4-byte length
+      case pickle::BinString:
+      case pickle::BinBytes:
+      case pickle::BinUnicode:
+        this->Skip(this->Little(4));
+        break;
+      case pickle::BinUnicode8: // 8-byte length
+      case pickle::BinBytes8:
+      case pickle::ByteArray8:
+        this->Skip(this->Little(8));
+        break;
+      case pickle::Int: // one line of text
+      case pickle::Long:
+      case pickle::Float:
+      case pickle::String:
+      case pickle::Unicode:
+        this->Line();
+        break;
+      case pickle::Global: // module and name lines
+        this->Line();
+        this->Line();
+        break;
+      case pickle::StackGlobal: // module and name strings from the stack
+        this->Pop();
+        this->Pop();
+        break;
+      default:
+        return false;
+    }
+    this->Push(this->New(1));
+    return true;
+  }
+
+  /** Memo reads and writes. False for any other opcode. */
+  bool
+  UseMemo(unsigned char opcode)
+  {
+    switch (opcode)
+    {
+      case pickle::BinGet:
+        this->Push(this->Memo(this->Byte()));
+        return true;
+      case pickle::LongBinGet:
+        this->Push(this->Memo(this->Little(4)));
+        return true;
+      case pickle::Get:
+        this->Push(this->Memo(this->LineNumber()));
+        return true;
+      case pickle::BinPut:
+        this->Put(this->Byte());
+        return true;
+      case pickle::LongBinPut:
+        this->Put(this->Little(4));
+        return true;
+      case pickle::Put:
+        this->Put(this->LineNumber());
+        return true;
+      case pickle::Memoize:
+        this->Put(m_Memo.size());
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Opcodes that put objects into a new or an existing one. False for any other opcode. */
+  bool
+  Combine(unsigned char opcode)
+  {
+    switch (opcode)
+    {
+      case pickle::Tuple: // a new container of the items above MARK
+      case pickle::List:
+      case pickle::Dict:
+      case pickle::FrozenSet:
+        this->Push(this->Contain(this->PopToMark()));
+        return true;
+      case pickle::Tuple1:
+      case pickle::Tuple2:
+      case pickle::Tuple3:
+        this->Push(this->Contain(this->PopItems(opcode - pickle::Tuple1 + 1)));
+        return true;
+      case pickle::Append: // one or two items into the object below them
+      case pickle::Build:
+      case pickle::SetItem:
+      {
+        const std::vector<std::uint32_t> items = this->PopItems(opcode == pickle::SetItem ? 2 : 1);
+        this->Grow(this->Top(), items);
+        return true;
+      }
+      case pickle::Appends: // the items above MARK into the object below it
+      case pickle::SetItems:
+      case pickle::AddItems:
+      {
+        const std::vector<std::uint32_t> items = this->PopToMark();
+        this->Grow(this->Top(), items);
+        return true;
+      }
+      case pickle::Reduce: // callable, arguments
+      case pickle::NewObj: // class, arguments
+        this->Push(this->Contain(this->PopItems(2)));
+        return true;
+      case pickle::NewObjEx: // class, arguments, keyword arguments
+        this->Push(this->Contain(this->PopItems(3)));
+        return true;
+      case pickle::BinPersId:
+        this->Push(this->Contain(this->PopItems(1)));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The top `count` objects of the stack, popped, in stack order. */
+  std::vector<std::uint32_t>
+  PopItems(unsigned int count)
+  {
+    std::vector<std::uint32_t> items(count);
+    for (auto it = items.rbegin(); it != items.rend(); ++it)
+    {
+      *it = this->Pop();
+    }
+    return items;
   }
 
   [[noreturn]] void

@@ -3,6 +3,7 @@
 #include "nsaArchiveCheck.h"
 #include "nsaError.h"
 #include "nsaJsonText.h"
+#include "nsaPickleOpcodes.h"
 
 #include <ATen/Functions.h>
 #include <caffe2/serialize/inline_container.h>
@@ -82,196 +83,238 @@ public:
       const unsigned char opcode = this->Byte();
       switch (opcode)
       {
-        case 0x80: // PROTO
+        case pickle::Proto:
           this->Byte();
           break;
-        case 0x95: // FRAME
+        case pickle::Frame:
           this->Skip(8);
           break;
-        case 'c': // GLOBAL
+        case pickle::Global:
         {
           const std::string module = this->Line();
           const std::string name = this->Line();
           this->PushGlobal(module, name);
           break;
         }
-        case 0x93: // STACK_GLOBAL
+        case pickle::StackGlobal:
         {
           const Value name = this->Pop();
           const Value module = this->Pop();
           this->PushGlobal(module->text, name->text);
           break;
         }
-        case 'q': // BINPUT
-          m_Memo[this->Byte()] = this->Top();
-          break;
-        case 'r': // LONG_BINPUT
-          m_Memo[this->UInt32()] = this->Top();
-          break;
-        case 0x94: // MEMOIZE
-          m_Memo[static_cast<std::uint32_t>(m_Memo.size())] = this->Top();
-          break;
-        case 'h': // BINGET
-          this->Push(this->Memo(this->Byte()));
-          break;
-        case 'j': // LONG_BINGET
-          this->Push(this->Memo(this->UInt32()));
-          break;
-        case '(': // MARK
+        case pickle::Mark:
           m_Marks.push_back(m_Stack.size());
           break;
-        case ')':
-          this->Push(Make(PickleValue::Kind::Tuple));
-          break;
-        case ']':
-          this->Push(Make(PickleValue::Kind::List));
-          break;
-        case '}':
-          this->Push(Make(PickleValue::Kind::Dict));
-          break;
-        case 't': // TUPLE
-        case 'l': // LIST
-        {
-          auto value = Make(opcode == 't' ? PickleValue::Kind::Tuple : PickleValue::Kind::List);
-          value->items = this->PopToMark();
-          this->Push(value);
-          break;
-        }
-        case 0x85: // TUPLE1
-        case 0x86: // TUPLE2
-        case 0x87: // TUPLE3
-        {
-          auto value = Make(PickleValue::Kind::Tuple);
-          value->items.resize(opcode - 0x84);
-          for (auto it = value->items.rbegin(); it != value->items.rend(); ++it)
-          {
-            *it = this->Pop();
-          }
-          this->Push(value);
-          break;
-        }
-        case 'X': // BINUNICODE
-        case 'T': // BINSTRING
-          this->PushString(this->UInt32());
-          break;
-        case 0x8c: // SHORT_BINUNICODE
-        case 'U':  // SHORT_BINSTRING
-          this->PushString(this->Byte());
-          break;
-        case 'K': // BININT1
-          this->PushInteger(this->Byte());
-          break;
-        case 'M': // BININT2
-        {
-          const std::uint32_t low = this->Byte();
-          this->PushInteger(low | (static_cast<std::uint32_t>(this->Byte()) << 8));
-          break;
-        }
-        case 'J': // BININT
-          this->PushInteger(static_cast<std::int32_t>(this->UInt32()));
-          break;
-        case 0x8a: // LONG1
-        {
-          const unsigned int count = this->Byte();
-          std::uint64_t      bits = 0;
-          for (unsigned int i = 0; i < count; ++i)
-          {
-            const std::uint64_t byte = this->Byte();
-            if (i < 8)
-            {
-              bits |= byte << (8 * i);
-            }
-          }
-          if (count > 0 && count < 8 && (bits >> (8 * count - 1)) & 1)
-          {
-            bits |= ~std::uint64_t{ 0 } << (8 * count); // sign-extend
-          }
-          this->PushInteger(static_cast<std::int64_t>(bits));
-          break;
-        }
-        case 'G': // BINFLOAT, big-endian
-        {
-          std::uint64_t bits = 0;
-          for (int i = 0; i < 8; ++i)
-          {
-            bits = (bits << 8) | this->Byte();
-          }
-          auto value = Make(PickleValue::Kind::Float);
-          std::memcpy(&value->real, &bits, sizeof(double));
-          this->Push(value);
-          break;
-        }
-        case 0x88:
-        case 0x89:
-        {
-          auto value = Make(PickleValue::Kind::Bool);
-          value->integer = opcode == 0x88;
-          this->Push(value);
-          break;
-        }
-        case 'N':
-          this->Push(Make(PickleValue::Kind::None));
-          break;
-        case 'R': // REDUCE
-        {
-          const Value arguments = this->Pop();
-          const Value callable = this->Pop();
-          this->Push(this->Call(callable, arguments));
-          break;
-        }
-        case 'Q': // BINPERSID
-          this->Push(this->LoadStorage(this->Pop()));
-          break;
-        case 's': // SETITEM
-        {
-          const Value value = this->Pop();
-          const Value key = this->Pop();
-          this->Expect(this->Top(), PickleValue::Kind::Dict, "SETITEM")->entries.emplace_back(key, value);
-          break;
-        }
-        case 'u': // SETITEMS
-        {
-          const std::vector<Value> items = this->PopToMark();
-          const Value dict = this->Expect(this->Top(), PickleValue::Kind::Dict, "SETITEMS");
-          for (std::size_t i = 0; i + 1 < items.size(); i += 2)
-          {
-            dict->entries.emplace_back(items[i], items[i + 1]);
-          }
-          break;
-        }
-        case 'a': // APPEND
-        {
-          const Value value = this->Pop();
-          this->Expect(this->Top(), PickleValue::Kind::List, "APPEND")->items.push_back(value);
-          break;
-        }
-        case 'e': // APPENDS
-        {
-          const std::vector<Value> items = this->PopToMark();
-          auto list = this->Expect(this->Top(), PickleValue::Kind::List, "APPENDS");
-          list->items.insert(list->items.end(), items.begin(), items.end());
-          break;
-        }
-        case 'b': // BUILD: the state of an OrderedDict (its _metadata) is not needed
+        case pickle::Pop:
+        case pickle::Build: // the state of an OrderedDict (its _metadata) is not needed
           this->Pop();
           break;
-        case '0': // POP
-          this->Pop();
-          break;
-        case '.': // STOP
+        case pickle::Stop:
           return this->Pop();
         default:
-          this->Fail("unsupported pickle opcode 0x" + Hex(opcode));
+          if (!this->PushScalar(opcode) && !this->UseMemo(opcode) && !this->Combine(opcode))
+          {
+            this->Fail("unsupported pickle opcode " + pickle::OpcodeText(opcode));
+          }
       }
     }
   }
 
 private:
-  static std::string
-  Hex(unsigned int value)
+  /** Opcodes that push a constant, a number or a string. False for any other opcode. */
+  bool
+  PushScalar(unsigned char opcode)
   {
-    const char * digits = "0123456789abcdef";
-    return std::string{ digits[(value >> 4) & 15], digits[value & 15] };
+    switch (opcode)
+    {
+      case pickle::BinUnicode:
+      case pickle::BinString:
+        this->PushString(this->UInt32());
+        return true;
+      case pickle::ShortBinUnicode:
+      case pickle::ShortBinString:
+        this->PushString(this->Byte());
+        return true;
+      case pickle::BinInt1:
+        this->PushInteger(this->Byte());
+        return true;
+      case pickle::BinInt2:
+      {
+        const std::uint32_t low = this->Byte();
+        this->PushInteger(low | (static_cast<std::uint32_t>(this->Byte()) << 8));
+        return true;
+      }
+      case pickle::BinInt:
+        this->PushInteger(static_cast<std::int32_t>(this->UInt32()));
+        return true;
+      case pickle::Long1:
+        this->PushInteger(this->Long1Operand());
+        return true;
+      case pickle::BinFloat:
+      {
+        auto value = Make(PickleValue::Kind::Float);
+        value->real = this->BinFloatOperand();
+        this->Push(value);
+        return true;
+      }
+      case pickle::NewTrue:
+      case pickle::NewFalse:
+      {
+        auto value = Make(PickleValue::Kind::Bool);
+        value->integer = opcode == pickle::NewTrue;
+        this->Push(value);
+        return true;
+      }
+      case pickle::None:
+        this->Push(Make(PickleValue::Kind::None));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Memo reads and writes. False for any other opcode. */
+  bool
+  UseMemo(unsigned char opcode)
+  {
+    switch (opcode)
+    {
+      case pickle::BinPut:
+        m_Memo[this->Byte()] = this->Top();
+        return true;
+      case pickle::LongBinPut:
+        m_Memo[this->UInt32()] = this->Top();
+        return true;
+      case pickle::Memoize:
+        m_Memo[static_cast<std::uint32_t>(m_Memo.size())] = this->Top();
+        return true;
+      case pickle::BinGet:
+        this->Push(this->Memo(this->Byte()));
+        return true;
+      case pickle::LongBinGet:
+        this->Push(this->Memo(this->UInt32()));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Opcodes that build tuples, lists and dicts, fill them, call a global or load a tensor
+   * storage. False for any other opcode. */
+  bool
+  Combine(unsigned char opcode)
+  {
+    switch (opcode)
+    {
+      case pickle::EmptyTuple:
+        this->Push(Make(PickleValue::Kind::Tuple));
+        return true;
+      case pickle::EmptyList:
+        this->Push(Make(PickleValue::Kind::List));
+        return true;
+      case pickle::EmptyDict:
+        this->Push(Make(PickleValue::Kind::Dict));
+        return true;
+      case pickle::Tuple:
+      case pickle::List:
+      {
+        auto value = Make(opcode == pickle::Tuple ? PickleValue::Kind::Tuple : PickleValue::Kind::List);
+        value->items = this->PopToMark();
+        this->Push(value);
+        return true;
+      }
+      case pickle::Tuple1:
+      case pickle::Tuple2:
+      case pickle::Tuple3:
+      {
+        auto value = Make(PickleValue::Kind::Tuple);
+        value->items.resize(opcode - pickle::Tuple1 + 1);
+        for (auto it = value->items.rbegin(); it != value->items.rend(); ++it)
+        {
+          *it = this->Pop();
+        }
+        this->Push(value);
+        return true;
+      }
+      case pickle::SetItem:
+      {
+        const Value value = this->Pop();
+        const Value key = this->Pop();
+        this->Expect(this->Top(), PickleValue::Kind::Dict, "SETITEM")->entries.emplace_back(key, value);
+        return true;
+      }
+      case pickle::SetItems:
+      {
+        const std::vector<Value> items = this->PopToMark();
+        const Value              dict = this->Expect(this->Top(), PickleValue::Kind::Dict, "SETITEMS");
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+        {
+          dict->entries.emplace_back(items[i], items[i + 1]);
+        }
+        return true;
+      }
+      case pickle::Append:
+      {
+        const Value value = this->Pop();
+        this->Expect(this->Top(), PickleValue::Kind::List, "APPEND")->items.push_back(value);
+        return true;
+      }
+      case pickle::Appends:
+      {
+        const std::vector<Value> items = this->PopToMark();
+        auto                     list = this->Expect(this->Top(), PickleValue::Kind::List, "APPENDS");
+        list->items.insert(list->items.end(), items.begin(), items.end());
+        return true;
+      }
+      case pickle::Reduce:
+      {
+        const Value arguments = this->Pop();
+        const Value callable = this->Pop();
+        this->Push(this->Call(callable, arguments));
+        return true;
+      }
+      case pickle::BinPersId:
+        this->Push(this->LoadStorage(this->Pop()));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** LONG1's operand: a length byte, then a little-endian two's-complement integer. */
+  std::int64_t
+  Long1Operand()
+  {
+    const unsigned int count = this->Byte();
+    std::uint64_t      bits = 0;
+    for (unsigned int i = 0; i < count; ++i)
+    {
+      const std::uint64_t byte = this->Byte();
+      if (i < 8)
+      {
+        bits |= byte << (8 * i);
+      }
+    }
+    if (count > 0 && count < 8 && (bits >> (8 * count - 1)) & 1)
+    {
+      bits |= ~std::uint64_t{ 0 } << (8 * count); // sign-extend
+    }
+    return static_cast<std::int64_t>(bits);
+  }
+
+  /** BINFLOAT's operand: a big-endian IEEE double. */
+  double
+  BinFloatOperand()
+  {
+    std::uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i)
+    {
+      bits = (bits << 8) | this->Byte();
+    }
+    double real = 0.0;
+    std::memcpy(&real, &bits, sizeof(double));
+    return real;
   }
 
   [[noreturn]] void

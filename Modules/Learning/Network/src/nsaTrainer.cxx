@@ -520,6 +520,82 @@ TrainerState(const TrainingParameters & training, int epoch, const LossScaler & 
            { "world_size", worldSize } };
 }
 
+/** Sets LibTorch's thread count for the network: the user's count, else the CPUs this process
+ * may use (affinity mask and cgroup quota, which LibTorch's own default ignores), less one for
+ * the synthesis workers from 2 CPUs on (issue 17). */
+void
+SetNetworkThreads(const TrainerOptions & options, const TrainingParameters & training)
+{
+  at::set_num_threads(options.torch_threads > 0
+                        ? options.torch_threads
+                        : static_cast<int>(DefaultNetworkThreads(
+                            AvailableCpus(), static_cast<unsigned int>(std::max(0, training.num_workers)))));
+}
+
+/** Rewrites the training log with `history` (after a resume, lines of epochs after the
+ * checkpoint are dropped, so the log always matches the model). */
+void
+RestartLog(const std::string & path, const std::vector<EpochRecord> & history)
+{
+  std::string lines;
+  for (const auto & record : history)
+  {
+    lines += record.ToJson().dump() + "\n";
+  }
+  WriteTextFileAtomically(path, lines);
+}
+
+/** The last batch a rank trained on in an epoch: what the example picture shows. */
+struct LastBatch
+{
+  at::Tensor input;
+  at::Tensor label;
+  at::Tensor output;
+};
+
+/** The record of epoch `epoch` (0-based) after it took `seconds`. */
+EpochRecord
+EpochSummary(int          epoch,
+             double       lossSum,
+             std::int64_t batches,
+             double       learningRate,
+             double       seconds,
+             std::int64_t samples,
+             double       waitSeconds)
+{
+  EpochRecord record;
+  record.epoch = epoch + 1;
+  record.loss = lossSum / batches;
+  record.learning_rate = learningRate;
+  record.seconds = seconds;
+  record.samples_per_second = samples / std::max(seconds, 1e-9);
+  record.pipeline_wait_seconds = waitSeconds;
+  return record;
+}
+
+/** The progress line of an epoch. */
+std::string
+EpochMessage(const EpochRecord & record, int epochs)
+{
+  std::ostringstream message;
+  message << "epoch " << record.epoch << "/" << epochs << ": loss " << record.loss << ", lr " << record.learning_rate
+          << ", " << record.samples_per_second << " samples/s";
+  return message.str();
+}
+
+/** Saves the finished model and draws its loss curve. */
+void
+SaveModelAndLossCurve(const Model & model, const std::vector<EpochRecord> & history, const TrainerOptions & options)
+{
+  model.Save(options.model_path);
+  std::vector<double> losses;
+  for (const auto & record : history)
+  {
+    losses.push_back(record.loss);
+  }
+  WriteLossCurvePng(options.loss_curve_path, losses);
+}
+
 } // namespace
 
 Trainer::Trainer(ModelDescription description, std::vector<TrainingImage> images, TrainerOptions options)
@@ -581,15 +657,9 @@ Trainer::LearningRate(const TrainingParameters & training, int epoch)
 Model
 Trainer::Train(ProgressObserver * progress)
 {
-  NullProgress nullProgress;
-  const TrainingParameters &     training = m_Description.training;
-  // Network threads: the user's count, else the CPUs this process may use (affinity mask and
-  // cgroup quota, which LibTorch's own default ignores), less one for the synthesis workers
-  // from 2 CPUs on (issue 17).
-  at::set_num_threads(m_Options.torch_threads > 0
-                        ? m_Options.torch_threads
-                        : static_cast<int>(DefaultNetworkThreads(
-                            AvailableCpus(), static_cast<unsigned int>(std::max(0, training.num_workers)))));
+  NullProgress               nullProgress;
+  const TrainingParameters & training = m_Description.training;
+  SetNetworkThreads(m_Options, training);
   const DistributedEnvironment & environment = m_Options.distributed;
   const torch::Device            device = ResolveDevice(RankDeviceName(training.device, environment));
   // Data-parallel training: join the other ranks (every rank has read its images by now).
@@ -637,16 +707,10 @@ Trainer::Train(ProgressObserver * progress)
     RestoreOptimizer(optimizer, parameters, state, m_Options.checkpoint_path, device, group.get());
   }
 
-  // The log: the history so far (after a resume, lines of epochs after the checkpoint are
-  // dropped, so the log always matches the model), then one line per epoch.
+  // The log: the history so far, then one line per epoch.
   if (writer)
   {
-    std::string lines;
-    for (const auto & record : impl.description.history)
-    {
-      lines += record.ToJson().dump() + "\n";
-    }
-    WriteTextFileAtomically(m_Options.log_path, lines);
+    RestartLog(m_Options.log_path, impl.description.history);
   }
 
   const std::int64_t samples = m_Pipeline->SamplesPerEpoch();
@@ -674,9 +738,9 @@ Trainer::Train(ProgressObserver * progress)
     }
     impl.network->train();
     SampleProducer producer(*m_Pipeline, epoch, share.indices, share.sizes, training.num_workers);
-    double     lossSum = 0.0;
-    double     waitSeconds = 0.0;
-    at::Tensor lastInput, lastLabel, lastOutput;
+    double    lossSum = 0.0;
+    double    waitSeconds = 0.0;
+    LastBatch last;
     for (std::int64_t b = 0; b < batches; ++b)
     {
       const std::vector<TrainingSample> batch = producer.NextBatch(waitSeconds);
@@ -689,9 +753,7 @@ Trainer::Train(ProgressObserver * progress)
       if (!batch.empty())
       {
         // The example picture shows the last batch this rank trained on.
-        lastInput = input.detach();
-        lastLabel = label.detach();
-        lastOutput = logits.detach();
+        last = { input.detach(), label.detach(), logits.detach() };
       }
       progress->Report((epoch - startEpoch + static_cast<double>(b + 1) / batches) / (lastEpoch - startEpoch));
     }
@@ -700,33 +762,23 @@ Trainer::Train(ProgressObserver * progress)
       lossSum = SumOverRanksAndCheckWeights(*group, *impl.network, lossSum, environment, epoch);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
-    EpochRecord  record;
-    record.epoch = epoch + 1;
-    record.loss = lossSum / batches;
-    record.learning_rate = learningRate;
-    record.seconds = seconds;
-    record.samples_per_second = samples / std::max(seconds, 1e-9);
-    record.pipeline_wait_seconds = waitSeconds;
+    const EpochRecord record = EpochSummary(epoch, lossSum, batches, learningRate, seconds, samples, waitSeconds);
     impl.description.history.push_back(record);
     if (writer)
     {
       AppendToLog(m_Options.log_path, record);
     }
-    std::ostringstream message;
-    message << "epoch " << record.epoch << "/" << training.epochs << ": loss " << record.loss << ", lr "
-            << learningRate << ", " << record.samples_per_second << " samples/s";
-    progress->Message(message.str());
+    progress->Message(EpochMessage(record, training.epochs));
 
-    const bool last = epoch + 1 == lastEpoch;
-    if (writer && ((epoch + 1) % training.checkpoint_every == 0 || last))
+    if (writer && ((epoch + 1) % training.checkpoint_every == 0 || epoch + 1 == lastEpoch))
     {
       const nlohmann::json trainerState = TrainerState(training, epoch, scaler, worldSize);
       WriteModelFile(m_Options.checkpoint_path, impl, &optimizer, &trainerState);
     }
-    if (writer && training.example_every > 0 && (epoch + 1) % training.example_every == 0 && lastInput.defined())
+    if (writer && training.example_every > 0 && (epoch + 1) % training.example_every == 0 && last.input.defined())
     {
-      WriteExampleBatch(m_Options.example_prefix + std::to_string(epoch + 1) + ".png", lastInput, lastLabel,
-                        impl.network->Activate(lastOutput));
+      WriteExampleBatch(m_Options.example_prefix + std::to_string(epoch + 1) + ".png", last.input, last.label,
+                        impl.network->Activate(last.output));
     }
   }
   progress->EndStage();
@@ -735,13 +787,7 @@ Trainer::Train(ProgressObserver * progress)
   impl.network->to(torch::kCPU);
   if (writer && lastEpoch == training.epochs)
   {
-    model.Save(m_Options.model_path);
-    std::vector<double> losses;
-    for (const auto & record : impl.description.history)
-    {
-      losses.push_back(record.loss);
-    }
-    WriteLossCurvePng(m_Options.loss_curve_path, losses);
+    SaveModelAndLossCurve(model, impl.description.history, m_Options);
   }
   return model;
 }

@@ -133,7 +133,7 @@ struct Series
 {
   std::string                     name;
   std::string                     cssClass;
-  std::string                     color;
+  std::string                     colour;
   const std::vector<CurvePoint> * points;
 };
 
@@ -165,11 +165,11 @@ CurvePlot(const std::string &         id,
   {
     if (s.points->empty())
     {
-      svg << "<text x='" << kLeft + 10 << "' y='" << kTop + 20 + 16 * legend++ << "' fill='" << s.color << "'>"
+      svg << "<text x='" << kLeft + 10 << "' y='" << kTop + 20 + 16 * legend++ << "' fill='" << s.colour << "'>"
           << Html(s.name) << ": undefined</text>";
       continue;
     }
-    svg << "<polyline class='curve " << s.cssClass << "' fill='none' stroke='" << s.color
+    svg << "<polyline class='curve " << s.cssClass << "' fill='none' stroke='" << s.colour
         << "' stroke-width='2' points='";
     for (const CurvePoint & p : *s.points)
     {
@@ -177,7 +177,7 @@ CurvePlot(const std::string &         id,
     }
     svg << "'/>";
     svg << "<text class='legend' x='" << kLeft + kSize - 10 << "' y='" << kTop + kSize - 12 - 16 * legend++
-        << "' text-anchor='end' fill='" << s.color << "'>" << Html(s.name) << "</text>";
+        << "' text-anchor='end' fill='" << s.colour << "'>" << Html(s.name) << "</text>";
   }
   svg << "</svg><figcaption>" << Html(title) << "</figcaption></figure>";
   return svg.str();
@@ -227,7 +227,7 @@ ScoreDistribution(const CohortEvaluation & evaluation)
   }
   svg << "<rect x='" << kLeft << "' y='" << kTop << "' width='" << kSize << "' height='" << kSize
       << "' fill='none' stroke='#444'/>";
-  const char * colors[3] = { "#1f77b4", "#d62728", "#7f7f7f" };
+  const char * colours[3] = { "#1f77b4", "#d62728", "#7f7f7f" };
   const char * classes[3] = { "normal", "anomalous", "unlabelled" };
   const double barWidth = kSize / bins / 3.0;
   for (int b = 0; b < bins; ++b)
@@ -240,7 +240,7 @@ ScoreDistribution(const CohortEvaluation & evaluation)
       }
       const double h = kSize * counts[b][k] / maximum;
       svg << "<rect class='bar " << classes[k] << "' x='" << kLeft + (b * 3 + k) * barWidth << "' y='"
-          << kTop + kSize - h << "' width='" << barWidth << "' height='" << h << "' fill='" << colors[k] << "'>"
+          << kTop + kSize - h << "' width='" << barWidth << "' height='" << h << "' fill='" << colours[k] << "'>"
           << "<title>" << counts[b][k] << ' ' << classes[k] << "</title></rect>";
     }
   }
@@ -256,7 +256,7 @@ ScoreDistribution(const CohortEvaluation & evaluation)
   svg << "<text transform='translate(15," << kTop + kSize / 2 << ") rotate(-90)' text-anchor='middle'>cases</text>";
   for (int k = 0; k < 3; ++k)
   {
-    svg << "<text x='" << kLeft + 10 << "' y='" << kTop + 18 + 16 * k << "' fill='" << colors[k] << "'>" << classes[k]
+    svg << "<text x='" << kLeft + 10 << "' y='" << kTop + 18 + 16 * k << "' fill='" << colours[k] << "'>" << classes[k]
         << "</text>";
   }
   svg << "</svg><figcaption>Case score distribution by label</figcaption></figure>";

@@ -1,6 +1,8 @@
 #ifndef nsaJsonText_h
 #define nsaJsonText_h
 
+#include "nsaMessageText.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -21,8 +23,8 @@ struct JsonLimits
   /** Arrays and objects nested deeper than this are refused (the toolkit's own files nest
    * at most 4 deep). */
   static constexpr int MaxDepth = 256;
-  /** Characters of a value or key quoted in a message; longer ones end in "…". */
-  static constexpr std::size_t MessageCharacters = 80;
+  /** Characters of a value or key quoted in a message (nsaMessageText.h). */
+  static constexpr std::size_t MessageCharacters = nsa::MessageCharacters;
 };
 
 /** Parses JSON text and refuses, with nsa::InputError starting with `context` (usually
@@ -30,11 +32,6 @@ struct JsonLimits
  * object (naming the key), and numbers outside the range of a double (naming the key). */
 nlohmann::json
 ParseJsonText(const std::string & text, const std::string & context);
-
-/** `text` cut to JsonLimits::MessageCharacters characters, with "…" when cut (never in the
- * middle of a UTF-8 sequence). */
-std::string
-ShortenForMessage(const std::string & text, std::size_t characters = JsonLimits::MessageCharacters);
 
 } // namespace nsa
 

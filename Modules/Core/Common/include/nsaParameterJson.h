@@ -50,15 +50,6 @@ JsonForMessage(const nlohmann::json & value)
   return ShortenForMessage(value.dump(), JsonLimits::MessageCharacters);
 }
 
-inline std::string
-FormatNumber(double value)
-{
-  std::ostringstream stream;
-  stream.precision(15);
-  stream << value;
-  return stream.str();
-}
-
 /** Reads fields from a JSON object; rejects unknown keys, wrong types and values outside
  * the allowed range with a message naming `context.key` and what is allowed. Keys that are
  * absent keep their current value. */

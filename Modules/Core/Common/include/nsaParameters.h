@@ -24,7 +24,8 @@ namespace nsa
  *
  * This header needs the C++ standard library only: the JSON form (reader, writer,
  * documentation) is in nsaParameterJson.h, which includes this one, so code that only uses
- * the structures (the ITK filters) compiles no JSON.
+ * the structures (the ITK filters) compiles no JSON; their validators (nsaParameters.cxx)
+ * link none either (Core.ParametersLinkWithoutJson).
  */
 
 constexpr double Unbounded = std::numeric_limits<double>::max();

@@ -1,7 +1,7 @@
 #include "nsaParameters.h"
-#include "nsaParameterJson.h"
 
-#include "nsaJsonText.h"
+#include "nsaError.h"
+#include "nsaMessageText.h"
 
 #include <algorithm>
 #include <cctype>
@@ -183,38 +183,6 @@ void
 PredictionParameters::Validate() const
 {
   ValidateDeviceName(device);
-}
-
-nlohmann::json
-MigrateNetworkKeys(const nlohmann::json & object, const std::string & context)
-{
-  nlohmann::json migrated = object;
-  if (!migrated.is_object() || !migrated.contains("training") || !migrated["training"].is_object())
-  {
-    return migrated;
-  }
-  nlohmann::json & training = migrated["training"];
-  for (const char * key : { "dimension", "width_multiplier", "input_channels" })
-  {
-    if (!training.contains(key))
-    {
-      continue;
-    }
-    if (!migrated.contains("network") || !migrated["network"].is_object())
-    {
-      migrated["network"] = nlohmann::json::object();
-    }
-    nlohmann::json & network = migrated["network"];
-    if (network.contains(key) && network[key] != training[key])
-    {
-      throw ParameterError(context + ": training." + key + " " + JsonForMessage(training[key]) +
-                           " disagrees with network." + key + " " + JsonForMessage(network[key]) +
-                           " (the network section is the one home of this key)");
-    }
-    network[key] = training[key];
-    training.erase(key);
-  }
-  return migrated;
 }
 
 } // namespace nsa

@@ -15,7 +15,7 @@ data_dir="${here}/.nsa-data"
 # --- Debian packages ------------------------------------------------------------------
 # Build tools and libraries.
 packages=(
-  build-essential cmake ccache pkg-config git
+  build-essential cmake ccache pkg-config git curl xz-utils
   libinsighttoolkit5-dev libfftw3-dev libtorch-dev libdcmtk-dev libboost-filesystem-dev
   nlohmann-json3-dev libexpat1-dev libgtest-dev libbenchmark-dev libpng-dev zlib1g-dev
 )
@@ -101,6 +101,37 @@ if [[ ! -f "${ort_dir}/.complete" ]]; then
   rm -rf "${ort_dir}"
   npm install --silent --ignore-scripts --no-save --no-audit --no-fund --prefix "${ort_dir}" "${onnxruntime_node}"
   touch "${ort_dir}/.complete"
+fi
+
+# --- ITK's module macros ----------------------------------------------------------------
+# Modules/Filtering/Synthesis also builds alone as an ITK module (Documentation/Architecture.md);
+# ITK's module macros (its CMake/ folder and four helpers the macros include or run) are not
+# in Debian's binary packages, so they come from Debian's source package of the same ITK,
+# checked against the SHA-256 that Debian's Sources index lists for it. Written once.
+itk_version="$(dpkg-query -W -f='${Version}' libinsighttoolkit5-dev)"
+itk_version="${itk_version%%-*}"
+itk_dir="${data_dir}/itk-${itk_version}"
+if [[ ! -f "${itk_dir}/.complete" ]]; then
+  declare -A itk_sha256=(
+    [5.2.1]=a267fe9b37921cecbe85aa3f6ca64185c602d7a8ca3f148a705a4971f1b88202
+  )
+  if [[ -z "${itk_sha256[${itk_version}]:-}" ]]; then
+    echo "setup: no checksum for ITK ${itk_version}'s source package; add it to Utilities/setup.sh" >&2
+    exit 1
+  fi
+  echo "setup: fetching ITK ${itk_version}'s module macros from Debian's source package (283 MB; under 1 MB of it is kept)"
+  tmp="$(mktemp -d)"
+  curl -fsSL -o "${tmp}/itk.tar.xz" \
+    "http://deb.debian.org/debian/pool/main/i/insighttoolkit5/insighttoolkit5_${itk_version}.orig.tar.xz"
+  echo "${itk_sha256[${itk_version}]}  ${tmp}/itk.tar.xz" | sha256sum --check --quiet
+  rm -rf "${itk_dir}"
+  mkdir -p "${itk_dir}"
+  top="InsightToolkit-${itk_version}"
+  tar -xJf "${tmp}/itk.tar.xz" -C "${itk_dir}" --strip-components=1 --wildcards \
+    "${top}/CMake/*" "${top}/Utilities/KWStyle/*" "${top}/Utilities/ClangFormat/*" \
+    "${top}/Utilities/Maintenance/BuildHeaderTest.py" "${top}/Utilities/Doxygen/mcdoc.py"
+  rm -rf "${tmp}"
+  touch "${itk_dir}/.complete"
 fi
 
 # --- brain MR subjects ------------------------------------------------------------------

@@ -37,6 +37,7 @@ namespace nsa
  * in other threads are not disturbed) and cached for the life of the process, as are the sine
  * matrices. Transform() may be called from many threads at once on different buffers (its
  * scratch memory is per thread). Buffers must come from AllocateBuffer() (FFTW's alignment).
+ * \ingroup NSASynthesis
  */
 class DiscreteSineTransform
 {

@@ -29,7 +29,9 @@ PatchStatusName(PatchStatus status);
 
 /** \class PatchRecord
  * \brief Everything the NSA filter decided for one patch, for inspection, tests and the JSON
- * record of NSASynthesize. Boxes are index regions (start, size), axes in ITK order (x, y, z). */
+ * record of NSASynthesize. Boxes are index regions (start, size), axes in ITK order (x, y, z).
+ * \ingroup NSASynthesis
+ */
 struct PatchRecord
 {
   unsigned int              index = 0;
@@ -63,7 +65,9 @@ struct PatchRecord
 
 /** \class SynthesisRecord
  * \brief The record of one synthesised sample: the random stream it used, the modes, the
- * label normalisation and one PatchRecord per patch slot (num_patches entries). */
+ * label normalisation and one PatchRecord per patch slot (num_patches entries).
+ * \ingroup NSASynthesis
+ */
 struct SynthesisRecord
 {
   std::uint64_t            stream_key = 0;

@@ -28,7 +28,9 @@ struct PatchEllipsoid;
  *
  * The masks live on the destination box: index 0, size = destinationRegion's size, origin at
  * the physical point of destinationRegion's first voxel, spacing and direction of the
- * destination: the same grid as itk::RegionOfInterestImageFilter's output for that box. */
+ * destination: the same grid as itk::RegionOfInterestImageFilter's output for that box.
+ * \ingroup NSASynthesis
+ */
 template <unsigned int VDimension>
 struct PatchGeometry
 {
@@ -68,6 +70,7 @@ struct PatchGeometry
  * each image, so a source and a destination with different spacings still exchange
  * patches of the intended physical size. Patches are transferred along index axes.
  * Failures are recorded in the PatchRecord, never printed or thrown.
+ * \ingroup NSASynthesis
  */
 template <unsigned int VDimension>
 class PatchSampler

@@ -32,6 +32,7 @@ namespace nsa
  *
  * Deterministic and single-threaded: the same inputs give bit-identical results whatever
  * thread calls Solve, and several solvers may run in parallel.
+ * \ingroup NSASynthesis
  */
 class PoissonSolver
 {

@@ -20,7 +20,9 @@ namespace nsa
 
 /** \class SynthesisResult
  * \brief One synthesised training example: the anomalous image, its float label (both on
- * the destination's grid) and the record of what was done. */
+ * the destination's grid) and the record of what was done.
+ * \ingroup NSASynthesis
+ */
 template <unsigned int VDimension>
 struct SynthesisResult
 {
@@ -74,7 +76,9 @@ typename itk::Image<unsigned char, VDimension>::Pointer
 ComputeObjectMask(const itk::Image<float, VDimension> * image, const SynthesisParameters & parameters);
 
 /** \class LogisticCalibration
- * \brief Logistic label parameters calibrated on a user's own data. */
+ * \brief Logistic label parameters calibrated on a user's own data.
+ * \ingroup NSASynthesis
+ */
 struct LogisticCalibration
 {
   double logistic_k = 0.0;

@@ -308,7 +308,9 @@ private:
   {
     if (m_KeepChoice.empty())
     {
-      this->Fail(p, "has the default '" + p.defaultValue + "', the key's is '" + keyDefault + "'");
+      this->Fail(p, "has the default '" + p.defaultValue + "', " +
+                      (keyDefault.empty() ? std::string("the key is unset by default")
+                                          : "the key's is '" + keyDefault + "'"));
     }
     else
     {

@@ -189,6 +189,12 @@ TEST(ParameterFlags, AgreementWithVisitIsChecked)
             std::string::npos);
   EXPECT_NE(mismatches(withDefault(gammaShape, "2,2"), "").find("parameter 'gamma_shape' has the default '2,2'"),
             std::string::npos);
+  // An optional key unset by default cannot show a default.
+  EXPECT_NE(mismatches("<double><name>background_intensity</name><longflag>background_intensity</longflag>"
+                       "<label>b</label><description>b</description><default>0</default></double>\n",
+                       "")
+              .find("parameter 'background_intensity' has the default '0', the key is unset by default"),
+            std::string::npos);
   const std::string rule = "<string-enumeration><name>patch_rule</name><longflag>patch_rule</longflag><label>p</label>"
                            "<description>p</description><default>%</default><element>gamma</element>"
                            "<element>cutpaste</element></string-enumeration>\n";

@@ -404,14 +404,20 @@ CheckGeometry(const SyntheticLesionParameters & parameters)
   }
 }
 
-/** Checks the intensity change and offset; returns the relative intensity change, the kind's
- * default (+0.5 or -0.5) when unset. */
+/** The relative intensity change: the parameter, or the kind's default (+0.5 or -0.5) when
+ * unset. */
 double
-CheckedIntensityChange(const SyntheticLesionParameters & parameters)
+RelativeIntensityChange(const SyntheticLesionParameters & parameters)
+{
+  return parameters.intensity_change.value_or(parameters.kind == LesionKind::Hypointense ? -0.5 : 0.5);
+}
+
+/** Checks the intensity change and offset. */
+void
+CheckIntensityChange(const SyntheticLesionParameters & parameters)
 {
   const LesionKind kind = parameters.kind;
-  const double     intensityChange =
-    parameters.intensity_change.value_or(kind == LesionKind::Hypointense ? -0.5 : 0.5);
+  const double     intensityChange = RelativeIntensityChange(parameters);
   if (!std::isfinite(intensityChange))
   {
     throw ParameterError("lesion intensity change: must be finite");
@@ -431,7 +437,6 @@ CheckedIntensityChange(const SyntheticLesionParameters & parameters)
     throw ParameterError("lesion intensity offset " + std::to_string(*offset) +
                          ": a hypointense lesion needs a negative offset");
   }
-  return intensityChange;
 }
 
 /** Checks the parameters of the kinds other than the intensity changes, and of the irregular
@@ -954,7 +959,7 @@ SyntheticLesionParameters::Validate() const
 {
   // The order of the checks is that of the messages earlier versions gave first.
   CheckGeometry(*this);
-  CheckedIntensityChange(*this);
+  CheckIntensityChange(*this);
   CheckKindAndShapeParameters(*this);
 }
 
@@ -966,7 +971,7 @@ InsertSyntheticLesion(const FloatImage * image, const SyntheticLesionParameters 
     throw ParameterError("synthetic lesion: no input image");
   }
   parameters.Validate();
-  const double intensityChange = CheckedIntensityChange(parameters);
+  const double intensityChange = RelativeIntensityChange(parameters);
   const LesionKind kind = parameters.kind;
   const bool       irregular = parameters.shape == LesionShape::Irregular;
 

@@ -54,11 +54,10 @@ public:
   void
   Insert(std::uint32_t rank)
   {
+    // Branch-free, as in Replace: whether a count crosses zero is a coin toss for the predictor.
     const std::uint32_t block = rank / Block;
-    if (m_Fine[rank]++ == 0)
-    {
-      m_Occupied[block] |= std::uint64_t{ 1 } << (rank % Block);
-    }
+    ++m_Fine[rank];
+    m_Occupied[block] |= std::uint64_t{ 1 } << (rank % Block);
     ++m_Coarse[block];
     m_Below += block < m_Block ? 1 : 0;
   }
@@ -67,12 +66,39 @@ public:
   Remove(std::uint32_t rank)
   {
     const std::uint32_t block = rank / Block;
-    if (--m_Fine[rank] == 0)
-    {
-      m_Occupied[block] &= ~(std::uint64_t{ 1 } << (rank % Block));
-    }
+    const std::uint64_t emptied = --m_Fine[rank] == 0 ? 1 : 0;
+    m_Occupied[block] &= ~(emptied << (rank % Block));
     --m_Coarse[block];
     m_Below -= block < m_Block ? 1 : 0;
+  }
+
+  /** For each offset o of `offsets`: removes ranks[o + out] and inserts ranks[o + in] (a
+   * window's face moving along x). One branch-free loop with the histogram's pointers and the
+   * count below the current block in registers: 5 % of a 256^2 NSA sample (issue 17). */
+  void
+  Replace(const std::uint32_t * ranks, const long * offsets, std::size_t count, long out, long in)
+  {
+    TCount *        fine = m_Fine.data();
+    TCount *        coarse = m_Coarse.data();
+    std::uint64_t * occupied = m_Occupied.data();
+    const std::uint32_t current = m_Block;
+    std::uint32_t   below = m_Below;
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      const std::uint32_t removed = ranks[offsets[i] + out];
+      const std::uint32_t inserted = ranks[offsets[i] + in];
+      const std::uint32_t removedBlock = removed / Block;
+      const std::uint64_t emptied = --fine[removed] == 0 ? 1 : 0;
+      occupied[removedBlock] &= ~(emptied << (removed % Block));
+      --coarse[removedBlock];
+      below -= removedBlock < current ? 1 : 0;
+      const std::uint32_t insertedBlock = inserted / Block;
+      ++fine[inserted];
+      occupied[insertedBlock] |= std::uint64_t{ 1 } << (inserted % Block);
+      ++coarse[insertedBlock];
+      below += insertedBlock < current ? 1 : 0;
+    }
+    m_Below = below;
   }
 
   /** The rank of the 0-based k-th smallest element; k must be below the number of elements. */
@@ -208,11 +234,7 @@ public:
     const long in = Clamp(step > 0 ? m_Centre + m_Radius + 1 : m_Centre - m_Radius - 1, m_Extent[0]);
     if (out != in)
     {
-      for (long offset : m_Face)
-      {
-        m_Histogram.Remove(m_Ranks[offset + out]);
-        m_Histogram.Insert(m_Ranks[offset + in]);
-      }
+      m_Histogram.Replace(m_Ranks, m_Face.data(), m_Face.size(), out, in);
     }
     m_Centre += step;
   }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <type_traits>
 
 namespace py = pybind11;
 
@@ -83,50 +84,52 @@ PoissonBlend(const CArray<float> &                       destination,
   return ImageToArray<ImageType>(result);
 }
 
-/** A JSON value as the Python object json.loads would make of its text (dict, list, str,
- * int, float, bool, None), without the text: the record's dump and parse cost about 15 % of
- * a 128^2 synthesize() call (issue 17). Doubles keep their value (json.loads of nlohmann's
- * round-trip text gives the same double). */
+/** A Python number for a record's value; NaN and infinities as None, as in its JSON text
+ * (which has neither: nlohmann writes them as null). */
 py::object
-JsonToPython(const nlohmann::json & value)
+NumberToPython(double number)
 {
-  switch (value.type())
-  {
-    case nlohmann::json::value_t::object:
-    {
-      py::dict dict;
-      for (auto it = value.begin(); it != value.end(); ++it)
-      {
-        dict[py::str(it.key())] = JsonToPython(it.value());
-      }
-      return std::move(dict);
-    }
-    case nlohmann::json::value_t::array:
+  return std::isfinite(number) ? py::object(py::float_(number)) : py::object(py::none());
+}
+
+/** A synthesis record as the dict json.loads makes of its JSON text (PatchRecord::Visit's
+ * keys, with the same values), built directly from the record: the text's dump and parse,
+ * and even the nlohmann object between, cost 6-15 % of a 128^2 synthesize() call (issue 17). */
+template <typename TRecord>
+py::dict
+RecordToPython(const TRecord & record)
+{
+  py::dict dict;
+  record.Visit([&dict](const char * key, const auto & value) {
+    using ValueType = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same<ValueType, std::vector<PatchRecord>>::value)
     {
       py::list list(value.size());
       for (std::size_t i = 0; i < value.size(); ++i)
       {
-        list[i] = JsonToPython(value[i]);
+        list[i] = RecordToPython(value[i]);
       }
-      return std::move(list);
+      dict[key] = std::move(list);
     }
-    case nlohmann::json::value_t::string:
-      return py::str(value.get_ref<const std::string &>());
-    case nlohmann::json::value_t::boolean:
-      return py::bool_(value.get<bool>());
-    case nlohmann::json::value_t::number_integer:
-      return py::int_(value.get<std::int64_t>());
-    case nlohmann::json::value_t::number_unsigned:
-      return py::int_(value.get<std::uint64_t>());
-    case nlohmann::json::value_t::number_float:
+    else if constexpr (std::is_same<ValueType, std::vector<double>>::value)
     {
-      const double number = value.get<double>();
-      // json.dumps/loads text has no NaN or infinity; nlohmann writes them as null.
-      return std::isfinite(number) ? py::object(py::float_(number)) : py::object(py::none());
+      py::list list(value.size());
+      for (std::size_t i = 0; i < value.size(); ++i)
+      {
+        list[i] = NumberToPython(value[i]);
+      }
+      dict[key] = std::move(list);
     }
-    default:
-      return py::none();
-  }
+    else if constexpr (std::is_same<ValueType, double>::value)
+    {
+      dict[key] = NumberToPython(value);
+    }
+    else
+    {
+      dict[key] = py::cast(value); // integers, names, integer vectors
+    }
+  });
+  return dict;
 }
 
 /** Synthesis parameters: a preset's (name or path), then the keys of a JSON object. */
@@ -255,7 +258,7 @@ Synthesize(const CArray<float> &                      destination,
   }
   return py::make_tuple(ImageToArray<ImageType>(result.image),
                         ImageToArray<ImageType>(result.label),
-                        JsonToPython(result.record.ToJson()));
+                        RecordToPython(result.record));
 }
 
 /** A float32 array the caller lends as an output buffer: C-contiguous, writable, of the
@@ -409,7 +412,7 @@ private:
     }
     py::object image = imageOut ? py::object(*imageOut) : py::object(ImageToArray<ImageType>(result.image));
     py::object label = labelOut ? py::object(*labelOut) : py::object(ImageToArray<ImageType>(result.label));
-    py::object record = wantRecord ? JsonToPython(result.record.ToJson()) : py::object(py::none());
+    py::object record = wantRecord ? RecordToPython(result.record) : py::object(py::none());
     return py::make_tuple(image, label, record);
   }
 

@@ -59,6 +59,34 @@ struct PatchRecord
   /** Voxels that the patch changed (the label mask of this patch, before median cleaning). */
   std::int64_t              blended_voxels = 0;
 
+  /** Calls visitor(key, value) for each field, in the record's order, with the field's own
+   * type (the status as its name): the one list of the record's keys, which ToJson() and
+   * the Python binding's dict follow. A patch that was not drawn lists index and status only. */
+  template <typename TVisitor>
+  void
+  Visit(TVisitor && visitor) const
+  {
+    visitor("index", index);
+    visitor("status", PatchStatusName(status));
+    if (status == PatchStatus::NotDrawn)
+    {
+      return;
+    }
+    visitor("half_width_fraction", half_width_fraction);
+    visitor("source_index", source_index);
+    visitor("source_size", source_size);
+    visitor("destination_index", destination_index);
+    visitor("destination_size", destination_size);
+    visitor("scale_drawn", scale_drawn);
+    visitor("scale", scale);
+    visitor("interpolation_factor", interpolation_factor);
+    visitor("source_attempts", source_attempts);
+    visitor("destination_attempts", destination_attempts);
+    visitor("source_object_fraction", source_object_fraction);
+    visitor("overlap_fraction", overlap_fraction);
+    visitor("blended_voxels", blended_voxels);
+  }
+
   nlohmann::json
   ToJson() const;
 };
@@ -82,6 +110,22 @@ struct SynthesisRecord
   /** Number of patches with status Blended. */
   unsigned int
   NumberOfBlendedPatches() const;
+
+  /** As PatchRecord::Visit; the modes come as their names, `patches` as the vector of
+   * PatchRecord (a visitor visits each in turn). */
+  template <typename TVisitor>
+  void
+  Visit(TVisitor && visitor) const
+  {
+    visitor("stream_key", stream_key);
+    visitor("blend_mode", ToString(blend_mode));
+    visitor("label_mode", ToString(label_mode));
+    visitor("patch_rule", ToString(patch_rule));
+    visitor("interpolation_factor", interpolation_factor);
+    visitor("label_intensity_scale", label_intensity_scale);
+    visitor("blended_patches", this->NumberOfBlendedPatches());
+    visitor("patches", patches);
+  }
 
   nlohmann::json
   ToJson() const;

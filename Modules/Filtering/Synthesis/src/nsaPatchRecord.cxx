@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+
 namespace nsa
 {
 
@@ -26,30 +28,40 @@ PatchStatusName(PatchStatus status)
   return "unknown";
 }
 
+namespace
+{
+
+/** A record as a JSON object, key by key from its Visit(). */
+template <typename TRecord>
+nlohmann::json
+RecordToJson(const TRecord & record)
+{
+  nlohmann::json object = nlohmann::json::object();
+  record.Visit([&object](const char * key, const auto & value) {
+    using ValueType = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same<ValueType, std::vector<PatchRecord>>::value)
+    {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto & patch : value)
+      {
+        list.push_back(RecordToJson(patch));
+      }
+      object[key] = std::move(list);
+    }
+    else
+    {
+      object[key] = value;
+    }
+  });
+  return object;
+}
+
+} // namespace
+
 nlohmann::json
 PatchRecord::ToJson() const
 {
-  nlohmann::json object;
-  object["index"] = index;
-  object["status"] = PatchStatusName(status);
-  if (status == PatchStatus::NotDrawn)
-  {
-    return object;
-  }
-  object["half_width_fraction"] = half_width_fraction;
-  object["source_index"] = source_index;
-  object["source_size"] = source_size;
-  object["destination_index"] = destination_index;
-  object["destination_size"] = destination_size;
-  object["scale_drawn"] = scale_drawn;
-  object["scale"] = scale;
-  object["interpolation_factor"] = interpolation_factor;
-  object["source_attempts"] = source_attempts;
-  object["destination_attempts"] = destination_attempts;
-  object["source_object_fraction"] = source_object_fraction;
-  object["overlap_fraction"] = overlap_fraction;
-  object["blended_voxels"] = blended_voxels;
-  return object;
+  return RecordToJson(*this);
 }
 
 unsigned int
@@ -66,21 +78,7 @@ SynthesisRecord::NumberOfBlendedPatches() const
 nlohmann::json
 SynthesisRecord::ToJson() const
 {
-  nlohmann::json object;
-  object["stream_key"] = stream_key;
-  object["blend_mode"] = ToString(blend_mode);
-  object["label_mode"] = ToString(label_mode);
-  object["patch_rule"] = ToString(patch_rule);
-  object["interpolation_factor"] = interpolation_factor;
-  object["label_intensity_scale"] = label_intensity_scale;
-  object["blended_patches"] = this->NumberOfBlendedPatches();
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto & patch : patches)
-  {
-    list.push_back(patch.ToJson());
-  }
-  object["patches"] = list;
-  return object;
+  return RecordToJson(*this);
 }
 
 } // namespace nsa

@@ -16,9 +16,9 @@
 int
 main(int argc, char * argv[])
 {
-  // OpenMP threads that sleep when idle instead of spinning (unless OMP_WAIT_POLICY is set):
-  // beside a busy process, spinning threads stalled training (issue 17).
-  nsa::RestartWithPassiveOpenMP(argc, argv);
+  // Idle OpenMP threads spin briefly, then sleep (unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is
+  // set): beside a busy process, libgomp's long spinning stalled training (issue 17).
+  nsa::RestartWithBoundedOpenMPSpinning(argc, argv);
   // Freed tensors stay mapped for the next step instead of faulting in again (issue 17).
   nsa::KeepFreedMemoryForReuse();
   return nsa::RunProgram(NSATrainXMLDescription, argc, argv, [](nsa::ProgramContext & program) {
@@ -83,6 +83,7 @@ main(int argc, char * argv[])
     nsa::Trainer trainer(description, std::move(images), options);
     if (distributed.rank == 0)
     {
+      program.Progress().Message("idle OpenMP threads: " + nsa::DescribeOpenMPWaiting());
       program.Progress().Message("training on " + std::to_string(trainer.NumberOfUnits()) + " slices or volumes");
     }
     const nsa::Model model = trainer.Train(&program.Progress());

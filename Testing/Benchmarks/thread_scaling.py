@@ -16,8 +16,9 @@ With --nsatrain build/bin/NSATrain it runs the C++ trainer instead, end to end w
 synthesis workers (--workers, default 2): Colin27 axial slices (mricron-data), brain-mri preset, the same width,
 batch and crop, 3 epochs of --samples samples; samples/s is the trainer's own figure for the
 last epoch (<model>.log.jsonl). --threads 0 is the trainer's default (nsa::AvailableCpus);
-policy "default" is NSATrain's (it restarts itself with OMP_WAIT_POLICY=PASSIVE), "active"
-sets OMP_WAIT_POLICY=ACTIVE (libgomp's spinning, the behaviour before issue 17).
+policy "default" is NSATrain's own choice, "passive" and "active" set OMP_WAIT_POLICY ("active":
+libgomp's spinning, the behaviour before issue 17), "spinN" sets GOMP_SPINCOUNT=N with
+OMP_WAIT_POLICY unset (idle threads spin N times, then sleep).
 
 Print one Markdown row per configuration, with /proc/loadavg before each run. On a machine
 shared with other work the "alone" rows are not alone: read them against the load column.
@@ -61,6 +62,13 @@ print(json.dumps({"samples_per_s": steps * batch / wall, "cpu_ms_per_sample": 1e
 BUSY_CODE = "while True:\n    pass\n"
 
 
+def wait_policy(text):
+    """An OpenMP waiting choice: default (the program's own), passive, active, spinN."""
+    if text in ("default", "passive", "active") or (text.startswith("spin") and text[4:].isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected default, passive, active or spinN, got {text!r}")
+
+
 def load_average():
     with open("/proc/loadavg") as handle:
         return " ".join(handle.read().split()[:3])
@@ -89,7 +97,13 @@ def run(threads, workers, policy, busy, arguments):
     environment.pop("NSA_OPENMP_RESTARTED", None)
     if not arguments.nsatrain:
         environment["OMP_NUM_THREADS"] = str(threads)
-    if policy != "default":
+    environment.pop("GOMP_SPINCOUNT", None)
+    if policy.startswith("spin"):
+        # Bounded spinning: libgomp spins GOMP_SPINCOUNT times, then sleeps (policy unset);
+        # the marker keeps NSATrain from restarting itself with its own choice.
+        environment["GOMP_SPINCOUNT"] = policy[len("spin"):]
+        environment["NSA_OPENMP_RESTARTED"] = "1"
+    elif policy != "default":
         environment["OMP_WAIT_POLICY"] = policy.upper()
     neighbour = subprocess.Popen([sys.executable, "-c", BUSY_CODE]) if busy else None
     try:
@@ -115,8 +129,9 @@ def run(threads, workers, policy, busy, arguments):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--policies", nargs="+", default=None, choices=["default", "passive", "active"],
-                        help="default: default passive (PyTorch), default active (NSATrain)")
+    parser.add_argument("--policies", nargs="+", default=None, type=wait_policy,
+                        help="default, passive, active or spinN (GOMP_SPINCOUNT=N, OMP_WAIT_POLICY unset); "
+                             "default: default passive (PyTorch), default active (NSATrain)")
     parser.add_argument("--neighbour", nargs="+", default=["alone", "busy"], choices=["alone", "busy"])
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--batch", type=int, default=16)

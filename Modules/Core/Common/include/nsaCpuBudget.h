@@ -43,22 +43,37 @@ AvailableCpus();
 unsigned int
 DefaultNetworkThreads(unsigned int availableCpus, unsigned int synthesisWorkers);
 
-/** OpenMP (libgomp, under Debian's LibTorch) reads OMP_WAIT_POLICY when it is loaded, before
- * main(). Unless the user set it, this sets OMP_WAIT_POLICY=PASSIVE and replaces the process
- * by the same program with the same arguments (execv of /proc/self/exe), once; it returns
- * (doing nothing) when the variable is already set, after the restart, or when the exec
- * fails. Idle OpenMP threads then sleep instead of spinning: on a machine where another
- * process keeps a CPU busy, spinning threads took the CPU from the thread with work and
- * training fell from 73 to 12 samples/s (Documentation/Benchmarks.md). Call it first in
- * main() of programs that train; it costs one more program start (about 0.8 s with
- * LibTorch), and none for --xml, --help and --version. */
-void
-RestartWithPassiveOpenMP(int argc, char * argv[]);
+/** The spin count NSATrain gives libgomp (GOMP_SPINCOUNT): an idle OpenMP thread spins this
+ * many times (a few microseconds), then sleeps. */
+constexpr unsigned int BoundedOpenMPSpinCount = 3000;
 
-/** Whether RestartWithPassiveOpenMP restarts for these environment values (nullptr: unset):
- * only when OMP_WAIT_POLICY is unset and the restart marker NSA_OPENMP_RESTARTED is not. */
+/** OpenMP (libgomp, under Debian's LibTorch) reads its waiting settings when it is loaded,
+ * before main(). Unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT, this sets
+ * GOMP_SPINCOUNT=BoundedOpenMPSpinCount and replaces the process by the same program with the
+ * same arguments (execv of /proc/self/exe), once; it returns (doing nothing) when either
+ * variable is already set, after the restart, or when the exec fails. libgomp's own default
+ * spins 300 000 times: beside a busy process, spinning threads took the CPU from the thread
+ * with work and training fell from 73 to 12 samples/s. Sleeping at once (OMP_WAIT_POLICY=
+ * PASSIVE, NSATrain's choice before) made 2 network threads slower than 1 even on a quiet
+ * machine (100 against 135 samples/s), each of the step's many parallel regions waking its
+ * threads through the kernel; a bounded spin bridges the short gaps between regions (2
+ * threads 147-155 samples/s) and still yields the CPU soon (Documentation/Benchmarks.md).
+ * Call it first in main() of programs that train; it costs one more program start (about
+ * 0.8 s with LibTorch), and none for --xml, --help and --version. */
+void
+RestartWithBoundedOpenMPSpinning(int argc, char * argv[]);
+
+/** How idle OpenMP threads wait in this process, from the environment libgomp read, for a
+ * program's log: "GOMP_SPINCOUNT=3000 (spin, then sleep)", the user's OMP_WAIT_POLICY and/or
+ * GOMP_SPINCOUNT, or libgomp's default. */
+std::string
+DescribeOpenMPWaiting();
+
+/** Whether RestartWithBoundedOpenMPSpinning restarts for these environment values (nullptr:
+ * unset): only when OMP_WAIT_POLICY, GOMP_SPINCOUNT and the restart marker
+ * NSA_OPENMP_RESTARTED are all unset. */
 bool
-WantsPassiveOpenMPRestart(const char * ompWaitPolicy, const char * restartMarker);
+WantsOpenMPWaitRestart(const char * ompWaitPolicy, const char * gompSpinCount, const char * restartMarker);
 
 } // namespace nsa
 

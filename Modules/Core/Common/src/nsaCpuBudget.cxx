@@ -193,16 +193,40 @@ DefaultNetworkThreads(unsigned int availableCpus, unsigned int synthesisWorkers)
 }
 
 bool
-WantsPassiveOpenMPRestart(const char * ompWaitPolicy, const char * restartMarker)
+WantsOpenMPWaitRestart(const char * ompWaitPolicy, const char * gompSpinCount, const char * restartMarker)
 {
-  return ompWaitPolicy == nullptr && restartMarker == nullptr;
+  return ompWaitPolicy == nullptr && gompSpinCount == nullptr && restartMarker == nullptr;
+}
+
+std::string
+DescribeOpenMPWaiting()
+{
+  const char * policy = std::getenv("OMP_WAIT_POLICY");
+  const char * spinCount = std::getenv("GOMP_SPINCOUNT");
+  std::string  text;
+  if (policy)
+  {
+    text = std::string("OMP_WAIT_POLICY=") + policy;
+  }
+  if (spinCount)
+  {
+    text += (text.empty() ? "" : ", ") + std::string("GOMP_SPINCOUNT=") + spinCount;
+  }
+  if (text.empty())
+  {
+    return "libgomp's default (spin 300000 times, then sleep)";
+  }
+  const bool ours = !policy && spinCount && std::getenv("NSA_OPENMP_RESTARTED") &&
+                    std::string(spinCount) == std::to_string(BoundedOpenMPSpinCount);
+  return text + (ours ? " (spin briefly, then sleep)" : " (set by the user)");
 }
 
 void
-RestartWithPassiveOpenMP(int argc, char * argv[])
+RestartWithBoundedOpenMPSpinning(int argc, char * argv[])
 {
 #if defined(__linux__)
-  if (argc < 1 || !WantsPassiveOpenMPRestart(std::getenv("OMP_WAIT_POLICY"), std::getenv("NSA_OPENMP_RESTARTED")))
+  if (argc < 1 || !WantsOpenMPWaitRestart(std::getenv("OMP_WAIT_POLICY"), std::getenv("GOMP_SPINCOUNT"),
+                                          std::getenv("NSA_OPENMP_RESTARTED")))
   {
     return;
   }
@@ -214,13 +238,14 @@ RestartWithPassiveOpenMP(int argc, char * argv[])
       return; // answered at once, nothing runs in parallel
     }
   }
-  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 0) != 0 || setenv("NSA_OPENMP_RESTARTED", "1", 1) != 0)
+  const std::string spinCount = std::to_string(BoundedOpenMPSpinCount);
+  if (setenv("GOMP_SPINCOUNT", spinCount.c_str(), 0) != 0 || setenv("NSA_OPENMP_RESTARTED", "1", 1) != 0)
   {
     return;
   }
   execv("/proc/self/exe", argv);
-  // The exec failed: carry on in this process (active waiting, as before).
-  unsetenv("OMP_WAIT_POLICY");
+  // The exec failed: carry on in this process (libgomp's default waiting).
+  unsetenv("GOMP_SPINCOUNT");
 #else
   (void)argc;
   (void)argv;

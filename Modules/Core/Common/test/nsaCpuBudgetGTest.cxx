@@ -97,10 +97,11 @@ TEST(CpuBudget, NetworkThreadsLeaveACpuToTheWorkersFromTwoCpus)
   EXPECT_EQ(nsa::DefaultNetworkThreads(0, 2), 1u);
 }
 
-TEST(CpuBudget, PassiveOpenMPRestartOnlyWhenTheUserLeftThePolicyUnset)
+TEST(CpuBudget, OpenMPWaitRestartOnlyWhenTheUserLeftWaitingUnset)
 {
-  EXPECT_TRUE(nsa::WantsPassiveOpenMPRestart(nullptr, nullptr));
-  EXPECT_FALSE(nsa::WantsPassiveOpenMPRestart("ACTIVE", nullptr));
-  EXPECT_FALSE(nsa::WantsPassiveOpenMPRestart("", nullptr));
-  EXPECT_FALSE(nsa::WantsPassiveOpenMPRestart(nullptr, "1")); // restarted once already
+  EXPECT_TRUE(nsa::WantsOpenMPWaitRestart(nullptr, nullptr, nullptr));
+  EXPECT_FALSE(nsa::WantsOpenMPWaitRestart("ACTIVE", nullptr, nullptr));
+  EXPECT_FALSE(nsa::WantsOpenMPWaitRestart("", nullptr, nullptr));
+  EXPECT_FALSE(nsa::WantsOpenMPWaitRestart(nullptr, "100000", nullptr)); // the user's spin count
+  EXPECT_FALSE(nsa::WantsOpenMPWaitRestart(nullptr, nullptr, "1"));      // restarted once already
 }

@@ -64,7 +64,7 @@ void
 RestartWithBoundedOpenMPSpinning(int argc, char * argv[]);
 
 /** How idle OpenMP threads wait in this process, from the environment libgomp read, for a
- * program's log: "GOMP_SPINCOUNT=3000 (spin, then sleep)", the user's OMP_WAIT_POLICY and/or
+ * program's log: "GOMP_SPINCOUNT=3000 (spin briefly, then sleep)", the user's OMP_WAIT_POLICY and/or
  * GOMP_SPINCOUNT, or libgomp's default. */
 std::string
 DescribeOpenMPWaiting();

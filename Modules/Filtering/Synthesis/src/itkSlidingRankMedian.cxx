@@ -74,7 +74,7 @@ public:
 
   /** For each offset o of `offsets`: removes ranks[o + out] and inserts ranks[o + in] (a
    * window's face moving along x). One branch-free loop with the histogram's pointers and the
-   * count below the current block in registers: 5 % of a 256^2 NSA sample (issue 17). */
+   * count below the current block in registers; it took 5 % off a 256^2 NSA sample (issue 17). */
   void
   Replace(const std::uint32_t * ranks, const long * offsets, std::size_t count, long out, long in)
   {

@@ -43,6 +43,21 @@ Threads()
   return value ? std::atoi(value) : 2;
 }
 
+
+/** LibTorch's thread count set to Threads() once. at::set_num_threads also replaces LibTorch's
+ * pthreadpool by a new one on every call; its new worker threads spin for a while, on the CPUs
+ * the timed steps need. Called at the start of every repetition (one step each in
+ * training_side_by_side.py), it made the C++ step look slower than PyTorch's, whose side sets
+ * the count once. */
+void
+UseBenchmarkThreads()
+{
+  if (at::get_num_threads() != Threads())
+  {
+    at::set_num_threads(Threads());
+  }
+}
+
 std::string
 Colin27Path()
 {
@@ -108,7 +123,7 @@ GetTrainingSetup(std::int64_t width, std::int64_t channels, std::int64_t size)
 void
 TrainingStep(benchmark::State & state)
 {
-  at::set_num_threads(Threads());
+  UseBenchmarkThreads();
   TrainingSetup & setup = GetTrainingSetup(state.range(0), state.range(1), state.range(2));
   for (auto _ : state)
   {
@@ -156,7 +171,7 @@ BENCHMARK(Pipeline)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Use
 void
 Predict(benchmark::State & state)
 {
-  at::set_num_threads(Threads());
+  UseBenchmarkThreads();
   const auto            volume = NormalisedColin27();
   nsa::ModelDescription description;
   description.network.dimension = static_cast<int>(state.range(0));

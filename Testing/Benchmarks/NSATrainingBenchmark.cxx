@@ -20,6 +20,7 @@
 #include "nsaPredictor.h"
 #include "nsaPreset.h"
 #include "nsaStudy.h"
+#include "nsaStudyPipeline.h"
 #include "nsaTrainer.h"
 
 #include <ATen/Functions.h>
@@ -41,21 +42,6 @@ Threads()
 {
   const char * value = std::getenv("NSA_BENCHMARK_THREADS");
   return value ? std::atoi(value) : 2;
-}
-
-
-/** LibTorch's thread count set to Threads() once. at::set_num_threads also replaces LibTorch's
- * pthreadpool by a new one on every call; its new worker threads spin for a while, on the CPUs
- * the timed steps need. Called at the start of every repetition (one step each in
- * training_side_by_side.py), it made the C++ step look slower than PyTorch's, whose side sets
- * the count once. */
-void
-UseBenchmarkThreads()
-{
-  if (at::get_num_threads() != Threads())
-  {
-    at::set_num_threads(Threads());
-  }
 }
 
 std::string
@@ -123,7 +109,7 @@ GetTrainingSetup(std::int64_t width, std::int64_t channels, std::int64_t size)
 void
 TrainingStep(benchmark::State & state)
 {
-  UseBenchmarkThreads();
+  nsa::SetNetworkThreads(Threads()); // only when it differs: each change replaces LibTorch's pthreadpool
   TrainingSetup & setup = GetTrainingSetup(state.range(0), state.range(1), state.range(2));
   for (auto _ : state)
   {
@@ -171,7 +157,7 @@ BENCHMARK(Pipeline)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->Use
 void
 Predict(benchmark::State & state)
 {
-  UseBenchmarkThreads();
+  nsa::SetNetworkThreads(Threads()); // only when it differs: each change replaces LibTorch's pthreadpool
   const auto            volume = NormalisedColin27();
   nsa::ModelDescription description;
   description.network.dimension = static_cast<int>(state.range(0));

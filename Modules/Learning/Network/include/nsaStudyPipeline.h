@@ -70,7 +70,11 @@ PredictStudy(const Predictor &           predictor,
              const std::string &         modality = "",
              ProgressObserver *          progress = nullptr);
 
-/** Number of threads LibTorch uses for the network on the CPU (0 keeps its default). */
+/** Number of threads LibTorch uses for the network on the CPU (0 keeps its default). Does
+ * nothing when LibTorch already uses that many: at::set_num_threads replaces LibTorch's
+ * pthreadpool on every call, and the new pool's threads spin for a while on the CPUs the
+ * network needs (issue 17: a benchmark that set the count before every step made the C++
+ * step look up to 12 % slower than PyTorch's). */
 void
 SetNetworkThreads(int threads);
 

@@ -295,7 +295,7 @@ ReadModelFile(const std::string & path, CheckpointState * state)
 void
 SetNetworkThreads(int threads)
 {
-  if (threads > 0)
+  if (threads > 0 && at::get_num_threads() != threads)
   {
     at::set_num_threads(threads);
   }

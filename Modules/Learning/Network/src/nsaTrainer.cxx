@@ -6,6 +6,7 @@
 #include "nsaError.h"
 #include "nsaModelImpl.h"
 #include "nsaProcessGroup.h"
+#include "nsaStudyPipeline.h"
 #include "nsaTrainingPipeline.h"
 
 #include <ATen/Functions.h>
@@ -526,10 +527,10 @@ TrainerState(const TrainingParameters & training, int epoch, const LossScaler & 
 void
 SetNetworkThreads(const TrainerOptions & options, const TrainingParameters & training)
 {
-  at::set_num_threads(options.torch_threads > 0
-                        ? options.torch_threads
-                        : static_cast<int>(DefaultNetworkThreads(
-                            AvailableCpus(), static_cast<unsigned int>(std::max(0, training.num_workers)))));
+  nsa::SetNetworkThreads(options.torch_threads > 0
+                           ? options.torch_threads
+                           : static_cast<int>(DefaultNetworkThreads(
+                               AvailableCpus(), static_cast<unsigned int>(std::max(0, training.num_workers)))));
 }
 
 /** Rewrites the training log with `history` (after a resume, lines of epochs after the

@@ -9,16 +9,24 @@ prints per kind, over all folds of the given runs: the number of pairs, how many
 scored above and below their control, and the median and the largest paired difference.
 A kind the model does not see gives differences near zero, whatever its AUROC.
 
-Reads OUTPUT/<subject>/evaluation/cases.csv (NSAEvaluate's case table) of each run given;
-nothing is trained or predicted.
+With --local, a second table looks inside the lesion instead of at the case score: per pair,
+the mean of the lesion case's map over the lesion mask minus the mean of the control's map
+over the same voxels (does the map answer where the lesion is?), and whether the lesion holds
+the case map's peak (its largest value inside the mask above the largest outside). A kind
+whose case scores do not move but whose maps rise inside the lesion is a scoring problem; a
+kind whose maps do not rise there is not seen at all.
 
-    /usr/bin/python3 Testing/Benchmarks/paired_case_scores.py OUTPUT [OUTPUT ...]
+Reads OUTPUT/<subject>/evaluation/cases.csv (NSAEvaluate's case table) of each run given, and
+with --local the maps in OUTPUT/<subject>/predictions/ and the masks in
+OUTPUT/<subject>/test/masks/; nothing is trained or predicted.
+
+    /usr/bin/python3 Testing/Benchmarks/paired_case_scores.py [--local] OUTPUT [OUTPUT ...]
 """
+import argparse
 import collections
 import csv
 import os
 import statistics
-import sys
 
 NORMAL_SUFFIX = "-normal"
 
@@ -34,34 +42,77 @@ def pairs_of_fold(cases_csv):
             continue
         for slice_id, control in controls.items():
             if case_id.startswith(slice_id + "-"):
-                yield case_id[len(slice_id) + 1:], float(row["score"]) - control
+                yield case_id, slice_id + NORMAL_SUFFIX, case_id[len(slice_id) + 1:], float(row["score"]) - control
                 break
         else:
             raise SystemExit(f"{cases_csv}: no normal control for lesion case {case_id}")
 
 
+def read_array(path):
+    import nibabel
+    import numpy as np
+    return np.asarray(nibabel.load(path).dataobj, dtype=np.float64).squeeze()
+
+
+def local_response(fold_dir, case_id, control_id):
+    """(in-lesion map mean of the case minus the control's there, lesion holds the peak)."""
+    lesion = read_array(os.path.join(fold_dir, "test", "masks", case_id + ".nii.gz")) > 0
+    if not lesion.any():
+        raise SystemExit(f"{fold_dir}: the lesion mask of {case_id} is empty")
+    case = read_array(os.path.join(fold_dir, "predictions", case_id + ".nii.gz"))
+    control = read_array(os.path.join(fold_dir, "predictions", control_id + ".nii.gz"))
+    if case.shape != lesion.shape or control.shape != lesion.shape:
+        raise SystemExit(f"{fold_dir}: maps and mask of {case_id} differ in shape")
+    outside = case[~lesion]
+    peak = bool(case[lesion].max() > (outside.max() if outside.size else -1.0))
+    return float(case[lesion].mean() - control[lesion].mean()), peak
+
+
+def print_score_table(differences):
+    print("| kind | pairs | lesion above control | lesion below control | median difference | largest |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind in sorted(differences):
+        values = differences[kind]
+        above = sum(1 for value in values if value > 0)
+        below = sum(1 for value in values if value < 0)
+        largest = max(values, key=abs)
+        print(f"| {kind} | {len(values)} | {above} | {below} | {statistics.median(values):+.4f} | "
+              f"{largest:+.4f} |")
+
+
+def print_local_table(local):
+    print("| kind | pairs | map higher in the lesion | median in-lesion difference | lesion holds the map's peak |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in sorted(local):
+        values = [difference for difference, _ in local[kind]]
+        higher = sum(1 for value in values if value > 0)
+        peaks = sum(1 for _, peak in local[kind] if peak)
+        print(f"| {kind} | {len(values)} | {higher} | {statistics.median(values):+.4f} | {peaks} |")
+
+
 def main():
-    if len(sys.argv) < 2:
-        raise SystemExit(__doc__)
-    for run in sys.argv[1:]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", metavar="OUTPUT", help="output folders of brain_cross_subject.py")
+    parser.add_argument("--local", action="store_true", help="also compare the maps inside each lesion")
+    arguments = parser.parse_args()
+    for run in arguments.runs:
         differences = collections.defaultdict(list)
+        local = collections.defaultdict(list)
         folds = sorted(name for name in os.listdir(run)
                        if os.path.isfile(os.path.join(run, name, "evaluation", "cases.csv")))
         if not folds:
             raise SystemExit(f"{run}: no <subject>/evaluation/cases.csv")
         for fold in folds:
-            for kind, difference in pairs_of_fold(os.path.join(run, fold, "evaluation", "cases.csv")):
+            fold_dir = os.path.join(run, fold)
+            for case_id, control_id, kind, difference in pairs_of_fold(os.path.join(fold_dir, "evaluation", "cases.csv")):
                 differences[kind].append(difference)
+                if arguments.local:
+                    local[kind].append(local_response(fold_dir, case_id, control_id))
         print(f"\n{run} ({', '.join(folds)})\n")
-        print("| kind | pairs | lesion above control | lesion below control | median difference | largest |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for kind in sorted(differences):
-            values = differences[kind]
-            above = sum(1 for value in values if value > 0)
-            below = sum(1 for value in values if value < 0)
-            largest = max(values, key=abs)
-            print(f"| {kind} | {len(values)} | {above} | {below} | {statistics.median(values):+.4f} | "
-                  f"{largest:+.4f} |")
+        print_score_table(differences)
+        if arguments.local:
+            print()
+            print_local_table(local)
 
 
 if __name__ == "__main__":

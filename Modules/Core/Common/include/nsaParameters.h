@@ -55,6 +55,7 @@ struct SynthesisParameters
   double              background_tolerance = 0.0;
   std::optional<double> object_threshold;
   int                 object_median_radius = 3;
+  double              object_erosion = 0.0;
   double              min_object = 0.25;
   double              min_overlap = 0.25;
   int                 max_attempts = 200;
@@ -114,6 +115,10 @@ struct SynthesisParameters
                    "Voxels above this are object, for object_mask 'threshold' (image units, e.g. -500 HU).");
     v.Integer("object_median_radius", self.object_median_radius, 0, 64,
               "Radius of the median filter that cleans the object mask (voxels; paper: 3, a 7x7 median).");
+    v.Real("object_erosion", self.object_erosion, 0.0, Unbounded,
+           "Shrink a computed object mask to the voxels at least this far (physical units, mm) inside its "
+           "outline (holes filled), so that patches come from and land in the object's interior, e.g. the brain "
+           "without scalp and skull in a head MR; 0: the mask as computed.");
     v.Real("min_object", self.min_object, 0.0, 1.0, "Minimum object fraction inside a source patch.");
     v.Real("min_overlap", self.min_overlap, 0.0, 1.0,
            "Minimum overlap of source object and destination object at the destination location.");

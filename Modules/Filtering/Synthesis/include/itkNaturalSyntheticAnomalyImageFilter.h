@@ -32,8 +32,9 @@ namespace itk
  *   patches are transferred along index axes;
  * - "DestinationMask", "SourceMask" (optional): object masks (non-zero = object), on the
  *   grid of their image. Without them, object_mask "background" and "threshold" compute the
- *   masks from the intensities ("otsu" too; cleaned by a majority filter
- *   of radius object_median_radius); object_mask "image" requires them; "none" ignores them.
+ *   masks from the intensities ("otsu" too; cleaned by a majority filter of radius
+ *   object_median_radius, then shrunk by object_erosion); object_mask "image" requires them
+ *   (used as given); "none" ignores them.
  *
  * Outputs: 0 the anomalous image (TImage, the destination's geometry), 1 the label
  * (TLabelImage, same geometry).
@@ -138,11 +139,16 @@ public:
   /** The object mask used for `image` under the current parameters: nullptr for
    * object_mask "none"; `given` (binarised) when not null; otherwise computed from the
    * intensities (|channel mean - background_intensity| > background_tolerance, channel
-   * mean > object_threshold, or channel mean > Otsu's threshold) and cleaned by a majority (binary median) filter of radius
-   * object_median_radius. Compute it once per training image and pass it as input to save
+   * mean > object_threshold, or channel mean > Otsu's threshold), cleaned by a majority (binary median) filter of radius
+   * object_median_radius and shrunk by object_erosion (ErodeObjectMask). Compute it once per training image and pass it as input to save
    * time. */
   typename ObjectMaskType::Pointer
   ComputeObjectMask(const ImageType * image, const MaskImageType * given = nullptr) const;
+
+  /** Shrinks `mask` in place to the voxels at least object_erosion (physical units) inside
+   * its hole-filled outline, and returns it; unchanged when object_erosion is 0. */
+  typename ObjectMaskType::Pointer
+  ErodeObjectMask(ObjectMaskType * mask) const;
 
   /** Images whose pixel buffers receive the anomalous image and the label instead of new
    * ones, reused across updates (a data loader's per-worker buffers: no allocation, no fresh

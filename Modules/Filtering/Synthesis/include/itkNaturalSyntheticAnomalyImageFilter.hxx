@@ -7,6 +7,7 @@
 #include "nsaPercentile.h"
 #include "nsaPatchSampler.h"
 
+#include "itkBinaryFillholeImageFilter.h"
 #include "itkBoxMeanImageFilter.h"
 #include "itkImageAlgorithm.h"
 #include "itkImageRegionConstIterator.h"
@@ -15,6 +16,7 @@
 #include "itkLinearInterpolateImageFunction.h"
 #include "itkOtsuThresholdImageFilter.h"
 #include "itkPoissonBlendImageFilter.h"
+#include "itkSignedMaurerDistanceMapImageFilter.h"
 #include "itkSyntheticAnomalyLabelImageFilter.h"
 
 #include <algorithm>
@@ -601,7 +603,7 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
   }
   if (m_Parameters.object_median_radius <= 0)
   {
-    return mask;
+    return this->ErodeObjectMask(mask);
   }
   // The median of a binary image is a majority vote; the box mean computes it in O(N) with an
   // integral image, independent of the radius (BinaryMedianImageFilter costs O(N r^D)). At
@@ -617,6 +619,44 @@ NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ComputeObje
   for (; !in.IsAtEnd(); ++in, ++out)
   {
     out.Set(in.Get() > 0.5f ? 1 : 0);
+  }
+  return this->ErodeObjectMask(mask);
+}
+
+template <typename TImage, typename TMaskImage, typename TLabelImage>
+auto
+NaturalSyntheticAnomalyImageFilter<TImage, TMaskImage, TLabelImage>::ErodeObjectMask(ObjectMaskType * mask) const
+  -> typename ObjectMaskType::Pointer
+{
+  const double depth = m_Parameters.object_erosion;
+  if (depth <= 0.0)
+  {
+    return mask;
+  }
+  // The object's outline with its holes filled (a head's ventricles, sulci and the dark skull
+  // between scalp and brain are inside it), then the voxels whose Euclidean distance to that
+  // outline, in physical units, is at least `depth`.
+  using FillType = BinaryFillholeImageFilter<ObjectMaskType>;
+  auto fill = FillType::New();
+  fill->SetInput(mask);
+  fill->SetForegroundValue(1);
+  fill->SetFullyConnected(true);
+  fill->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
+  using DistanceImageType = Image<float, ImageDimension>;
+  using DistanceType = SignedMaurerDistanceMapImageFilter<ObjectMaskType, DistanceImageType>;
+  auto distance = DistanceType::New();
+  distance->SetInput(fill->GetOutput());
+  distance->SetBackgroundValue(0);
+  distance->SetInsideIsPositive(true);
+  distance->SetSquaredDistance(false);
+  distance->SetUseImageSpacing(true);
+  distance->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
+  distance->Update();
+  ImageRegionConstIterator<DistanceImageType> in(distance->GetOutput(), mask->GetLargestPossibleRegion());
+  ImageRegionIterator<ObjectMaskType>         out(mask, mask->GetLargestPossibleRegion());
+  for (; !in.IsAtEnd(); ++in, ++out)
+  {
+    out.Set(in.Get() >= depth ? 1 : 0);
   }
   return mask;
 }

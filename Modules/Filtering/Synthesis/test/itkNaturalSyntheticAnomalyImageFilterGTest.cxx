@@ -495,6 +495,65 @@ TEST(NaturalSyntheticAnomaly, ObjectMaskFromBackground)
   EXPECT_EQ(mask->GetPixel({ { 40, 40 } }), 1);
 }
 
+TEST(NaturalSyntheticAnomaly, ObjectErosionKeepsTheInteriorInPhysicalUnits)
+{
+  // A "head": a bright disc of radius 24 mm on a 0.5 x 1 mm grid, with a dark ring (a
+  // sulcus-like gap at 10-12 mm) and a dark blob (a ventricle) inside it. Eroded by 6 mm, the object is the
+  // disc's interior: the gap and the blob are filled, and the edge goes by 6 mm along each
+  // axis (12 voxels along x, 6 along y).
+  nsa::SynthesisParameters p;
+  p.object_mask = nsa::ObjectMask::Threshold;
+  p.object_threshold = 50.0;
+  p.object_median_radius = 0;
+  using ImageType = itk::Image<float, 2>;
+  auto                 image = ImageType::New();
+  ImageType::SizeType  size{ { 128, 64 } };
+  ImageType::SpacingType spacing;
+  spacing[0] = 0.5;
+  spacing[1] = 1.0;
+  image->SetRegions(size);
+  image->SetSpacing(spacing);
+  image->Allocate();
+  itk::ImageRegionIteratorWithIndex<ImageType> it(image, image->GetLargestPossibleRegion());
+  for (; !it.IsAtEnd(); ++it)
+  {
+    const double x = 0.5 * (it.GetIndex()[0] - 64);
+    const double y = 1.0 * (it.GetIndex()[1] - 32);
+    const double r = std::sqrt(x * x + y * y);
+    const bool   gap = r > 10.0 && r < 12.0;
+    const bool   blob = std::hypot(x - 4.0, y) < 3.0;
+    it.Set(r < 24.0 && !gap && !blob ? 100.0f : 0.0f);
+  }
+  const auto plain = nsa::ComputeObjectMask<2>(image, p);
+  p.object_erosion = 6.0;
+  const auto eroded = nsa::ComputeObjectMask<2>(image, p);
+  ASSERT_TRUE(plain && eroded);
+  // The blob (4 mm along x) and the gap (11 mm) are not object as computed, but they are
+  // inside the filled outline.
+  EXPECT_EQ(plain->GetPixel({ { 64 + 8, 32 } }), 0);
+  EXPECT_EQ(eroded->GetPixel({ { 64 + 8, 32 } }), 1);
+  EXPECT_EQ(plain->GetPixel({ { 64 + 22, 32 } }), 0);
+  EXPECT_EQ(eroded->GetPixel({ { 64 + 22, 32 } }), 1);
+  // Along x (0.5 mm voxels): the edge is at 24 mm = 48 voxels from the centre; 6 mm deeper is
+  // 36 voxels out. Along y (1 mm voxels): 24 and 18 voxels.
+  EXPECT_EQ(eroded->GetPixel({ { 64 + 35, 32 } }), 1);
+  EXPECT_EQ(eroded->GetPixel({ { 64 + 37, 32 } }), 0);
+  EXPECT_EQ(plain->GetPixel({ { 64 + 37, 32 } }), 1);
+  EXPECT_EQ(eroded->GetPixel({ { 64, 32 + 17 } }), 1);
+  EXPECT_EQ(eroded->GetPixel({ { 64, 32 + 19 } }), 0);
+  EXPECT_EQ(plain->GetPixel({ { 64, 32 + 21 } }), 1);
+  // Erosion deeper than the object leaves nothing, which the patch sampler reports per patch.
+  p.object_erosion = 30.0;
+  const auto gone = nsa::ComputeObjectMask<2>(image, p);
+  itk::ImageRegionConstIterator<itk::Image<unsigned char, 2>> g(gone, gone->GetLargestPossibleRegion());
+  unsigned long                                               count = 0;
+  for (; !g.IsAtEnd(); ++g)
+  {
+    count += g.Get();
+  }
+  EXPECT_EQ(count, 0u);
+}
+
 TEST(LogisticCalibration, SaturatesAtTheFortiethPercentile)
 {
   nsa::SynthesisParameters p;

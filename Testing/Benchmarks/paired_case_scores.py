@@ -14,13 +14,20 @@ the mean of the lesion case's map over the lesion mask minus the mean of the con
 over the same voxels (does the map answer where the lesion is?), and whether the lesion holds
 the case map's peak (its largest value inside the mask above the largest outside). A kind
 whose case scores do not move but whose maps rise inside the lesion is a scoring problem; a
-kind whose maps do not rise there is not seen at all.
+kind whose maps do not rise there is not seen at all. It also prints where the normal
+controls' maps are highest: the median depth, below the edge of the head (Otsu's mask with
+its holes filled), of each control's top 0.5 % voxels, the voxels the top-k case score reads.
+
+With --figure PNG (one run), a picture of the first pair of every kind in one fold
+(--figure_fold; default: the first): the lesion case with the lesion's outline, the lesion minus its
+control, the case's map, and the case's map minus the control's.
 
 Reads OUTPUT/<subject>/evaluation/cases.csv (NSAEvaluate's case table) of each run given, and
 with --local the maps in OUTPUT/<subject>/predictions/ and the masks in
 OUTPUT/<subject>/test/masks/; nothing is trained or predicted.
 
     /usr/bin/python3 Testing/Benchmarks/paired_case_scores.py [--local] OUTPUT [OUTPUT ...]
+    /usr/bin/python3 Testing/Benchmarks/paired_case_scores.py OUTPUT --figure maps.png --figure_fold colin27
 """
 import argparse
 import collections
@@ -48,6 +55,12 @@ def pairs_of_fold(cases_csv):
             raise SystemExit(f"{cases_csv}: no normal control for lesion case {case_id}")
 
 
+def evaluated_folds(run):
+    """The subjects of a run whose evaluation finished, sorted."""
+    return sorted(name for name in os.listdir(run)
+                  if os.path.isfile(os.path.join(run, name, "evaluation", "cases.csv")))
+
+
 def read_array(path):
     import nibabel
     import numpy as np
@@ -66,6 +79,59 @@ def local_response(fold_dir, case_id, control_id):
     outside = case[~lesion]
     peak = bool(case[lesion].max() > (outside.max() if outside.size else -1.0))
     return float(case[lesion].mean() - control[lesion].mean()), peak
+
+
+def draw_pairs(fold_dir, output):
+    """One column per kind (its first pair): image, image difference, map, map difference."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    first = {}
+    for case_id, control_id, kind, _ in pairs_of_fold(os.path.join(fold_dir, "evaluation", "cases.csv")):
+        first.setdefault(kind, (case_id, control_id))
+    kinds = sorted(first)
+    figure, axes = plt.subplots(4, len(kinds), figsize=(2.2 * len(kinds), 9.2), squeeze=False)
+    for column, kind in enumerate(kinds):
+        case_id, control_id = first[kind]
+        image = read_array(os.path.join(fold_dir, "test", "images", case_id + ".nii.gz"))
+        control = read_array(os.path.join(fold_dir, "test", "images", control_id + ".nii.gz"))
+        lesion = read_array(os.path.join(fold_dir, "test", "masks", case_id + ".nii.gz")) > 0
+        case_map = read_array(os.path.join(fold_dir, "predictions", case_id + ".nii.gz"))
+        control_map = read_array(os.path.join(fold_dir, "predictions", control_id + ".nii.gz"))
+        low, high = np.percentile(control, [1, 99])
+        change = np.abs(image - control).max() or 1.0
+        panels = [(image, "gray", low, high), (image - control, "coolwarm", -change, change),
+                  (case_map, "inferno", 0.0, max(0.5, float(case_map.max()))),
+                  (case_map - control_map, "coolwarm", -0.1, 0.1)]
+        for row, (values, colours, vmin, vmax) in enumerate(panels):
+            axis = axes[row, column]
+            axis.imshow(values.T, cmap=colours, vmin=vmin, vmax=vmax, origin="lower", interpolation="nearest")
+            axis.contour(lesion.T, [0.5], colors="lime", linewidths=0.8, origin="lower")
+            axis.set_xticks([])
+            axis.set_yticks([])
+        axes[0, column].set_title(kind, fontsize=10)
+    for row, name in enumerate(("lesion case", "case - control", "map of the case", "map difference (±0.1)")):
+        axes[row, 0].set_ylabel(name, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(output, dpi=60)
+
+
+def peak_depth(fold_dir, control_id, fraction=0.005):
+    """Median depth (mm) below the head's edge of the top `fraction` of a control's map."""
+    import nibabel
+    import numpy as np
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+    path = os.path.join(fold_dir, "test", "images", control_id + ".nii.gz")
+    image = read_array(path)
+    spacing = nibabel.load(path).header.get_zooms()[:image.ndim]
+    values = read_array(os.path.join(fold_dir, "predictions", control_id + ".nii.gz"))
+    head = ndimage.binary_fill_holes(image > threshold_otsu(image))
+    depth = ndimage.distance_transform_edt(head, sampling=spacing)
+    count = max(1, int(round(fraction * values.size)))
+    top = np.argsort(values.ravel(), kind="stable")[-count:]
+    return float(np.median(depth.ravel()[top]))
 
 
 def print_score_table(differences):
@@ -94,25 +160,42 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", metavar="OUTPUT", help="output folders of brain_cross_subject.py")
     parser.add_argument("--local", action="store_true", help="also compare the maps inside each lesion")
+    parser.add_argument("--figure", metavar="PNG", help="draw the first pair of every kind of one fold")
+    parser.add_argument("--figure_fold", metavar="SUBJECT", help="the fold to draw (default: the first)")
     arguments = parser.parse_args()
+    if arguments.figure:
+        if len(arguments.runs) != 1:
+            raise SystemExit("--figure draws one run")
+        run = arguments.runs[0]
+        folds = evaluated_folds(run)
+        fold = arguments.figure_fold or (folds[0] if folds else None)
+        if fold not in folds:
+            raise SystemExit(f"{run}: no evaluated fold {fold}")
+        draw_pairs(os.path.join(run, fold), arguments.figure)
     for run in arguments.runs:
         differences = collections.defaultdict(list)
         local = collections.defaultdict(list)
-        folds = sorted(name for name in os.listdir(run)
-                       if os.path.isfile(os.path.join(run, name, "evaluation", "cases.csv")))
+        folds = evaluated_folds(run)
         if not folds:
             raise SystemExit(f"{run}: no <subject>/evaluation/cases.csv")
+        depths = {}
         for fold in folds:
             fold_dir = os.path.join(run, fold)
             for case_id, control_id, kind, difference in pairs_of_fold(os.path.join(fold_dir, "evaluation", "cases.csv")):
                 differences[kind].append(difference)
                 if arguments.local:
                     local[kind].append(local_response(fold_dir, case_id, control_id))
+                    if (fold, control_id) not in depths:
+                        depths[(fold, control_id)] = peak_depth(fold_dir, control_id)
         print(f"\n{run} ({', '.join(folds)})\n")
         print_score_table(differences)
         if arguments.local:
             print()
             print_local_table(local)
+            values = sorted(depths.values())
+            print(f"\nnormal controls: the top 0.5 % of a map lies a median {statistics.median(values):.1f} mm below the "
+                  f"head's edge (quartiles {values[len(values) // 4]:.1f} and {values[(3 * len(values)) // 4]:.1f} mm, "
+                  f"{len(values)} controls)")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import os
 import statistics
 
 NORMAL_SUFFIX = "-normal"
+TOP_K_FRACTION = 0.005  # the brain-mri preset's top_k_fraction: what its case score reads
 
 
 def pairs_of_fold(cases_csv):
@@ -61,6 +62,11 @@ def evaluated_folds(run):
                   if os.path.isfile(os.path.join(run, name, "evaluation", "cases.csv")))
 
 
+def fold_file(fold_dir, folder, case_id):
+    """A case's file in a fold: folder "test/images", "test/masks" or "predictions"."""
+    return os.path.join(fold_dir, folder, case_id + ".nii.gz")
+
+
 def read_array(path):
     import nibabel
     import numpy as np
@@ -69,11 +75,11 @@ def read_array(path):
 
 def local_response(fold_dir, case_id, control_id):
     """(in-lesion map mean of the case minus the control's there, lesion holds the peak)."""
-    lesion = read_array(os.path.join(fold_dir, "test", "masks", case_id + ".nii.gz")) > 0
+    lesion = read_array(fold_file(fold_dir, "test/masks", case_id)) > 0
     if not lesion.any():
         raise SystemExit(f"{fold_dir}: the lesion mask of {case_id} is empty")
-    case = read_array(os.path.join(fold_dir, "predictions", case_id + ".nii.gz"))
-    control = read_array(os.path.join(fold_dir, "predictions", control_id + ".nii.gz"))
+    case = read_array(fold_file(fold_dir, "predictions", case_id))
+    control = read_array(fold_file(fold_dir, "predictions", control_id))
     if case.shape != lesion.shape or control.shape != lesion.shape:
         raise SystemExit(f"{fold_dir}: maps and mask of {case_id} differ in shape")
     outside = case[~lesion]
@@ -94,11 +100,11 @@ def draw_pairs(fold_dir, output):
     figure, axes = plt.subplots(4, len(kinds), figsize=(2.2 * len(kinds), 9.2), squeeze=False)
     for column, kind in enumerate(kinds):
         case_id, control_id = first[kind]
-        image = read_array(os.path.join(fold_dir, "test", "images", case_id + ".nii.gz"))
-        control = read_array(os.path.join(fold_dir, "test", "images", control_id + ".nii.gz"))
-        lesion = read_array(os.path.join(fold_dir, "test", "masks", case_id + ".nii.gz")) > 0
-        case_map = read_array(os.path.join(fold_dir, "predictions", case_id + ".nii.gz"))
-        control_map = read_array(os.path.join(fold_dir, "predictions", control_id + ".nii.gz"))
+        image = read_array(fold_file(fold_dir, "test/images", case_id))
+        control = read_array(fold_file(fold_dir, "test/images", control_id))
+        lesion = read_array(fold_file(fold_dir, "test/masks", case_id)) > 0
+        case_map = read_array(fold_file(fold_dir, "predictions", case_id))
+        control_map = read_array(fold_file(fold_dir, "predictions", control_id))
         low, high = np.percentile(control, [1, 99])
         change = np.abs(image - control).max() or 1.0
         panels = [(image, "gray", low, high), (image - control, "coolwarm", -change, change),
@@ -117,16 +123,16 @@ def draw_pairs(fold_dir, output):
     figure.savefig(output, dpi=60)
 
 
-def peak_depth(fold_dir, control_id, fraction=0.005):
+def peak_depth(fold_dir, control_id, fraction=TOP_K_FRACTION):
     """Median depth (mm) below the head's edge of the top `fraction` of a control's map."""
     import nibabel
     import numpy as np
     from scipy import ndimage
     from skimage.filters import threshold_otsu
-    path = os.path.join(fold_dir, "test", "images", control_id + ".nii.gz")
+    path = fold_file(fold_dir, "test/images", control_id)
     image = read_array(path)
     spacing = nibabel.load(path).header.get_zooms()[:image.ndim]
-    values = read_array(os.path.join(fold_dir, "predictions", control_id + ".nii.gz"))
+    values = read_array(fold_file(fold_dir, "predictions", control_id))
     head = ndimage.binary_fill_holes(image > threshold_otsu(image))
     depth = ndimage.distance_transform_edt(head, sampling=spacing)
     count = max(1, int(round(fraction * values.size)))
@@ -193,7 +199,7 @@ def main():
             print()
             print_local_table(local)
             values = sorted(depths.values())
-            print(f"\nnormal controls: the top 0.5 % of a map lies a median {statistics.median(values):.1f} mm below the "
+            print(f"\nnormal controls: the top {100 * TOP_K_FRACTION:g} % of a map lies a median {statistics.median(values):.1f} mm below the "
                   f"head's edge (quartiles {values[len(values) // 4]:.1f} and {values[(3 * len(values)) // 4]:.1f} mm, "
                   f"{len(values)} controls)")
 

@@ -139,8 +139,9 @@ public:
   /** The object mask used for `image` under the current parameters: nullptr for
    * object_mask "none"; `given` (binarised) when not null; otherwise computed from the
    * intensities (|channel mean - background_intensity| > background_tolerance, channel
-   * mean > object_threshold, or channel mean > Otsu's threshold), cleaned by a majority (binary median) filter of radius
-   * object_median_radius and shrunk by object_erosion (ErodeObjectMask). Compute it once per training image and pass it as input to save
+   * mean > object_threshold, or channel mean > Otsu's threshold), cleaned by a majority
+   * (binary median) filter of radius object_median_radius and shrunk by object_erosion
+   * (ErodeObjectMask). Compute it once per training image and pass it as input to save
    * time. */
   typename ObjectMaskType::Pointer
   ComputeObjectMask(const ImageType * image, const MaskImageType * given = nullptr) const;

@@ -498,9 +498,9 @@ TEST(NaturalSyntheticAnomaly, ObjectMaskFromBackground)
 TEST(NaturalSyntheticAnomaly, ObjectErosionKeepsTheInteriorInPhysicalUnits)
 {
   // A "head": a bright disc of radius 24 mm on a 0.5 x 1 mm grid, with a dark ring (a
-  // sulcus-like gap at 10-12 mm) and a dark blob (a ventricle) inside it. Eroded by 6 mm, the object is the
-  // disc's interior: the gap and the blob are filled, and the edge goes by 6 mm along each
-  // axis (12 voxels along x, 6 along y).
+  // sulcus-like gap at 10-12 mm) and a dark blob (a ventricle) inside it. Eroded by 6 mm,
+  // the object is the disc's interior: the gap and the blob are filled, and the edge goes by
+  // 6 mm along each axis (12 voxels along x, 6 along y).
   nsa::SynthesisParameters p;
   p.object_mask = nsa::ObjectMask::Threshold;
   p.object_threshold = 50.0;

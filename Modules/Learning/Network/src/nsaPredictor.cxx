@@ -195,6 +195,34 @@ CheckChannels(std::size_t given, int expected)
 
 } // namespace
 
+int
+SliceAxisOf(const itk::ImageBase<3> * image, int patientAxis)
+{
+  if (patientAxis < 0 || patientAxis > 2)
+  {
+    throw ParameterError("slice_axis must be 0, 1 or 2, not " + std::to_string(patientAxis));
+  }
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  // A 2D image stored as a one-slice volume is one slice whatever the slice axis says.
+  for (int a = 2; a >= 0; --a)
+  {
+    if (size[a] == 1)
+    {
+      return size[patientAxis] == 1 ? patientAxis : a;
+    }
+  }
+  const auto & direction = image->GetDirection(); // column a: voxel axis a in physical space
+  int          best = patientAxis;
+  for (int a = 0; a < 3; ++a)
+  {
+    if (std::abs(direction[patientAxis][a]) > std::abs(direction[patientAxis][best]) + 1e-6)
+    {
+      best = a;
+    }
+  }
+  return best;
+}
+
 Predictor::Predictor(Model model, const PredictionParameters & parameters)
   : m_Model(std::move(model))
   , m_Parameters(parameters)
@@ -209,20 +237,7 @@ Predictor::Predict(const std::vector<const VolumeType *> & channels, ProgressObs
   CheckChannels(channels.size(), run.Channels());
   torch::NoGradGuard noGrad;
   const at::Tensor volume = ImagesToTensor<3>(channels); // [1, C, Z, Y, X]
-  // A 2D image stored as a one-slice volume is one slice whatever slice_axis says.
-  int        axis = m_Parameters.slice_axis;
-  const auto size = channels[0]->GetLargestPossibleRegion().GetSize();
-  if (size[axis] != 1)
-  {
-    for (int a = 2; a >= 0; --a)
-    {
-      if (size[a] == 1)
-      {
-        axis = a;
-        break;
-      }
-    }
-  }
+  const int axis = SliceAxisOf(channels[0], m_Parameters.slice_axis);
   const at::Tensor scores = run.Dimension() == 2 ? run.VolumeBySlices(volume, axis) : run.VolumeByWindows(volume);
   return TensorToImage<3>(scores, channels[0]);
 }

@@ -91,8 +91,10 @@ LoadTrainingImages(const std::vector<StudyEntry> & studies,
   for (std::size_t i = 0; i < studies.size(); ++i)
   {
     const Study study = ReadStudy(studies[i].path, options);
-    const auto  spacing = ModelSpacing(
-      description.network, description.training, description.training.slice_axis, study.image->GetLargestPossibleRegion().GetSize());
+    const auto  spacing = ModelSpacing(description.network,
+                                      description.training,
+                                      SliceAxisOf(study.image.GetPointer(), description.training.slice_axis),
+                                      study.image->GetLargestPossibleRegion().GetSize());
     const auto resampled = ResampleToSpacing(study.image.GetPointer(), spacing);
     images.push_back(
       { Normalise<itk::Image<float, 3>>(resampled.GetPointer(), description.normalisation), nullptr, studies[i].name });
@@ -110,7 +112,8 @@ PredictNormalised(const Predictor &            predictor,
 {
   const ModelDescription & description = model.GetDescription();
   const auto               size = normalised->GetLargestPossibleRegion().GetSize();
-  const auto spacing = ModelSpacing(description.network, description.training, predictor.GetParameters().slice_axis, size);
+  const auto spacing = ModelSpacing(
+    description.network, description.training, SliceAxisOf(normalised, predictor.GetParameters().slice_axis), size);
   const auto resampled = ResampleToSpacing(normalised, spacing);
   StudyPrediction result;
   result.map = predictor.Predict(resampled.GetPointer(), progress);

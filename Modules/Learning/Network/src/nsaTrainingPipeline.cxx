@@ -3,6 +3,7 @@
 #include "nsaAugmentation.h"
 #include "nsaError.h"
 #include "nsaPicture.h"
+#include "nsaPredictor.h"
 #include "nsaRandom.h"
 #include "nsaSynthesis.h"
 
@@ -391,12 +392,9 @@ Trainer::Pipeline::Pipeline(const ModelDescription & description, std::vector<Tr
     for (const auto & entry : images)
     {
       const auto size = entry.image->GetLargestPossibleRegion().GetSize();
-      // A 2D image (one slice) is its own unit whatever slice_axis says.
-      int axis = training.slice_axis;
-      if (size[axis] != 1 && (size[0] == 1 || size[1] == 1 || size[2] == 1))
-      {
-        axis = size[2] == 1 ? 2 : (size[1] == 1 ? 1 : 0);
-      }
+      // Slices across the voxel axis closest to the patient axis slice_axis; a 2D image (one
+      // slice) is its own unit whatever slice_axis says.
+      const int axis = SliceAxisOf(entry.image.GetPointer(), training.slice_axis);
       // The study's slices with their object area (mask voxels; without a mask, voxels above
       // the slice's minimum), so that min_slice_object can drop the small sections.
       std::vector<std::tuple<FloatImage<2>::Pointer, MaskImage<2>::Pointer, std::size_t>> slices;

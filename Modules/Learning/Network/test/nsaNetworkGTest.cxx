@@ -13,6 +13,7 @@
 #include "nsaError.h"
 
 #include "itkImageRegionIteratorWithIndex.h"
+#include "itkMath.h"
 
 #include <ATen/Functions.h>
 #include <torch/serialize.h>
@@ -817,10 +818,15 @@ TEST(Predictor, SliceWiseKeepsGeometryAndEqualsPerSlicePrediction)
   {
     volume->GetBufferPointer()[i] = volume->GetBufferPointer()[i] / 50000.0f;
   }
-  for (int axis = 0; axis < 3; ++axis)
+  // The ramp's grid is rotated by 53 degrees in the x-y plane: patient x runs closest to
+  // voxel axis 1, patient y to voxel axis 0.
+  const int expectedVoxelAxis[3] = { 1, 0, 2 };
+  for (int patientAxis = 0; patientAxis < 3; ++patientAxis)
   {
+    const int axis = nsa::SliceAxisOf(volume.GetPointer(), patientAxis);
+    EXPECT_EQ(axis, expectedVoxelAxis[patientAxis]);
     nsa::PredictionParameters parameters;
-    parameters.slice_axis = axis;
+    parameters.slice_axis = patientAxis;
     parameters.batch_size = 3;
     parameters.device = "cpu";
     const auto map = nsa::Predictor(model, parameters).Predict(volume.GetPointer());
@@ -875,6 +881,90 @@ TEST(Predictor, SliceWiseKeepsGeometryAndEqualsPerSlicePrediction)
       EXPECT_NEAR(map->GetPixel(index), it.Get(), 1e-5) << "axis " << axis;
     }
   }
+}
+
+TEST(Predictor, SliceAxisIsThePatientAxisWhateverTheVoxelOrder)
+{
+  auto image = itk::Image<float, 3>::New();
+  image->SetRegions(itk::ImageRegion<3>(itk::Size<3>{ { 6, 7, 8 } }));
+  // Axis-aligned: the voxel axis is the patient axis.
+  for (int a = 0; a < 3; ++a)
+  {
+    EXPECT_EQ(nsa::SliceAxisOf(image.GetPointer(), a), a);
+  }
+  // Stored sagittal-first, as a sagittal acquisition often is: voxel axis 0 runs along
+  // patient z (inferior to superior or back), voxel axis 1 along x, voxel axis 2 along y.
+  itk::Image<float, 3>::DirectionType direction;
+  direction.Fill(0.0);
+  direction(2, 0) = -1.0;
+  direction(0, 1) = 1.0;
+  direction(1, 2) = 1.0;
+  image->SetDirection(direction);
+  EXPECT_EQ(nsa::SliceAxisOf(image.GetPointer(), 2), 0); // axial slices
+  EXPECT_EQ(nsa::SliceAxisOf(image.GetPointer(), 0), 1); // sagittal slices
+  EXPECT_EQ(nsa::SliceAxisOf(image.GetPointer(), 1), 2); // coronal slices
+  // A 20-degree oblique sagittal-first grid still cuts axially across voxel axis 0.
+  const double c = std::cos(20.0 * itk::Math::pi / 180.0);
+  const double s = std::sin(20.0 * itk::Math::pi / 180.0);
+  direction.Fill(0.0);
+  direction(2, 0) = c;
+  direction(1, 0) = s;
+  direction(2, 2) = -s;
+  direction(1, 2) = c;
+  direction(0, 1) = 1.0;
+  image->SetDirection(direction);
+  EXPECT_EQ(nsa::SliceAxisOf(image.GetPointer(), 2), 0);
+  // A 2D image stored as a one-slice volume is one slice, whatever the axis.
+  image->SetRegions(itk::ImageRegion<3>(itk::Size<3>{ { 6, 1, 8 } }));
+  for (int a = 0; a < 3; ++a)
+  {
+    EXPECT_EQ(nsa::SliceAxisOf(image.GetPointer(), a), 1);
+  }
+  EXPECT_THROW(nsa::SliceAxisOf(image.GetPointer(), 3), nsa::ParameterError);
+}
+
+TEST(Predictor, SagittalFirstStorageGivesTheSameAxialMap)
+{
+  // The same anatomy stored axial-first (x, y, z) and sagittal-first (z, x, y): an axial 2D
+  // model must score the same voxels the same way in both.
+  nsa::Model model(SmallDescription(2, 0.125), 21);
+  const itk::Size<3> size{ { 33, 30, 4 } };
+  auto axial = itk::Image<float, 3>::New();
+  axial->SetRegions(itk::ImageRegion<3>(size));
+  axial->Allocate();
+  auto sagittalFirst = itk::Image<float, 3>::New();
+  sagittalFirst->SetRegions(itk::ImageRegion<3>(itk::Size<3>{ { size[2], size[0], size[1] } }));
+  itk::Image<float, 3>::DirectionType direction;
+  direction.Fill(0.0);
+  direction(2, 0) = 1.0; // voxel axis 0: patient z
+  direction(0, 1) = 1.0; // voxel axis 1: patient x
+  direction(1, 2) = 1.0; // voxel axis 2: patient y
+  sagittalFirst->SetDirection(direction);
+  sagittalFirst->Allocate();
+  for (itk::ImageRegionIteratorWithIndex<itk::Image<float, 3>> it(axial, axial->GetLargestPossibleRegion()); !it.IsAtEnd();
+       ++it)
+  {
+    const auto & i = it.GetIndex();
+    const float  value = static_cast<float>(0.5 + 0.4 * std::sin(0.3 * i[0] + 0.2 * i[1] * (1 + i[2])));
+    it.Set(value);
+    sagittalFirst->SetPixel({ { i[2], i[0], i[1] } }, value);
+  }
+  nsa::PredictionParameters parameters;
+  parameters.slice_axis = 2;
+  parameters.device = "cpu";
+  const nsa::Predictor predictor(model, parameters);
+  const auto           axialMap = predictor.Predict(axial.GetPointer());
+  const auto           sagittalFirstMap = predictor.Predict(sagittalFirst.GetPointer());
+  ExpectSameGeometry<3>(sagittalFirstMap, sagittalFirst);
+  double largest = 0.0;
+  for (itk::ImageRegionIteratorWithIndex<itk::Image<float, 3>> it(axialMap, axialMap->GetLargestPossibleRegion());
+       !it.IsAtEnd();
+       ++it)
+  {
+    const auto & i = it.GetIndex();
+    largest = std::max(largest, std::abs(static_cast<double>(it.Get() - sagittalFirstMap->GetPixel({ { i[2], i[0], i[1] } }))));
+  }
+  EXPECT_LT(largest, 1e-5);
 }
 
 TEST(Predictor, SlidingWindowKeepsGeometryAndMatchesSingleWindow)
